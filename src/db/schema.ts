@@ -3,7 +3,8 @@
  * explains each table and docs/adr/0003-schema-conventions.md the type choices.
  *
  * Driver contract (src/db/client.ts configures pg and PGlite alike): int8 is read as a JS number,
- * DATE as 'YYYY-MM-DD' text, numeric as a decimal string, timestamptz as Date, jsonb parsed.
+ * DATE as 'YYYY-MM-DD' text, numeric and numeric[] as decimal strings, timestamptz as Date, jsonb
+ * parsed. (node-postgres' stock numeric[] parser (OID 1231) yields floats; PGlite yields strings.)
  */
 import type { ColumnType, Generated, GeneratedAlways, Selectable, Insertable, Updateable } from 'kysely';
 
@@ -46,10 +47,12 @@ export type QuotaService = 'data' | 'sms';
 export type ConnectivityResetStatus = 'requested' | 'completed' | 'failed';
 export type EventSeverity = 'INFO' | 'WARN' | 'CRITICAL';
 export type SmsDirection = 'MT' | 'MO';
-export type SmsStatus = 'QUEUED' | 'PENDING' | 'BUFFERED' | 'DELIVERED' | 'FAILED' | 'EXPIRED' | 'CANCELLED' | 'UNKNOWN';
+export type SmsStatus =
+  'QUEUED' | 'PENDING' | 'BUFFERED' | 'DELIVERED' | 'FAILED' | 'EXPIRED' | 'CANCELLED' | 'UNKNOWN';
 export type SmsEncoding = 'GSM7' | 'UCS2' | 'BINARY';
 export type AlertScope = 'global' | 'account' | 'tag' | 'sim';
-export type AlertMetric = 'data_used_pct' | 'sms_used_pct' | 'expiry_days' | 'offline_minutes' | 'forecast_days';
+export type AlertMetric =
+  'data_used_pct' | 'sms_used_pct' | 'expiry_days' | 'offline_minutes' | 'forecast_days';
 export type AlertSeverity = 'info' | 'warning' | 'critical';
 export type AlertState = 'open' | 'acknowledged' | 'resolved';
 export type TopupPeriod = 'day' | 'week' | 'month';
