@@ -221,7 +221,10 @@ export function createTransport(options: TransportOptions): Transport {
         ...(retryAfterMs !== undefined && { retryAfterMs }),
       };
     }
-    if (status >= 500) return { kind: 'server_error', error: new ProviderUnavailable(context) };
+    if (status >= 500) {
+      // A gateway 5xx does not prove the backend did nothing: a create may have happened.
+      return { kind: 'server_error', error: new ProviderUnavailable({ ...context, mayHaveBeenProcessed: !spec.idempotent }) };
+    }
     if (status === 401) return new ProviderAuthError(context, '1NCE rejected the access token');
     if (status === 404) {
       return new ProviderNotFound(spec.notFound?.resource ?? 'resource', spec.notFound?.id ?? spec.path, context);
