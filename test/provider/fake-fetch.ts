@@ -59,7 +59,7 @@ export function createFakeFetch(basePath = '/management-api'): FakeFetch {
   };
 
   return {
-    fetch: impl as typeof fetch,
+    fetch: impl,
     calls,
     script(route, ...responses) {
       scripts.set(route, responses);
@@ -77,13 +77,13 @@ export function networkError(code: string): Error {
 }
 
 /** Fresh metrics on their own registry, plus a reader for one counter value. */
-export function testMetrics(): { metrics: ProviderMetrics; registry: Registry; value(name: string, labels: Record<string, string>): Promise<number> } {
+export function testMetrics(): { metrics: ProviderMetrics; registry: Registry; value: (name: string, labels: Record<string, string>) => Promise<number> } {
   const registry = new Registry();
   const metrics = createProviderMetrics(registry);
   return {
     metrics,
     registry,
-    async value(name, labels) {
+    value: async (name, labels) => {
       const metric = registry.getSingleMetric(name);
       if (metric === undefined) return 0;
       const data = await metric.get();
