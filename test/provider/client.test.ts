@@ -262,3 +262,24 @@ describe('client over a scripted 1NCE', () => {
     expect(JSON.stringify({ ...(error as object), message: (error as Error).message })).not.toContain('super-secret-value');
   });
 });
+
+describe('priorities through the client', () => {
+  it('an interactive call overtakes a background sweep that is already queued', async () => {
+    const { fake, client } = setup({ limits: { sims: { limit: 20, windowMs: 1000, burst: 1 } } });
+    const headers = { 'x-total-pages': '30', 'x-total-count': '30' };
+    fake.script('GET /v2/sims', { status: 200, body: [SIM], headers });
+    fake.script(`GET /v2/sims/${ICCID}`, { status: 200, body: SIM });
+    const sweep = (async () => {
+      let n = 0;
+      for await (const _ of client.listSims({ pageSize: 1, priority: 'background', concurrency: 8 })) n++;
+      return n;
+    })();
+    await new Promise((r) => setTimeout(r, 250));
+    const started = performance.now();
+    await client.getSim(ICCID, { priority: 'interactive' });
+    const waited = performance.now() - started;
+    // One slot is ~51.5 ms; with 8 background pages queued, FIFO would take > 400 ms.
+    expect(waited).toBeLessThan(2.5 * 51.5);
+    expect(await sweep).toBe(30);
+  });
+});
