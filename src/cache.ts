@@ -1,0 +1,192 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+/**
+ * One cache interface, two stores: Redis when `REDIS_URL` is set (shared by every replica),
+ * an in-memory TTL map otherwise. A Redis outage degrades to cache misses: the API keeps
+ * serving from the database while readiness reports Redis as down.
+ */
+export interface Cache {
+  readonly kind: 'redis' | 'memory';
+  get<T>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown, ttlSeconds: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Deletes every key starting with `prefix` (SCAN-based on Redis, never KEYS). Returns how many. */
+  deleteByPrefix(prefix: string): Promise<number>;
+  /** Returns the cached value or computes, stores and returns it; concurrent misses share one computation. */
+  wrap<T>(key: string, ttlSeconds: number, compute: () => Promise<T>): Promise<T>;
+  /** Throws when the store cannot be reached (used by readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface CacheObserver {
+  lookup(result: 'hit' | 'miss' | 'error'): void;
+}
+
+/** Key namespace so the cache can share a Redis database with the job engine and rate limiters. */
+const NAMESPACE = 'simfleet:cache:';
+const MEMORY_MAX_ENTRIES = 50_000;
+const SCAN_BATCH = 500;
+
+/** Options that make a Redis outage fail fast instead of queueing commands behind a dead socket. */
+export function createRedisClient(url: string, logger?: Pick<Logger, 'warn'>): Redis {
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    commandTimeout: 2_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
+    lazyConnect: false,
+  });
+  let warned = false;
+  redis.on('error', (error: Error) => {
+    // ioredis emits on every failed reconnect; one line per outage is enough.
+    if (!warned) logger?.warn({ err: { message: error.message } }, 'redis unavailable; continuing without it');
+    warned = true;
+  });
+  redis.on('ready', () => {
+    warned = false;
+  });
+  return redis;
+}
+
+function createSingleFlight() {
+  const inflight = new Map<string, Promise<unknown>>();
+  return <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    const existing = inflight.get(key);
+    if (existing !== undefined) return existing as Promise<T>;
+    const promise = fn().finally(() => inflight.delete(key));
+    inflight.set(key, promise);
+    return promise;
+  };
+}
+
+/** In-process TTL cache with insertion-order eviction past `maxEntries`. */
+export function createMemoryCache(observer?: CacheObserver, now = () => Date.now(), maxEntries = MEMORY_MAX_ENTRIES): Cache {
+  const entries = new Map<string, { value: unknown; expiresAt: number }>();
+  const singleFlight = createSingleFlight();
+
+  const read = (key: string): { found: boolean; value: unknown } => {
+    const entry = entries.get(key);
+    if (entry === undefined) return { found: false, value: undefined };
+    if (entry.expiresAt <= now()) {
+      entries.delete(key);
+      return { found: false, value: undefined };
+    }
+    return { found: true, value: entry.value };
+  };
+
+  const cache: Cache = {
+    kind: 'memory',
+    get<T>(key: string) {
+      const { found, value } = read(key);
+      observer?.lookup(found ? 'hit' : 'miss');
+      return Promise.resolve(found ? (structuredClone(value) as T) : undefined);
+    },
+    set(key, value, ttlSeconds) {
+      entries.delete(key);
+      // Stored as a clone so callers mutating their object never change the cached copy.
+      entries.set(key, { value: structuredClone(value), expiresAt: now() + ttlSeconds * 1000 });
+      while (entries.size > maxEntries) {
+        const oldest = entries.keys().next();
+        if (oldest.done === true) break;
+        entries.delete(oldest.value);
+      }
+      return Promise.resolve();
+    },
+    delete(key) {
+      entries.delete(key);
+      return Promise.resolve();
+    },
+    deleteByPrefix(prefix) {
+      let count = 0;
+      for (const key of [...entries.keys()]) {
+        if (key.startsWith(prefix)) {
+          entries.delete(key);
+          count++;
+        }
+      }
+      return Promise.resolve(count);
+    },
+    async wrap<T>(key: string, ttlSeconds: number, compute: () => Promise<T>) {
+      const cached = await cache.get<T>(key);
+      if (cached !== undefined) return cached;
+      return singleFlight(key, async () => {
+        const value = await compute();
+        if (value !== undefined) await cache.set(key, value, ttlSeconds);
+        return value;
+      });
+    },
+    ping: () => Promise.resolve(),
+    close() {
+      entries.clear();
+      return Promise.resolve();
+    },
+  };
+  return cache;
+}
+
+/** Redis-backed cache; values are JSON. Errors degrade to misses and are counted, never thrown to callers. */
+export function createRedisCache(redis: Redis, observer?: CacheObserver, namespace = NAMESPACE): Cache {
+  const singleFlight = createSingleFlight();
+
+  const cache: Cache = {
+    kind: 'redis',
+    async get<T>(key: string) {
+      try {
+        const raw = await redis.get(namespace + key);
+        observer?.lookup(raw === null ? 'miss' : 'hit');
+        return raw === null ? undefined : (JSON.parse(raw) as T);
+      } catch {
+        observer?.lookup('error');
+        return undefined;
+      }
+    },
+    async set(key, value, ttlSeconds) {
+      try {
+        await redis.set(namespace + key, JSON.stringify(value), 'PX', Math.max(1, Math.round(ttlSeconds * 1000)));
+      } catch {
+        // A write that did not land only costs a future miss.
+      }
+    },
+    async delete(key) {
+      try {
+        await redis.del(namespace + key);
+      } catch {
+        // Invalidation during an outage is moot: nothing could be read from Redis either.
+      }
+    },
+    async deleteByPrefix(prefix) {
+      let cursor = '0';
+      let count = 0;
+      const pattern = `${namespace}${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+      try {
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH);
+          cursor = next;
+          if (keys.length > 0) count += await redis.unlink(...keys);
+        } while (cursor !== '0');
+      } catch {
+        // Same reasoning as delete(): nothing stale can be served while Redis is unreachable.
+      }
+      return count;
+    },
+    async wrap<T>(key: string, ttlSeconds: number, compute: () => Promise<T>) {
+      const cached = await cache.get<T>(key);
+      if (cached !== undefined) return cached;
+      return singleFlight(key, async () => {
+        const value = await compute();
+        if (value !== undefined) await cache.set(key, value, ttlSeconds);
+        return value;
+      });
+    },
+    async ping() {
+      await redis.ping();
+    },
+    async close() {
+      // The Redis connection is owned by the composition root, which closes it after every user.
+    },
+  };
+  return cache;
+}

@@ -1,0 +1,254 @@
+/**
+ * The one place that reads the environment. `loadConfig(env)` parses every variable once,
+ * collects every problem, and throws a single `ConfigError` listing all of them, so an operator
+ * fixes a broken deployment in one pass instead of one restart per typo.
+ */
+
+export type Role = 'api' | 'worker' | 'all';
+export type SimulatorMode = 'observed' | 'spec';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface SimulatorConfig {
+  port: number;
+  fleetSize: number;
+  seed: number;
+  clientId: string;
+  clientSecret: string;
+  mode: SimulatorMode;
+  simsRps: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  role: Role;
+  logLevel: LogLevel;
+  /** Maximum accepted request body in bytes; larger bodies are refused with 413. */
+  bodyLimitBytes: number;
+  trustProxy: boolean;
+  shutdownTimeoutMs: number;
+  corsOrigins: string[];
+  dataDir: string;
+  /** Unset means embedded PGlite under `dataDir`. */
+  databaseUrl: string | undefined;
+  databasePoolMax: number;
+  redisUrl: string | undefined;
+  /** True when no 1NCE credentials are configured: the built-in simulator stands in for 1NCE. */
+  demoMode: boolean;
+  /** Unset in demo mode until the composition root generates and persists one under `dataDir`. */
+  jwtSecret: string | undefined;
+  accessTokenTtlMinutes: number;
+  refreshTokenTtlDays: number;
+  apiRateLimitRps: number;
+  admin: { username: string | undefined; password: string | undefined };
+  provider: {
+    apiUrl: string;
+    clientId: string | undefined;
+    clientSecret: string | undefined;
+    timeoutMs: number;
+  };
+  schedules: {
+    syncSimsMinutes: number;
+    syncUsageMinutes: number;
+    checkQuotasMinutes: number;
+    cleanupCron: string;
+  };
+  retention: { usageDays: number | undefined; eventDays: number | undefined };
+  streamer: { username: string | undefined; password: string | undefined };
+  simulator: SimulatorConfig;
+}
+
+/** Thrown by `loadConfig` with every problem found, one per line. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const ROLES: readonly Role[] = ['api', 'worker', 'all'];
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const SIMULATOR_MODES: readonly SimulatorMode[] = ['observed', 'spec'];
+
+/** A small reader that records problems instead of throwing at the first one. */
+function createReader(env: Env) {
+  const problems: string[] = [];
+
+  const raw = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const value = raw(name);
+    if (value === undefined) return fallback;
+    if (!/^-?\d+$/.test(value)) {
+      problems.push(`${name} must be an integer, got "${value}"`);
+      return fallback;
+    }
+    const parsed = Number(value);
+    if (parsed < min || parsed > max) {
+      problems.push(`${name} must be between ${min} and ${max}, got ${parsed}`);
+      return fallback;
+    }
+    return parsed;
+  };
+
+  const optionalInt = (name: string, min: number, max: number): number | undefined =>
+    raw(name) === undefined ? undefined : int(name, min, min, max);
+
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const value = raw(name);
+    if (value === undefined) return fallback;
+    const match = allowed.find((a) => a === value.toLowerCase());
+    if (match === undefined) {
+      problems.push(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+      return fallback;
+    }
+    return match;
+  };
+
+  const bool = (name: string, fallback: boolean): boolean => {
+    const value = raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+    if (['0', 'false', 'no', 'off'].includes(value)) return false;
+    problems.push(`${name} must be true or false, got "${value}"`);
+    return fallback;
+  };
+
+  const url = (name: string, protocols: readonly string[]): string | undefined => {
+    const value = raw(name);
+    if (value === undefined) return undefined;
+    try {
+      const parsed = new URL(value);
+      if (!protocols.includes(parsed.protocol)) {
+        problems.push(`${name} must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+      }
+    } catch {
+      // Never echo the value: connection strings carry passwords.
+      problems.push(`${name} is not a valid URL`);
+    }
+    return value;
+  };
+
+  return { problems, raw, int, optionalInt, oneOf, bool, url };
+}
+
+/** A five-field cron expression (minute hour day-of-month month day-of-week). */
+const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
+
+function isCron(expression: string): boolean {
+  const fields = expression.split(/\s+/);
+  return fields.length === 5 && fields.every((f) => CRON_FIELD.test(f));
+}
+
+/** Parses and validates the whole configuration; throws `ConfigError` listing every problem. */
+export function loadConfig(env: Env = process.env): Config {
+  const r = createReader(env);
+
+  const clientId = r.raw('ONCE_CLIENT_ID');
+  const clientSecret = r.raw('ONCE_CLIENT_SECRET');
+  if ((clientId === undefined) !== (clientSecret === undefined)) {
+    r.problems.push('ONCE_CLIENT_ID and ONCE_CLIENT_SECRET must be set together (or both left unset for demo mode)');
+  }
+  const demoMode = clientId === undefined || clientSecret === undefined;
+
+  const jwtSecret = r.raw('JWT_SECRET');
+  if (jwtSecret === undefined && !demoMode) {
+    r.problems.push('JWT_SECRET is required when 1NCE credentials are set (it is only optional in demo mode)');
+  } else if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    r.problems.push('JWT_SECRET must be at least 32 characters long');
+  }
+
+  const adminUsername = r.raw('ADMIN_USERNAME');
+  const adminPassword = r.raw('ADMIN_PASSWORD');
+  if ((adminUsername === undefined) !== (adminPassword === undefined)) {
+    r.problems.push('ADMIN_USERNAME and ADMIN_PASSWORD must be set together');
+  }
+
+  const streamerUsername = r.raw('STREAMER_USERNAME');
+  const streamerPassword = r.raw('STREAMER_PASSWORD');
+  if ((streamerUsername === undefined) !== (streamerPassword === undefined)) {
+    r.problems.push('STREAMER_USERNAME and STREAMER_PASSWORD must be set together');
+  }
+
+  const cleanupCron = r.raw('CLEANUP_CRON') ?? '0 2 * * *';
+  if (!isCron(cleanupCron)) {
+    r.problems.push(`CLEANUP_CRON must be a five-field cron expression, got "${cleanupCron}"`);
+  }
+
+  const corsOrigins = (r.raw('CORS_ORIGINS') ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
+  for (const origin of corsOrigins) {
+    try {
+      const parsed = new URL(origin);
+      if (parsed.origin !== origin) r.problems.push(`CORS_ORIGINS entry "${origin}" must be an exact origin like https://ops.example.com`);
+    } catch {
+      r.problems.push(`CORS_ORIGINS entry "${origin}" is not a valid origin`);
+    }
+  }
+
+  const config: Config = {
+    port: r.int('PORT', 8000, 0, 65535),
+    host: r.raw('HOST') ?? '0.0.0.0',
+    role: r.oneOf('ROLE', ROLES, 'all'),
+    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 1_048_576, 1024, 100 * 1_048_576),
+    trustProxy: r.bool('TRUST_PROXY', false),
+    shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    corsOrigins,
+    dataDir: r.raw('DATA_DIR') ?? './data',
+    databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    databasePoolMax: r.int('DATABASE_POOL_MAX', 10, 1, 500),
+    redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+    demoMode,
+    jwtSecret,
+    accessTokenTtlMinutes: r.int('ACCESS_TOKEN_TTL_MINUTES', 15, 1, 24 * 60),
+    refreshTokenTtlDays: r.int('REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),
+    apiRateLimitRps: r.int('API_RATE_LIMIT_RPS', 100, 1, 100_000),
+    admin: { username: adminUsername, password: adminPassword },
+    provider: {
+      apiUrl: r.url('ONCE_API_URL', ['http:', 'https:']) ?? 'https://api.1nce.com/management-api',
+      clientId,
+      clientSecret,
+      timeoutMs: r.int('ONCE_TIMEOUT_MS', 15_000, 100, 300_000),
+    },
+    schedules: {
+      syncSimsMinutes: r.int('SYNC_SIMS_INTERVAL_MINUTES', 15, 1, 24 * 60),
+      syncUsageMinutes: r.int('SYNC_USAGE_INTERVAL_MINUTES', 60, 1, 24 * 60),
+      checkQuotasMinutes: r.int('CHECK_QUOTAS_INTERVAL_MINUTES', 30, 1, 24 * 60),
+      cleanupCron,
+    },
+    retention: {
+      usageDays: r.optionalInt('USAGE_RETENTION_DAYS', 1, 36_500),
+      eventDays: r.optionalInt('EVENT_RETENTION_DAYS', 1, 36_500),
+    },
+    streamer: { username: streamerUsername, password: streamerPassword },
+    simulator: {
+      port: r.int('SIMULATOR_PORT', 8900, 0, 65535),
+      fleetSize: r.int('SIMULATOR_FLEET_SIZE', 1000, 0, 1_000_000),
+      seed: r.int('SIMULATOR_SEED', 1, 0, 2 ** 31 - 1),
+      clientId: r.raw('SIMULATOR_CLIENT_ID') ?? 'demo',
+      clientSecret: r.raw('SIMULATOR_CLIENT_SECRET') ?? 'demo-secret',
+      mode: r.oneOf('SIMULATOR_MODE', SIMULATOR_MODES, 'observed'),
+      simsRps: r.int('SIMULATOR_SIMS_RPS', 10, 1, 100_000),
+    },
+  };
+
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}
+
+/** Loads `.env` from the working directory into the process environment when the file exists (never overriding). */
+export function loadDotEnv(file = '.env'): void {
+  try {
+    process.loadEnvFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}

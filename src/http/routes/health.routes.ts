@@ -1,0 +1,103 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Deps } from '../../deps.js';
+import { SERVICE_NAME, VERSION } from '../../version.js';
+
+/** How long one readiness check may take before it counts as down. */
+const CHECK_TIMEOUT_MS = 2_000;
+
+const CheckSchema = Type.Object({
+  status: Type.Union([Type.Literal('up'), Type.Literal('down')]),
+  latency_ms: Type.Number(),
+  error: Type.Optional(Type.String()),
+});
+
+const ReadySchema = Type.Object(
+  {
+    status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
+    checks: Type.Record(Type.String(), CheckSchema),
+  },
+  { examples: [{ status: 'ready', checks: { database: { status: 'up', latency_ms: 1.2 } } }] },
+);
+
+async function runCheck(fn: () => Promise<unknown>): Promise<{ status: 'up' | 'down'; latency_ms: number; error?: string }> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      fn(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return { status: 'up', latency_ms: Math.round((performance.now() - started) * 100) / 100 };
+  } catch (error) {
+    // Only the message: connection errors can name hosts but never carry credentials.
+    const message = error instanceof Error ? error.message : 'check failed';
+    return { status: 'down', latency_ms: Math.round((performance.now() - started) * 100) / 100, error: message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Liveness (no dependencies) and readiness (database, Redis when configured). */
+export function healthRoutes(deps: Pick<Deps, 'database' | 'cache' | 'redis' | 'lifecycle'>): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      '/health',
+      {
+        config: { policy: 'public' },
+        schema: {
+          tags: ['health'],
+          summary: 'Liveness: the process is up (checks no dependency)',
+          response: {
+            200: Type.Object({
+              status: Type.Literal('ok'),
+              service: Type.String(),
+              version: Type.String(),
+              uptime_seconds: Type.Number(),
+            }),
+          },
+        },
+      },
+      () => ({ status: 'ok' as const, service: SERVICE_NAME, version: VERSION, uptime_seconds: Math.round(process.uptime()) }),
+    );
+
+    app.get(
+      '/health/live',
+      {
+        config: { policy: 'public' },
+        schema: {
+          tags: ['health'],
+          summary: 'Liveness probe',
+          response: { 200: Type.Object({ status: Type.Literal('alive') }) },
+        },
+      },
+      () => ({ status: 'alive' as const }),
+    );
+
+    app.get(
+      '/health/ready',
+      {
+        config: { policy: 'public' },
+        schema: {
+          tags: ['health'],
+          summary: 'Readiness: 200 only when the database (and Redis, when configured) answer',
+          response: { 200: ReadySchema, 503: ReadySchema },
+        },
+      },
+      async (_request, reply) => {
+        const checks: Record<string, Awaited<ReturnType<typeof runCheck>>> = {};
+        const [database, redis] = await Promise.all([
+          runCheck(() => deps.database.ping()),
+          deps.redis === undefined ? undefined : runCheck(() => deps.cache.ping()),
+        ]);
+        checks.database = database;
+        if (redis !== undefined) checks.redis = redis;
+        if (deps.lifecycle.shuttingDown) checks.lifecycle = { status: 'down', latency_ms: 0, error: 'shutting down' };
+        const ready = Object.values(checks).every((c) => c.status === 'up');
+        return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+      },
+    );
+  };
+}
