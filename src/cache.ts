@@ -24,8 +24,6 @@ export interface CacheObserver {
   lookup(result: 'hit' | 'miss' | 'error'): void;
 }
 
-/** Key namespace so the cache can share a Redis database with the job engine and rate limiters. */
-const NAMESPACE = 'simfleet:cache:';
 const MEMORY_MAX_ENTRIES = 50_000;
 const SCAN_BATCH = 500;
 
@@ -127,8 +125,8 @@ export function createMemoryCache(observer?: CacheObserver, now = () => Date.now
   return cache;
 }
 
-/** Redis-backed cache; values are JSON. Errors degrade to misses and are counted, never thrown to callers. */
-export function createRedisCache(redis: Redis, observer?: CacheObserver, namespace = NAMESPACE): Cache {
+/** Redis-backed cache under `namespace` (e.g. `simfleet:cache:`); values are JSON. Errors degrade to misses and are counted, never thrown to callers. */
+export function createRedisCache(redis: Redis, namespace: string, observer?: CacheObserver): Cache {
   const singleFlight = createSingleFlight();
 
   const cache: Cache = {

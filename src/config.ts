@@ -33,6 +33,8 @@ export interface Config {
   databaseUrl: string | undefined;
   databasePoolMax: number;
   redisUrl: string | undefined;
+  /** Prefix of every Redis key this deployment writes (lets several deployments or tests share one Redis). */
+  redisPrefix: string;
   /** True when no 1NCE credentials are configured: the built-in simulator stands in for 1NCE. */
   demoMode: boolean;
   /** Unset in demo mode until the composition root generates and persists one under `dataDir`. */
@@ -206,6 +208,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePoolMax: r.int('DATABASE_POOL_MAX', 10, 1, 500),
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix: r.raw('REDIS_PREFIX') ?? 'simfleet:',
     demoMode,
     jwtSecret,
     accessTokenTtlMinutes: r.int('ACCESS_TOKEN_TTL_MINUTES', 15, 1, 24 * 60),

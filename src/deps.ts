@@ -45,7 +45,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
 
   const cacheObserver = { lookup: (result: 'hit' | 'miss' | 'error') => metrics.cache.requests.inc({ cache: 'api', result }) };
   const redis = config.redisUrl === undefined ? undefined : createRedisClient(config.redisUrl, logger);
-  const cache = redis === undefined ? createMemoryCache(cacheObserver) : createRedisCache(redis, cacheObserver);
+  const cache = redis === undefined ? createMemoryCache(cacheObserver) : createRedisCache(redis, `${config.redisPrefix}cache:`, cacheObserver);
 
   return {
     config,
