@@ -67,7 +67,8 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
   const streamer = options.streamer === undefined ? undefined : createStreamer(ctx, options.streamer);
   const holds = createHolds();
 
-  const app = Fastify({ logger: options.logger ?? false });
+  // Connections are closed outright on close(): released timeout holds would otherwise idle in keep-alive for seconds.
+  const app = Fastify({ logger: options.logger ?? false, forceCloseConnections: true });
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
@@ -118,6 +119,7 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
       await streamer?.stop();
       // Held (timeout-fault) requests must not keep the server open.
       holds.releaseAll();
+      await new Promise((resolve) => setTimeout(resolve, 20));
       await app.close();
     },
   };
