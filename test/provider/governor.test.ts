@@ -99,7 +99,8 @@ describe('governor (in-memory specifics)', () => {
     const interval = governor.intervalMs('sims');
     const start = performance.now();
     for (let i = 0; i < 5; i++) await governor.acquire('sims', { scope: 'acct', priority: 'background' });
-    expect(performance.now() - start).toBeLessThan(4 * interval * 1.5);
+    // Held to a 50 % share it would need 8 intervals.
+    expect(performance.now() - start).toBeLessThan(7 * interval);
   });
 
   it('rejects an aborted waiter without consuming a slot for it', async () => {
