@@ -34,17 +34,15 @@ export async function startSim(overrides: Partial<SimulatorOptions> = {}): Promi
   });
   const base = await sim.listen(0);
   const root = base.replace(/\/management-api$/, '');
-  let cached: string | undefined;
+  // Always asks the token endpoint: it returns the cached token, or a new one once simulated time expired it.
   const token = async () => {
-    if (cached !== undefined) return cached;
     const res = await fetch(`${base}/oauth/token`, {
       method: 'POST',
       headers: { authorization: basic(CLIENT.id, CLIENT.secret), 'content-type': 'application/json' },
       body: JSON.stringify({ grant_type: 'client_credentials' }),
     });
     const body = (await res.json()) as { access_token: string };
-    cached = body.access_token;
-    return cached;
+    return body.access_token;
   };
   const send = async (method: string, path: string, body?: unknown, tok?: string) =>
     fetch(`${base}${path}`, {
@@ -69,6 +67,7 @@ export async function startSim(overrides: Partial<SimulatorOptions> = {}): Promi
 }
 
 /** Reads a JSON body typed loosely for assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- wire JSON is asserted field by field
 export async function json(res: Response): Promise<any> {
   return res.json();
 }
