@@ -49,6 +49,24 @@ export function createRedisClient(url: string, logger?: Pick<Logger, 'warn'>): R
   return redis;
 }
 
+/**
+ * Waits for the first connection (commands fail fast while disconnected, so start-up gives Redis
+ * a moment). Resolves false on timeout: the platform then starts degraded and readiness says so.
+ */
+export function waitForRedis(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ok);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    redis.once('ready', onReady);
+  });
+}
+
 function createSingleFlight() {
   const inflight = new Map<string, Promise<unknown>>();
   return <T>(key: string, fn: () => Promise<T>): Promise<T> => {

@@ -2,8 +2,11 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createDb, type Database } from './db/client.js';
-import { createMemoryCache, createRedisCache, createRedisClient, type Cache } from './cache.js';
+import { createMemoryCache, createRedisCache, createRedisClient, waitForRedis, type Cache } from './cache.js';
 import { createMetrics, type Metrics } from './metrics.js';
+
+/** How long start-up waits for Redis before continuing degraded. */
+const REDIS_STARTUP_WAIT_MS = 3_000;
 
 /** Process-wide state the HTTP layer reads (readiness turns 503 while draining). */
 export interface Lifecycle {
@@ -45,6 +48,9 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
 
   const cacheObserver = { lookup: (result: 'hit' | 'miss' | 'error') => metrics.cache.requests.inc({ cache: 'api', result }) };
   const redis = config.redisUrl === undefined ? undefined : createRedisClient(config.redisUrl, logger);
+  if (redis !== undefined && !(await waitForRedis(redis, REDIS_STARTUP_WAIT_MS))) {
+    logger.warn('redis did not answer at start-up; serving without it until it does');
+  }
   const cache = redis === undefined ? createMemoryCache(cacheObserver) : createRedisCache(redis, `${config.redisPrefix}cache:`, cacheObserver);
 
   return {

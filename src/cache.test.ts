@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createMemoryCache, createRedisCache, createRedisClient, waitForRedis, type Cache } from './cache.js';
+
+const redisUrl = process.env.TEST_REDIS_URL || undefined;
+
+type Factory = () => Promise<{ cache: Cache; advance: (ms: number) => void; close: () => Promise<void> }>;
+
+const memory: Factory = async () => {
+  let now = 1_000_000;
+  return { cache: createMemoryCache(undefined, () => now), advance: (ms) => (now += ms), close: async () => undefined };
+};
+
+const redis: Factory = async () => {
+  const client = createRedisClient(redisUrl!);
+  if (!(await waitForRedis(client, 5_000))) throw new Error('TEST_REDIS_URL did not answer');
+  return {
+    cache: createRedisCache(client, `test:${randomBytes(6).toString('hex')}:cache:`),
+    // Redis expiry runs on its own clock; TTL tests for Redis use real (short) waits instead.
+    advance: () => undefined,
+    close: async () => {
+      client.disconnect();
+    },
+  };
+};
+
+const stores: Array<[string, Factory]> = [['memory', memory], ...(redisUrl ? [['redis', redis] as [string, Factory]] : [])];
+
+describe.each(stores)('%s cache', (kind, factory) => {
+  it('stores, reads, deletes and expires values', async () => {
+    const { cache, advance, close } = await factory();
+    try {
+      await cache.set('a', { n: 1, list: [1, 2] }, kind === 'memory' ? 10 : 0.3);
+      expect(await cache.get('a')).toEqual({ n: 1, list: [1, 2] });
+      await cache.delete('a');
+      expect(await cache.get('a')).toBeUndefined();
+
+      await cache.set('b', 'v', kind === 'memory' ? 10 : 0.3);
+      if (kind === 'memory') advance(10_001);
+      else await new Promise((r) => setTimeout(r, 450));
+      expect(await cache.get('b')).toBeUndefined();
+    } finally {
+      await close();
+    }
+  });
+
+  it('deletes by prefix and nothing else', async () => {
+    const { cache, close } = await factory();
+    try {
+      for (let i = 0; i < 1200; i++) await cache.set(`sims:${i}`, i, 60);
+      await cache.set('sim:x', 'other', 60);
+      await cache.set('usage:1', 'u', 60);
+      expect(await cache.deleteByPrefix('sims:')).toBe(1200);
+      expect(await cache.get('sims:7')).toBeUndefined();
+      expect(await cache.get('sim:x')).toBe('other');
+      expect(await cache.get('usage:1')).toBe('u');
+    } finally {
+      await close();
+    }
+  });
+
+  it('wraps a computation: one call for concurrent misses, none on a hit', async () => {
+    const { cache, close } = await factory();
+    try {
+      let calls = 0;
+      const compute = async () => {
+        calls++;
+        await new Promise((r) => setTimeout(r, 20));
+        return { value: 42 };
+      };
+      const results = await Promise.all([1, 2, 3, 4].map(() => cache.wrap('w', 60, compute)));
+      expect(results).toEqual([{ value: 42 }, { value: 42 }, { value: 42 }, { value: 42 }]);
+      expect(calls).toBe(1);
+      expect(await cache.wrap('w', 60, compute)).toEqual({ value: 42 });
+      expect(calls).toBe(1);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('memory cache', () => {
+  it('returns copies, so callers cannot mutate what is cached', async () => {
+    const cache = createMemoryCache();
+    const value = { tags: ['a'] };
+    await cache.set('k', value, 60);
+    value.tags.push('b');
+    const read = await cache.get<{ tags: string[] }>('k');
+    read!.tags.push('c');
+    expect(await cache.get('k')).toEqual({ tags: ['a'] });
+  });
+
+  it('evicts the oldest entries past its size bound', async () => {
+    const cache = createMemoryCache(undefined, Date.now, 3);
+    for (const k of ['a', 'b', 'c', 'd']) await cache.set(k, k, 60);
+    expect(await cache.get('a')).toBeUndefined();
+    expect(await cache.get('d')).toBe('d');
+  });
+
+  it('counts hits and misses', async () => {
+    const seen: string[] = [];
+    const cache = createMemoryCache({ lookup: (r) => seen.push(r) });
+    await cache.get('x');
+    await cache.set('x', 1, 60);
+    await cache.get('x');
+    expect(seen).toEqual(['miss', 'hit']);
+  });
+});
+
+describe('redis cache during an outage', () => {
+  it('degrades to misses and keeps callers working', async () => {
+    const client = createRedisClient('redis://127.0.0.1:1');
+    const seen: string[] = [];
+    const cache = createRedisCache(client, 'x:', { lookup: (r) => seen.push(r) });
+    try {
+      await expect(cache.set('k', 1, 60)).resolves.toBeUndefined();
+      expect(await cache.get('k')).toBeUndefined();
+      expect(await cache.wrap('k', 60, () => Promise.resolve('computed'))).toBe('computed');
+      await expect(cache.deleteByPrefix('k')).resolves.toBe(0);
+      await expect(cache.ping()).rejects.toThrow();
+      expect(seen).toContain('error');
+    } finally {
+      client.disconnect();
+    }
+  });
+});
