@@ -39,6 +39,8 @@ export interface Config {
   demoMode: boolean;
   /** Unset in demo mode until the composition root generates and persists one under `dataDir`. */
   jwtSecret: string | undefined;
+  /** Key material for secrets at rest (provider and webhook secrets); falls back to the JWT secret. */
+  encryptionKey: string | undefined;
   accessTokenTtlMinutes: number;
   refreshTokenTtlDays: number;
   apiRateLimitRps: number;
@@ -165,6 +167,11 @@ export function loadConfig(env: Env = process.env): Config {
     r.problems.push('JWT_SECRET must be at least 32 characters long');
   }
 
+  const encryptionKey = r.raw('ENCRYPTION_KEY');
+  if (encryptionKey !== undefined && encryptionKey.length < 32) {
+    r.problems.push('ENCRYPTION_KEY must be at least 32 characters long');
+  }
+
   const adminUsername = r.raw('ADMIN_USERNAME');
   const adminPassword = r.raw('ADMIN_PASSWORD');
   if ((adminUsername === undefined) !== (adminPassword === undefined)) {
@@ -211,6 +218,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisPrefix: r.raw('REDIS_PREFIX') ?? 'simfleet:',
     demoMode,
     jwtSecret,
+    encryptionKey,
     accessTokenTtlMinutes: r.int('ACCESS_TOKEN_TTL_MINUTES', 15, 1, 24 * 60),
     refreshTokenTtlDays: r.int('REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),
     apiRateLimitRps: r.int('API_RATE_LIMIT_RPS', 100, 1, 100_000),

@@ -4,6 +4,9 @@ import type { Config } from './config.js';
 import { createDb, type Database } from './db/client.js';
 import { createMemoryCache, createRedisCache, createRedisClient, waitForRedis, type Cache } from './cache.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { createAccountsService, type AccountsService } from './modules/accounts/accounts.service.js';
+import { createSecretBox, type SecretBox } from './modules/accounts/secret-box.js';
+import { createProviderRegistry, type ProviderRegistry } from './provider/registry.js';
 
 /** How long start-up waits for Redis before continuing degraded. */
 const REDIS_STARTUP_WAIT_MS = 3_000;
@@ -23,6 +26,11 @@ export interface Deps {
   /** The shared Redis connection when `REDIS_URL` is set (cache, throttling, provider token and budget). */
   redis: Redis | undefined;
   lifecycle: Lifecycle;
+  /** Encryption at rest for provider and webhook secrets. */
+  secretBox: SecretBox;
+  accounts: AccountsService;
+  /** 1NCE clients, one per provider account, sharing one rate governor. */
+  provider: ProviderRegistry;
   /** Closes what was opened, in reverse order. */
   close(): Promise<void>;
 }
@@ -53,6 +61,19 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
   }
   const cache = redis === undefined ? createMemoryCache(cacheObserver) : createRedisCache(redis, `${config.redisPrefix}cache:`, cacheObserver);
 
+  const keyMaterial = config.encryptionKey ?? config.jwtSecret;
+  if (keyMaterial === undefined) throw new Error('ENCRYPTION_KEY or JWT_SECRET must be resolved before creating dependencies');
+  const secretBox = createSecretBox(keyMaterial);
+  const accounts = createAccountsService({ db: database.db, secretBox });
+  const provider = createProviderRegistry({
+    loadAccount: (id) => accounts.loadForClient(id),
+    timeoutMs: config.provider.timeoutMs,
+    metrics: metrics.provider,
+    logger: logger.child({ component: 'provider' }),
+    keyPrefix: `${config.redisPrefix}provider`,
+    ...(redis !== undefined && { redis }),
+  });
+
   return {
     config,
     logger,
@@ -61,6 +82,9 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     cache,
     redis,
     lifecycle: { shuttingDown: false },
+    secretBox,
+    accounts,
+    provider,
     async close() {
       await cache.close();
       if (redis !== undefined) redis.disconnect();

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DbObserver } from './db/client.js';
+import { createProviderMetrics } from './provider/provider.metrics.js';
 
 /**
  * Every metric the platform emits, defined in one place and registered on one registry
@@ -78,11 +79,45 @@ export function createMetrics() {
     }),
   };
 
+  let countActiveApiKeys: (() => Promise<number>) | undefined;
+  const auth = {
+    attempts: new Counter({
+      name: 'simfleet_auth_attempts_total',
+      help: 'Authentication attempts by method (password, refresh, jwt, api_key, streamer) and result',
+      labelNames: ['method', 'result'] as const,
+      registers: [registry],
+    }),
+    refreshTokenReuse: new Counter({
+      name: 'simfleet_auth_refresh_token_reuse_total',
+      help: 'Rotated refresh tokens presented again (each revokes its whole session family)',
+      registers: [registry],
+    }),
+    apiKeysActive: new Gauge({
+      name: 'simfleet_auth_api_keys_active',
+      help: 'API keys that are neither revoked nor expired',
+      registers: [registry],
+      async collect() {
+        if (countActiveApiKeys === undefined) return;
+        try {
+          this.set(await countActiveApiKeys());
+        } catch {
+          // A scrape during a database outage keeps the last value rather than failing the whole scrape.
+        }
+      },
+    }),
+  };
+
   return {
     registry,
     http,
     db: dbObserver,
     cache,
+    provider: createProviderMetrics(registry),
+    auth,
+    /** Counts active API keys on every scrape. */
+    trackActiveApiKeys(count: () => Promise<number>) {
+      countActiveApiKeys = count;
+    },
     /** Reports this pool's usage on every scrape. */
     trackPool(stats: PoolStats) {
       pool = stats;

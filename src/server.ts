@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { createDeps, type Deps, type DepsOverrides } from './deps.js';
 import { migrate } from './db/migrate.js';
 import { resolveJwtSecret } from './secrets.js';
+import { createSimulator, type Simulator } from './simulator/index.js';
 
 /** A running platform: the listening app plus what `stop()` must shut down, in order. */
 export interface Platform {
@@ -20,10 +21,24 @@ export interface Platform {
  */
 export async function startPlatform(config: Config, logger: Logger, overrides: DepsOverrides = {}): Promise<Platform> {
   const jwt = resolveJwtSecret(config.jwtSecret, config.dataDir);
-  const resolved: Config = { ...config, jwtSecret: jwt.secret };
+  let resolved: Config = { ...config, jwtSecret: jwt.secret };
   if (jwt.generated) logger.info('demo mode: generated a JWT signing secret under DATA_DIR');
 
-  const deps = await createDeps(resolved, logger, overrides);
+  const simulator = config.demoMode ? await startDemoSimulator(config, logger) : undefined;
+  if (simulator !== undefined) {
+    resolved = {
+      ...resolved,
+      provider: { ...resolved.provider, apiUrl: simulator.url, clientId: config.simulator.clientId, clientSecret: config.simulator.clientSecret },
+    };
+  }
+
+  let deps: Deps;
+  try {
+    deps = await createDeps(resolved, logger, overrides);
+  } catch (error) {
+    await simulator?.sim.close();
+    throw error;
+  }
   let app: App | undefined;
   try {
     const started = performance.now();
@@ -33,6 +48,12 @@ export async function startPlatform(config: Config, logger: Logger, overrides: D
       result.applied.length > 0 ? 'database migrated' : 'database schema up to date',
     );
     logger.info({ database: deps.database.kind, cache: deps.cache.kind, role: config.role }, 'dependencies ready');
+
+    const { apiUrl, clientId, clientSecret } = resolved.provider;
+    if (clientId !== undefined && clientSecret !== undefined) {
+      const account = await deps.accounts.ensureDefaultAccount({ apiUrl, clientId, clientSecret });
+      logger.info({ account: account.name, api_url: apiUrl }, 'default provider account registered');
+    }
 
     app = await buildApp(deps);
     const url = await app.listen({ port: config.port, host: config.host });
@@ -49,11 +70,27 @@ export async function startPlatform(config: Config, logger: Logger, overrides: D
           // Stop accepting connections and wait for in-flight requests, then close what they used.
           await running.close();
           await deps.close();
+          await simulator?.sim.close();
         })()),
     };
   } catch (error) {
     await app?.close();
     await deps.close();
+    await simulator?.sim.close();
     throw error;
   }
+}
+
+/**
+ * Demo mode: with no 1NCE credentials the built-in simulator plays 1NCE in-process, with a seeded
+ * fleet, and the provider client is pointed at it.
+ */
+async function startDemoSimulator(config: Config, logger: Logger): Promise<{ sim: Simulator; url: string }> {
+  const sim = await createSimulator({ ...config.simulator });
+  const url = await sim.listen(config.simulator.port, '127.0.0.1');
+  logger.warn(
+    { simulator_url: url, fleet_size: config.simulator.fleetSize, seed: config.simulator.seed, mode: config.simulator.mode },
+    'DEMO MODE: no 1NCE credentials (ONCE_CLIENT_ID/ONCE_CLIENT_SECRET) are set, so the built-in 1NCE simulator stands in for 1NCE',
+  );
+  return { sim, url };
 }
