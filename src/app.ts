@@ -22,8 +22,10 @@ export type App = FastifyInstance;
 
 /** Builds the HTTP application without listening; tests drive it with `app.inject()`. */
 export async function buildApp(deps: Deps): Promise<App> {
+  // Typed as Fastify's logger so the instance stays a plain FastifyInstance (not one generic over pino's Logger).
+  const logger: FastifyBaseLogger = deps.logger;
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance: logger,
     bodyLimit: deps.config.bodyLimitBytes,
     trustProxy: deps.config.trustProxy,
     genReqId: requestIdFrom,

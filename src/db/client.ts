@@ -41,14 +41,14 @@ const OID_TEXT_ARRAY = 1009; // text[]: its parser yields string[]
 
 /** int8 as number (byte counts stay far below 2^53) and DATE as 'YYYY-MM-DD', same as on PGlite. */
 const pgTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
+  getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
     if (oid === OID_INT8) return (value: string) => Number(value);
     if (oid === OID_DATE) return (value: string) => value;
     // numeric[] as strings (pg would parse floats), matching PGlite and the numeric-as-string rule.
-    if (oid === OID_NUMERIC_ARRAY) return pg.types.getTypeParser(OID_TEXT_ARRAY as never, format);
-    return pg.types.getTypeParser(oid, format);
+    if (oid === OID_NUMERIC_ARRAY) return pg.types.getTypeParser(OID_TEXT_ARRAY as never, format) as (value: string) => unknown;
+    return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
   },
-} as pg.CustomTypesConfig;
+};
 
 function operationOf(sql: string): string {
   const word = /^\s*([a-z]+)/i.exec(sql)?.[1]?.toLowerCase() ?? 'other';

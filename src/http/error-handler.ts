@@ -23,7 +23,7 @@ const FASTIFY_CODES: Record<string, { code: string; status: number; title: strin
 function fieldErrors(error: FastifyError): FieldError[] {
   const context = error.validationContext ?? 'body';
   return (error.validation ?? []).map((item) => {
-    const params = item.params as Record<string, unknown>;
+    const params = item.params;
     let field = `${context}${item.instancePath.replace(/\//g, '.')}`;
     if (typeof params.missingProperty === 'string') field += `.${params.missingProperty}`;
     if (typeof params.additionalProperty === 'string') {

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import type { Metrics } from '../../metrics.js';
 
 /** Prometheus exposition at /metrics and /api/v1/metrics, and the OpenAPI document at /openapi.json. */
 export function systemRoutes(metrics: Metrics): FastifyPluginAsyncTypebox {
   return async (app) => {
-    const scrape = async (_request: unknown, reply: import('fastify').FastifyReply) =>
+    const scrape = async (_request: unknown, reply: FastifyReply) =>
       reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     const metricsSchema = {
       tags: ['system'],
