@@ -1,0 +1,46 @@
+/**
+ * `npm run bench`: runs every benchmark, prints one table per benchmark and writes
+ * bench/results/<name>.json. Figures, not pass/fail: targets are printed beside them.
+ * `npm run bench -- provider` runs only the named benchmarks.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { runProviderBench } from './provider.bench.js';
+
+type Bench = () => Promise<Record<string, unknown>>;
+
+const BENCHES: Record<string, Bench> = {
+  provider: runProviderBench,
+};
+
+function flatten(value: unknown, prefix = ''): Array<[string, string]> {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.entries(value).flatMap(([k, v]) => flatten(v, prefix === '' ? k : `${prefix}.${k}`));
+  }
+  return [[prefix, typeof value === 'number' ? String(Math.round(value * 100) / 100) : JSON.stringify(value)]];
+}
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const names = wanted.length > 0 ? wanted : Object.keys(BENCHES);
+  const outDir = path.resolve('bench/results');
+  mkdirSync(outDir, { recursive: true });
+  for (const name of names) {
+    const bench = BENCHES[name];
+    if (bench === undefined) throw new Error(`unknown benchmark "${name}"; known: ${Object.keys(BENCHES).join(', ')}`);
+    process.stdout.write(`\n## ${name}\n`);
+    const result = await bench();
+    const rows = flatten(result);
+    const width = Math.max(...rows.map(([k]) => k.length));
+    for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
+    writeFileSync(
+      path.join(outDir, `${name}.json`),
+      `${JSON.stringify({ name, at: new Date().toISOString(), node: process.version, result }, null, 2)}\n`,
+    );
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
