@@ -19,8 +19,8 @@ function startProcess(env: Record<string, string>): { child: ChildProcess; lines
     lines.push(...chunk.toString().split('\n').filter((l) => l !== ''));
     for (const l of listeners) l();
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
   const waitFor = (re: RegExp, ms = 30_000) =>
     new Promise<string>((resolve, reject) => {
       const check = () => {
