@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
+import { createSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { backends, createTestDatabase, redisUrl, type Backend } from './db.js';
 
 export { backends, redisUrl, type Backend };
@@ -18,6 +19,12 @@ export interface TestApp {
   app: App;
   deps: Deps;
   config: Config;
+  /** The 1NCE simulator behind the default provider account, when requested. */
+  simulator?: Simulator;
+  /** The simulator's origin (for /_simulator control calls). */
+  simulatorOrigin?: string;
+  /** Id of the default provider account (set when a simulator was requested). */
+  accountId?: string;
   close(): Promise<void>;
 }
 
@@ -26,6 +33,11 @@ export interface BuildTestAppOptions {
   env?: Record<string, string>;
   /** Use TEST_REDIS_URL with a unique key prefix. Throws if it is not set (callers choose, never skip). */
   redis?: boolean;
+  /**
+   * Start a 1NCE simulator on a free port and register it as the default provider account.
+   * Defaults: 100 SIMs, seed 7, observed mode, a high /sims limit so tests are not paced.
+   */
+  simulator?: boolean | Partial<SimulatorOptions>;
 }
 
 /** The base environment every test app starts from; `env` overrides it. */
@@ -49,19 +61,46 @@ export async function buildTestApp(options: BuildTestAppOptions = {}): Promise<T
     env.REDIS_URL = redisUrl;
     env.REDIS_PREFIX = `test:${randomBytes(6).toString('hex')}:`;
   }
+  let simulator: Simulator | undefined;
+  let simulatorOrigin: string | undefined;
+  if (options.simulator !== undefined && options.simulator !== false) {
+    const overrides = options.simulator === true ? {} : options.simulator;
+    simulator = await createSimulator({
+      port: 0,
+      fleetSize: 100,
+      seed: 7,
+      clientId: 'test-client',
+      clientSecret: 'test-secret',
+      mode: 'observed',
+      simsRps: 1000,
+      ...overrides,
+    });
+    const url = await simulator.listen(0, '127.0.0.1');
+    simulatorOrigin = new URL(url).origin;
+    env.ONCE_API_URL = url;
+    env.ONCE_CLIENT_ID = overrides.clientId ?? 'test-client';
+    env.ONCE_CLIENT_SECRET = overrides.clientSecret ?? 'test-secret';
+  }
   const config = loadConfig(env);
   const metrics = createMetrics();
   const testDb = await createTestDatabase(options.backend ?? 'pglite', metrics.db);
   const deps = await createDeps(config, createLogger(config), { database: testDb.database, metrics });
+  let accountId: string | undefined;
+  if (simulator !== undefined) {
+    const { apiUrl, clientId, clientSecret } = config.provider;
+    accountId = (await deps.accounts.ensureDefaultAccount({ apiUrl, clientId: clientId!, clientSecret: clientSecret! })).id;
+  }
   const app = await buildApp(deps);
   await app.ready();
   return {
     app,
     deps,
     config,
+    ...(simulator !== undefined && { simulator, simulatorOrigin: simulatorOrigin!, accountId: accountId! }),
     async close() {
       await app.close();
       await deps.close();
+      await simulator?.close();
       await testDb.cleanup();
       rmSync(dataDir, { recursive: true, force: true });
     },
