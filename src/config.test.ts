@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -79,5 +80,16 @@ describe('loadConfig', () => {
     expect(config.trustProxy).toBe(true);
     expect(config.retention).toEqual({ usageDays: 730, eventDays: undefined });
     expect(config.role).toBe('worker');
+  });
+});
+
+describe('.env.example', () => {
+  it('documents every variable the config module reads', () => {
+    const source = readFileSync(new URL('./config.ts', import.meta.url), 'utf8');
+    const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+    const names = [...source.matchAll(/r\.(?:raw|int|optionalInt|oneOf|bool|url)\('([A-Z0-9_]+)'/g)].map((m) => m[1]!);
+    expect(names.length).toBeGreaterThan(30);
+    const missing = [...new Set(names)].filter((name) => !new RegExp(`^#?\\s*${name}=`, 'm').test(example));
+    expect(missing).toEqual([]);
   });
 });
