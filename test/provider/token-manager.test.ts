@@ -86,7 +86,7 @@ describe('token manager (in-process)', () => {
   });
 });
 
-describe.runIf(REDIS_URL !== undefined)('token manager shared through Redis (TEST_REDIS_URL)', () => {
+describe.each(REDIS_URL === undefined ? [] : [REDIS_URL])('token manager shared through Redis at %s', () => {
   function redis(): Redis {
     const client = new Redis(REDIS_URL!, { maxRetriesPerRequest: 1 });
     redisClients.push(client);
