@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Deps } from './deps.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { installMetricsHooks } from './http/metrics-hooks.js';
+import { installAccessControl } from './http/auth/access-control.js';
 import { ProblemSchema } from './http/problem.js';
 import { registerRoutes } from './http/routes.js';
 import './http/policy.js';
@@ -49,6 +50,8 @@ export async function buildApp(deps: Deps): Promise<App> {
       route.config = { ...route.config, policy: 'public' };
     }
   });
+
+  await installAccessControl(app, deps);
 
   await app.register(swagger, {
     openapi: {

@@ -7,6 +7,8 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createAccountsService, type AccountsService } from './modules/accounts/accounts.service.js';
 import { createSecretBox, type SecretBox } from './modules/accounts/secret-box.js';
 import { createProviderRegistry, type ProviderRegistry } from './provider/registry.js';
+import { createAuditService, type AuditService } from './modules/audit/audit.service.js';
+import { createIdentity, type Identity } from './modules/users/identity.js';
 
 /** How long start-up waits for Redis before continuing degraded. */
 const REDIS_STARTUP_WAIT_MS = 3_000;
@@ -31,6 +33,10 @@ export interface Deps {
   accounts: AccountsService;
   /** 1NCE clients, one per provider account, sharing one rate governor. */
   provider: ProviderRegistry;
+  /** The append-only audit trail; `audit.record()` logs actions taken on someone's behalf. */
+  audit: AuditService;
+  /** Users, passwords, sessions, API keys and login throttling. */
+  identity: Identity;
   /** Closes what was opened, in reverse order. */
   close(): Promise<void>;
 }
@@ -73,6 +79,9 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     keyPrefix: `${config.redisPrefix}provider`,
     ...(redis !== undefined && { redis }),
   });
+  const audit = createAuditService({ db: database.db, logger });
+  const identity = createIdentity({ db: database.db, config, metrics, logger, redis, audit });
+  metrics.trackActiveApiKeys(() => identity.apiKeys.countActive());
 
   return {
     config,
@@ -85,6 +94,8 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     secretBox,
     accounts,
     provider,
+    audit,
+    identity,
     async close() {
       await cache.close();
       if (redis !== undefined) redis.disconnect();

@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { createDeps, type Deps, type DepsOverrides } from './deps.js';
 import { migrate } from './db/migrate.js';
 import { resolveJwtSecret } from './secrets.js';
+import { ensureFirstAdmin } from './modules/users/bootstrap.js';
 import { createSimulator, type Simulator } from './simulator/index.js';
 
 /** A running platform: the listening app plus what `stop()` must shut down, in order. */
@@ -48,6 +49,7 @@ export async function startPlatform(config: Config, logger: Logger, overrides: D
       result.applied.length > 0 ? 'database migrated' : 'database schema up to date',
     );
     logger.info({ database: deps.database.kind, cache: deps.cache.kind, role: config.role }, 'dependencies ready');
+    await ensureFirstAdmin({ config: deps.config, users: deps.identity.users, audit: deps.audit, logger });
 
     const { apiUrl, clientId, clientSecret } = resolved.provider;
     if (clientId !== undefined && clientSecret !== undefined) {

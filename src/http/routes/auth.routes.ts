@@ -1,0 +1,220 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { Identity } from '../../modules/users/identity.js';
+import {
+  ApiKeySchema,
+  ChangePasswordBody,
+  CreateApiKeyBody,
+  CreatedApiKeySchema,
+  ListApiKeysQuery,
+  LoginBody,
+  MeSchema,
+  RefreshBody,
+  RegisterBody,
+  TokenPairSchema,
+  UserSchema,
+  UuidParam,
+} from '../../modules/users/users.schemas.js';
+import { describeAudit, requireUser } from '../auth/request-context.js';
+import { problemResponses } from '../problem.js';
+
+const BEARER_OR_KEY = [{ bearerAuth: [] }, { apiKey: [] }];
+const client = (request: FastifyRequest) => ({ ip: request.ip, userAgent: request.headers['user-agent'] });
+
+/** /api/v1/auth: login, refresh, logout, register, me, password change and API keys. */
+export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'>): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post(
+      '/login',
+      {
+        config: { policy: 'public' },
+        schema: {
+          tags: ['auth'],
+          summary: 'Exchange a username (or e-mail) and password for an access and a refresh token',
+          description: 'Throttled per client IP and per username: 429 with Retry-After after 5 failures a minute; repeated failures lock sign-in for 15 minutes.',
+          security: [],
+          body: LoginBody,
+          response: { 200: TokenPairSchema, ...problemResponses(400, 401, 415, 429) },
+        },
+      },
+      async (request) => {
+        // The attempted name is recorded, never the password.
+        describeAudit(request, { action: 'auth.login', detail: { username: request.body.username.slice(0, 254) } });
+        const { tokens, user } = await identity.auth.login(request.body.username, request.body.password, client(request));
+        describeAudit(request, {
+          actor: { type: 'user', userId: user.id, username: user.username, role: user.role },
+          target: { type: 'user', id: String(user.id) },
+        });
+        return tokens;
+      },
+    );
+
+    app.post(
+      '/refresh',
+      {
+        config: { policy: 'public' },
+        schema: {
+          tags: ['auth'],
+          summary: 'Rotate a refresh token: returns a new pair; the presented token becomes unusable',
+          description: 'Presenting an already rotated refresh token revokes every token of that login (theft detection).',
+          security: [],
+          body: RefreshBody,
+          response: { 200: TokenPairSchema, ...problemResponses(400, 401, 415, 429) },
+        },
+      },
+      async (request) => {
+        describeAudit(request, { action: 'auth.refresh' });
+        const { tokens, userId } = await identity.auth.refresh(request.body.refresh_token, client(request));
+        describeAudit(request, { actor: { type: 'user', userId }, target: { type: 'user', id: String(userId) } });
+        return tokens;
+      },
+    );
+
+    app.post(
+      '/logout',
+      {
+        config: { policy: 'public' },
+        schema: {
+          tags: ['auth'],
+          summary: 'Revoke a refresh token (and every token rotated from the same login)',
+          description: 'Possession of the refresh token is the credential, so a client whose access token expired can still sign out.',
+          security: [],
+          body: RefreshBody,
+          response: { 204: Type.Null({ description: 'Signed out' }), ...problemResponses(400, 401, 415, 429) },
+        },
+      },
+      async (request, reply) => {
+        describeAudit(request, { action: 'auth.logout' });
+        const { userId } = await identity.auth.logout(request.body.refresh_token);
+        describeAudit(request, { actor: { type: 'user', userId }, target: { type: 'user', id: String(userId) } });
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/register',
+      {
+        config: { policy: 'admin' },
+        schema: {
+          tags: ['auth'],
+          summary: 'Create a user (admins only)',
+          security: BEARER_OR_KEY,
+          body: RegisterBody,
+          response: { 201: UserSchema, ...problemResponses(400, 401, 403, 409, 415, 422, 429) },
+        },
+      },
+      async (request, reply) => {
+        const user = await identity.users.createUser(request.body);
+        describeAudit(request, { action: 'user.create', target: { type: 'user', id: String(user.id) }, after: { ...user } });
+        return reply.code(201).send(user);
+      },
+    );
+
+    app.get(
+      '/me',
+      {
+        config: { policy: 'viewer' },
+        schema: {
+          tags: ['auth'],
+          summary: 'The authenticated user and how they authenticated',
+          security: BEARER_OR_KEY,
+          response: { 200: MeSchema, ...problemResponses(401, 403, 429) },
+        },
+      },
+      async (request) => {
+        const caller = requireUser(request);
+        return {
+          user: await identity.users.getUser(caller.userId),
+          auth: {
+            method: caller.kind === 'api_key' ? ('api_key' as const) : ('jwt' as const),
+            effective_role: caller.role,
+            ...(caller.kind === 'api_key' && { api_key_id: caller.apiKeyId }),
+          },
+        };
+      },
+    );
+
+    app.post(
+      '/password',
+      {
+        config: { policy: 'viewer' },
+        schema: {
+          tags: ['auth'],
+          summary: 'Change your own password',
+          description: 'Ends every existing session of the user (refresh tokens revoked, older access tokens refused) and returns a fresh token pair.',
+          security: BEARER_OR_KEY,
+          body: ChangePasswordBody,
+          response: { 200: TokenPairSchema, ...problemResponses(400, 401, 403, 415, 422, 429) },
+        },
+      },
+      async (request) => {
+        const caller = requireUser(request);
+        describeAudit(request, { action: 'user.password_change', target: { type: 'user', id: String(caller.userId) } });
+        await identity.users.changeOwnPassword(caller.userId, request.body.current_password, request.body.new_password);
+        return identity.auth.issueFreshSession(caller.userId, client(request));
+      },
+    );
+
+    app.post(
+      '/api-keys',
+      {
+        config: { policy: 'viewer' },
+        schema: {
+          tags: ['auth'],
+          summary: 'Create an API key for yourself; the key is returned once, in this response only',
+          description: '`role` caps the key below your own role; it cannot exceed it. Use it as `X-API-Key: <api_key>`.',
+          security: BEARER_OR_KEY,
+          body: CreateApiKeyBody,
+          response: { 201: CreatedApiKeySchema, ...problemResponses(400, 401, 403, 415, 429) },
+        },
+      },
+      async (request, reply) => {
+        const created = await identity.apiKeys.create(requireUser(request), {
+          name: request.body.name,
+          expiresInDays: request.body.expires_in_days,
+          role: request.body.role,
+        });
+        const { api_key: _secret, ...publicView } = created;
+        describeAudit(request, { action: 'api_key.create', target: { type: 'api_key', id: created.id }, after: publicView });
+        return reply.code(201).send(created);
+      },
+    );
+
+    app.get(
+      '/api-keys',
+      {
+        config: { policy: 'viewer' },
+        schema: {
+          tags: ['auth'],
+          summary: "Your API keys (admins: every user's with ?all=true), newest first",
+          security: BEARER_OR_KEY,
+          querystring: ListApiKeysQuery,
+          response: { 200: Type.Array(ApiKeySchema), ...problemResponses(400, 401, 403, 429) },
+        },
+      },
+      async (request) =>
+        identity.apiKeys.list(requireUser(request), { all: request.query.all ?? false, includeRevoked: request.query.include_revoked ?? false }),
+    );
+
+    app.delete(
+      '/api-keys/:id',
+      {
+        config: { policy: 'viewer' },
+        schema: {
+          tags: ['auth'],
+          summary: 'Revoke an API key (your own; admins: any). Takes effect on the next request',
+          security: BEARER_OR_KEY,
+          params: UuidParam,
+          response: { 204: Type.Null({ description: 'Revoked' }), ...problemResponses(400, 401, 403, 404, 429) },
+        },
+      },
+      async (request, reply) => {
+        describeAudit(request, { action: 'api_key.revoke', target: { type: 'api_key', id: request.params.id } });
+        const { before, after } = await identity.apiKeys.revoke(requireUser(request), request.params.id);
+        describeAudit(request, { before: { revoked_at: before.revoked_at, user_id: before.user_id }, after: { revoked_at: after.revoked_at } });
+        return reply.code(204).send(null);
+      },
+    );
+  };
+}

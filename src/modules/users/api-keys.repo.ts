@@ -1,0 +1,97 @@
+import { sql, type Kysely } from 'kysely';
+import type { DB, Row, UserRole } from '../../db/schema.js';
+
+export type ApiKeyRow = Row<'api_keys'>;
+
+/** An API key row joined with the owner fields authentication needs. */
+export type ApiKeyWithOwner = ApiKeyRow & { owner_username: string; owner_role: UserRole; owner_active: boolean };
+
+/** An API key row joined with its owner's username, for listings. */
+export type ApiKeyListRow = ApiKeyRow & { owner_username: string };
+
+/** Kysely queries over `api_keys`. Lookups go through the unique `prefix` index, never a scan. */
+export function createApiKeysRepo(db: Kysely<DB>) {
+  return {
+    insert(key: {
+      userId: number;
+      name: string;
+      prefix: string;
+      secretHash: string;
+      roleCap: UserRole | null;
+      expiresAt: Date | null;
+    }): Promise<ApiKeyRow> {
+      return db
+        .insertInto('api_keys')
+        .values({
+          user_id: key.userId,
+          name: key.name,
+          prefix: key.prefix,
+          secret_hash: key.secretHash,
+          role_cap: key.roleCap,
+          expires_at: key.expiresAt,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    },
+
+    findByPrefixWithOwner(prefix: string): Promise<ApiKeyWithOwner | undefined> {
+      return db
+        .selectFrom('api_keys')
+        .innerJoin('users', 'users.id', 'api_keys.user_id')
+        .selectAll('api_keys')
+        .select(['users.username as owner_username', 'users.role as owner_role', 'users.is_active as owner_active'])
+        .where('api_keys.prefix', '=', prefix)
+        .executeTakeFirst();
+    },
+
+    findById(id: string): Promise<ApiKeyRow | undefined> {
+      return db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+
+    /** Newest first; `userId` undefined lists every user's keys (admins). */
+    list(userId: number | undefined, includeRevoked: boolean): Promise<ApiKeyListRow[]> {
+      let query = db
+        .selectFrom('api_keys')
+        .innerJoin('users', 'users.id', 'api_keys.user_id')
+        .selectAll('api_keys')
+        .select('users.username as owner_username');
+      if (userId !== undefined) query = query.where('api_keys.user_id', '=', userId);
+      if (!includeRevoked) query = query.where('api_keys.revoked_at', 'is', null);
+      return query.orderBy('api_keys.created_at', 'desc').orderBy('api_keys.id').execute();
+    },
+
+    /** Sets `revoked_at` once; a second revocation keeps the first timestamp. */
+    revoke(id: string): Promise<ApiKeyRow | undefined> {
+      return db
+        .updateTable('api_keys')
+        .set({ revoked_at: sql<Date>`coalesce(revoked_at, now())` })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+    },
+
+    /** Records use; the `where` keeps concurrent replicas from all writing within the same minute. */
+    async touchLastUsed(id: string, minIntervalSeconds: number): Promise<void> {
+      await db
+        .updateTable('api_keys')
+        .set({ last_used_at: sql<Date>`now()` })
+        .where('id', '=', id)
+        .where((eb) =>
+          eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', sql<Date>`now() - make_interval(secs => ${minIntervalSeconds})`)]),
+        )
+        .execute();
+    },
+
+    async countActive(): Promise<number> {
+      const row = await db
+        .selectFrom('api_keys')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('revoked_at', 'is', null)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+  };
+}
+
+export type ApiKeysRepo = ReturnType<typeof createApiKeysRepo>;

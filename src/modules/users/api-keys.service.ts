@@ -1,0 +1,144 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { DB, UserRole } from '../../db/schema.js';
+import { Forbidden, NotFound, Unauthorized, ValidationError } from '../../errors.js';
+import type { Metrics } from '../../metrics.js';
+import { isoTime } from './dates.js';
+import { apiKeySecretMatches, generateApiKey, parseApiKey } from './api-key-format.js';
+import { createApiKeysRepo, type ApiKeyListRow, type ApiKeyRow } from './api-keys.repo.js';
+import type { Principal } from './principal.js';
+import { lowerRole, roleSatisfies } from './roles.js';
+
+/** `last_used_at` is written at most this often per key, so a busy script does not turn every read into a write. */
+export const LAST_USED_WRITE_INTERVAL_SECONDS = 60;
+
+/** An API key as listed (never the secret or its hash). */
+export interface PublicApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  user_id: number;
+  username: string;
+  role_cap: UserRole | null;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  created_at: string;
+}
+
+/** The one response that carries the key itself. */
+export interface CreatedApiKey extends PublicApiKey {
+  api_key: string;
+}
+
+function toPublicKey(row: ApiKeyRow, username: string): PublicApiKey {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    user_id: row.user_id,
+    username,
+    role_cap: row.role_cap,
+    expires_at: row.expires_at?.toISOString() ?? null,
+    last_used_at: row.last_used_at?.toISOString() ?? null,
+    revoked_at: row.revoked_at?.toISOString() ?? null,
+    created_at: isoTime(row.created_at),
+  };
+}
+
+/** The owner of a key operation: a user principal, or a key acting for its user. */
+type Caller = Extract<Principal, { userId: number }>;
+
+export interface ApiKeysServiceDeps {
+  db: Kysely<DB>;
+  metrics: Pick<Metrics, 'auth'>;
+  logger?: Pick<Logger, 'warn'>;
+}
+
+/** API keys: create (shown once), list, revoke, and authenticate by prefix lookup. */
+export function createApiKeysService({ db, metrics, logger }: ApiKeysServiceDeps) {
+  const keys = createApiKeysRepo(db);
+
+  const fail = (detail: string, code: string, result: string): Unauthorized => {
+    metrics.auth.attempts.inc({ method: 'api_key', result });
+    return new Unauthorized(detail, code);
+  };
+
+  return {
+    /** Creates a key for the caller. Its cap may not exceed the caller's effective role. */
+    async create(
+      caller: Caller,
+      input: { name?: string | undefined; expiresInDays?: number | undefined; role?: UserRole | undefined },
+    ): Promise<CreatedApiKey> {
+      const cap = input.role ?? (caller.kind === 'api_key' ? caller.role : null);
+      if (cap !== null && !roleSatisfies(caller.role, cap)) {
+        throw new Forbidden(`A key cannot carry more rights than its creator (${caller.role})`, 'role_cap_too_high');
+      }
+      const name = input.name?.trim() || 'API key';
+      if (name.length > 100) throw new ValidationError('name must be at most 100 characters', [{ field: 'body.name', message: 'must be at most 100 characters' }]);
+      const generated = generateApiKey();
+      const row = await keys.insert({
+        userId: caller.userId,
+        name,
+        prefix: generated.prefix,
+        secretHash: generated.secretHash,
+        roleCap: cap,
+        expiresAt: input.expiresInDays === undefined ? null : new Date(Date.now() + input.expiresInDays * 86_400_000),
+      });
+      return { ...toPublicKey(row, caller.username), api_key: generated.key };
+    },
+
+    /** The caller's keys; `all` (admins only) lists every user's keys. */
+    async list(caller: Caller, options: { all: boolean; includeRevoked: boolean }): Promise<PublicApiKey[]> {
+      if (options.all && caller.role !== 'admin') throw new Forbidden('Only admins may list every user\'s API keys');
+      const rows: ApiKeyListRow[] = await keys.list(options.all ? undefined : caller.userId, options.includeRevoked);
+      return rows.map((row) => toPublicKey(row, row.owner_username));
+    },
+
+    /** Revokes the caller's own key, or any key for an admin. Others' keys read as 404 (no existence oracle). */
+    async revoke(caller: Caller, id: string): Promise<{ before: PublicApiKey; after: PublicApiKey }> {
+      const existing = await keys.findById(id);
+      if (existing === undefined || (existing.user_id !== caller.userId && caller.role !== 'admin')) {
+        throw new NotFound('API key', id);
+      }
+      const revoked = await keys.revoke(id);
+      return { before: toPublicKey(existing, ''), after: toPublicKey(revoked!, '') };
+    },
+
+    /** Resolves `X-API-Key`: one indexed lookup by prefix, constant-time hash comparison. */
+    async authenticate(presented: string): Promise<Principal> {
+      const parsed = parseApiKey(presented);
+      if (parsed === undefined) throw fail('The API key is malformed', 'invalid_api_key', 'malformed');
+      const row = await keys.findByPrefixWithOwner(parsed.prefix);
+      if (row === undefined || !apiKeySecretMatches(parsed.secret, row.secret_hash)) {
+        throw fail('The API key is not valid', 'invalid_api_key', 'failure');
+      }
+      if (row.revoked_at !== null) throw fail('The API key has been revoked', 'api_key_revoked', 'revoked');
+      if (row.expires_at !== null && row.expires_at.getTime() <= Date.now()) {
+        throw fail('The API key has expired', 'api_key_expired', 'expired');
+      }
+      if (!row.owner_active) throw fail('The account owning this API key is deactivated', 'account_disabled', 'inactive');
+
+      if (row.last_used_at === null || Date.now() - row.last_used_at.getTime() >= LAST_USED_WRITE_INTERVAL_SECONDS * 1000) {
+        // Bookkeeping must never fail the request it describes.
+        await keys.touchLastUsed(row.id, LAST_USED_WRITE_INTERVAL_SECONDS).catch((error: unknown) => {
+          logger?.warn({ err: { message: (error as Error).message } }, 'could not record API key use');
+        });
+      }
+      metrics.auth.attempts.inc({ method: 'api_key', result: 'success' });
+      return {
+        kind: 'api_key',
+        userId: row.user_id,
+        username: row.owner_username,
+        role: lowerRole(row.owner_role, row.role_cap),
+        userRole: row.owner_role,
+        apiKeyId: row.id,
+        apiKeyName: row.name,
+      };
+    },
+
+    countActive: () => keys.countActive(),
+  };
+}
+
+export type ApiKeysService = ReturnType<typeof createApiKeysService>;

@@ -1,0 +1,75 @@
+import type { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from '../../config.js';
+import type { DB } from '../../db/schema.js';
+import type { Metrics } from '../../metrics.js';
+import type { AuditService } from '../audit/audit.service.js';
+import { createAccessTokens } from './access-tokens.js';
+import { createApiKeysService } from './api-keys.service.js';
+import { createAuthService } from './auth.service.js';
+import {
+  createLoginThrottle,
+  createMemoryCounterStore,
+  createRedisCounterStore,
+  withFallback,
+  type CounterStore,
+} from './login-throttle.js';
+import { createPasswordHasher, type PasswordHasher } from './password.js';
+import { createUsersService } from './users.service.js';
+
+export interface IdentityDeps {
+  db: Kysely<DB>;
+  config: Pick<Config, 'jwtSecret' | 'accessTokenTtlMinutes' | 'refreshTokenTtlDays' | 'redisPrefix'>;
+  metrics: Pick<Metrics, 'auth'>;
+  logger: Logger;
+  redis: Redis | undefined;
+  audit: AuditService;
+  hasher?: PasswordHasher;
+  /** Counter store for login throttling (tests inject a clock-controlled one). */
+  throttleStore?: CounterStore;
+}
+
+/** Users, passwords, sessions and API keys, wired together. */
+export function createIdentity(deps: IdentityDeps) {
+  if (deps.config.jwtSecret === undefined) {
+    throw new Error('JWT secret is not resolved; startPlatform (or the test helper) must set config.jwtSecret');
+  }
+  const hasher = deps.hasher ?? createPasswordHasher();
+  const memory = createMemoryCounterStore();
+  const store =
+    deps.throttleStore ??
+    (deps.redis === undefined ? memory : withFallback(createRedisCounterStore(deps.redis, `${deps.config.redisPrefix}login:`), memory, deps.logger));
+  const throttle = createLoginThrottle(store);
+  const accessTokens = createAccessTokens(deps.config.jwtSecret, deps.config.accessTokenTtlMinutes);
+
+  const auth = createAuthService({
+    db: deps.db,
+    hasher,
+    accessTokens,
+    throttle,
+    metrics: deps.metrics,
+    refreshTokenTtlDays: deps.config.refreshTokenTtlDays,
+    onRefreshReuse: ({ userId, familyId, client }) =>
+      deps.audit.recordSafely({
+        actor: { type: 'system' },
+        action: 'auth.refresh_token_reuse',
+        target: { type: 'user', id: String(userId) },
+        outcome: 'denied',
+        ip: client.ip,
+        userAgent: client.userAgent,
+        detail: { family_id: familyId, effect: 'session family revoked' },
+      }),
+  });
+
+  return {
+    hasher,
+    throttle,
+    accessTokens,
+    auth,
+    users: createUsersService({ db: deps.db, hasher }),
+    apiKeys: createApiKeysService({ db: deps.db, metrics: deps.metrics, logger: deps.logger }),
+  };
+}
+
+export type Identity = ReturnType<typeof createIdentity>;

@@ -1,0 +1,18 @@
+import type { UserRole } from '../../db/schema.js';
+
+/**
+ * Who is calling, resolved fresh from the database on every request so a deactivation or role
+ * change applies to the very next request. `role` is the effective role (an API key's cap applied).
+ */
+export type Principal =
+  | { kind: 'user'; userId: number; username: string; role: UserRole; userRole: UserRole }
+  | {
+      kind: 'api_key';
+      userId: number;
+      username: string;
+      role: UserRole;
+      userRole: UserRole;
+      apiKeyId: string;
+      apiKeyName: string;
+    }
+  | { kind: 'streamer'; username: string };

@@ -1,0 +1,154 @@
+import type { Kysely } from 'kysely';
+import type { DB, UserRole } from '../../db/schema.js';
+import { Conflict, NotFound, ValidationError } from '../../errors.js';
+import { isoTime } from './dates.js';
+import type { PasswordHasher } from './password.js';
+import { assertPasswordPolicy } from './password-policy.js';
+import { createRefreshTokensRepo } from './refresh-tokens.repo.js';
+import { createUsersRepo, type UserListFilter, type UserRow } from './users.repo.js';
+
+/** A user as the API shows it: never the password hash. */
+export interface PublicUser {
+  id: number;
+  username: string;
+  email: string | null;
+  role: UserRole;
+  is_active: boolean;
+  last_login_at: string | null;
+  password_changed_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One page of users. */
+export interface UserPage {
+  items: PublicUser[];
+  total: number;
+  page: number;
+  page_size: number;
+  total_pages: number;
+}
+
+
+/** Usernames are ids in URLs, logs and CSV exports: no '@' (that is what tells them from e-mails), no spaces. */
+export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{2,49}$/;
+
+/** A user row with secrets removed and times as ISO strings. */
+export function toPublicUser(row: UserRow): PublicUser {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    role: row.role,
+    is_active: row.is_active,
+    last_login_at: row.last_login_at?.toISOString() ?? null,
+    password_changed_at: row.password_changed_at?.toISOString() ?? null,
+    created_at: isoTime(row.created_at),
+    updated_at: isoTime(row.updated_at),
+  };
+}
+
+export interface UsersServiceDeps {
+  db: Kysely<DB>;
+  hasher: PasswordHasher;
+}
+
+/** User administration: create, list, roles, activation and passwords. */
+export function createUsersService({ db, hasher }: UsersServiceDeps) {
+  const users = createUsersRepo(db);
+  const refreshTokens = createRefreshTokensRepo(db);
+
+  const load = async (id: number, trx: Kysely<DB> = db): Promise<UserRow> => {
+    const row = await users.findById(id, trx);
+    if (row === undefined) throw new NotFound('user', String(id));
+    return row;
+  };
+
+  /** Refuses a change that would leave no active admin (`for update` serialises concurrent demotions). */
+  const assertAdminRemains = async (trx: Kysely<DB>, target: UserRow) => {
+    if (target.role !== 'admin' || !target.is_active) return;
+    const admins = await users.lockActiveAdmins(trx);
+    if (admins.filter((id) => id !== target.id).length === 0) {
+      throw new Conflict('This is the last active admin; promote another admin first', 'last_admin');
+    }
+  };
+
+  const setPasswordHash = async (id: number, password: string, reason: string) => {
+    const passwordHash = await hasher.hash(password);
+    await db.transaction().execute(async (trx) => {
+      // password_changed_at also invalidates every access token issued before it (see auth.service).
+      await users.update(id, { password_hash: passwordHash, password_changed_at: new Date() }, trx);
+      await refreshTokens.revokeAllForUser(id, reason, trx);
+    });
+  };
+
+  return {
+    async createUser(input: { username: string; email?: string | null; password: string; role?: UserRole }): Promise<PublicUser> {
+      const username = input.username.trim();
+      if (!USERNAME_PATTERN.test(username)) {
+        throw new ValidationError('username must be 3-50 characters: letters, digits, ".", "_" or "-"', [
+          { field: 'body.username', message: 'must be 3-50 characters of letters, digits, ".", "_" or "-"' },
+        ]);
+      }
+      const email = input.email?.trim() || null;
+      assertPasswordPolicy(input.password, { username, email });
+      const row = await users.insert({ username, email, passwordHash: await hasher.hash(input.password), role: input.role ?? 'viewer' });
+      return toPublicUser(row);
+    },
+
+    async getUser(id: number): Promise<PublicUser> {
+      return toPublicUser(await load(id));
+    },
+
+    async listUsers(filter: UserListFilter, page: number, pageSize: number): Promise<UserPage> {
+      const { items, total } = await users.list(filter, page, pageSize);
+      return { items: items.map(toPublicUser), total, page, page_size: pageSize, total_pages: Math.ceil(total / pageSize) };
+    },
+
+    async changeRole(id: number, role: UserRole): Promise<{ before: PublicUser; after: PublicUser }> {
+      return db.transaction().execute(async (trx) => {
+        const before = await load(id, trx);
+        if (before.role === role) return { before: toPublicUser(before), after: toPublicUser(before) };
+        if (role !== 'admin') await assertAdminRemains(trx, before);
+        const after = await users.update(id, { role }, trx);
+        return { before: toPublicUser(before), after: toPublicUser(after!) };
+      });
+    },
+
+    async setActive(id: number, active: boolean): Promise<{ before: PublicUser; after: PublicUser }> {
+      return db.transaction().execute(async (trx) => {
+        const before = await load(id, trx);
+        if (!active) await assertAdminRemains(trx, before);
+        const after = await users.update(id, { is_active: active }, trx);
+        // Sessions end with the account; API keys need no change (authentication checks the owner).
+        if (!active) await refreshTokens.revokeAllForUser(id, 'user_deactivated', trx);
+        return { before: toPublicUser(before), after: toPublicUser(after!) };
+      });
+    },
+
+    /** Admin sets a new password: every session of the user ends. */
+    async resetPassword(id: number, password: string): Promise<PublicUser> {
+      const user = await load(id);
+      assertPasswordPolicy(password, user, 'body.new_password');
+      await setPasswordHash(id, password, 'password_reset');
+      return toPublicUser(await load(id));
+    },
+
+    /** The caller changes their own password after proving the current one. */
+    async changeOwnPassword(id: number, currentPassword: string, newPassword: string): Promise<void> {
+      const user = await load(id);
+      if (!(await hasher.verify(user.password_hash, currentPassword))) {
+        throw new ValidationError('The current password is not correct', [{ field: 'body.current_password', message: 'is not correct' }], 'invalid_current_password');
+      }
+      if (currentPassword === newPassword) {
+        throw new ValidationError('The new password must differ from the current one', [{ field: 'body.new_password', message: 'must differ from the current password' }], 'password_unchanged');
+      }
+      assertPasswordPolicy(newPassword, user, 'body.new_password');
+      await setPasswordHash(id, newPassword, 'password_changed');
+    },
+
+    countUsers: () => users.count(),
+  };
+}
+
+export type UsersService = ReturnType<typeof createUsersService>;
