@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { createDb } from './db/client.js';
 import { migrate } from './db/migrate.js';
+import { runCreateUser } from './modules/users/create-user.command.js';
 
 /** `npm run cli -- <command>`: operational commands that run without the HTTP server. */
 
@@ -9,6 +10,8 @@ const HELP = `Usage: npm run cli -- <command> [options]
 
 Commands:
   migrate        Apply pending database migrations (same runner and lock as start-up)
+  create-user    Add a user: --username <name> [--email <address>] [--role admin|operator|viewer]
+                 [--password <pw>] (password read from stdin when omitted)
   help           Show this help
 `;
 
@@ -26,6 +29,18 @@ const commands: Record<string, Command> = {
           : `database schema up to date (${result.alreadyApplied} migrations)\n`,
       );
       return 0;
+    } finally {
+      await database.close();
+    }
+  },
+  async 'create-user'() {
+    // Options are parsed by the command itself (strictly), from the arguments after its name.
+    const argv = process.argv.slice(process.argv.indexOf('create-user') + 1);
+    const config = loadConfig();
+    const database = await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    try {
+      await migrate(database);
+      return await runCreateUser(argv, database.db, process);
     } finally {
       await database.close();
     }
