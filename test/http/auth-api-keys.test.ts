@@ -1,0 +1,148 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_KEY_PATTERN, hashApiKeySecret } from '../../src/modules/users/api-key-format.js';
+import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
+import { signedIn } from '../modules/users/fixtures.js';
+
+describe.each(backends)('API keys (%s)', (backend) => {
+  let t: TestApp;
+  const me = (key: string) => t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { 'x-api-key': key } });
+  const create = (headers: Record<string, string>, payload: object = {}) =>
+    t.app.inject({ method: 'POST', url: '/api/v1/auth/api-keys', headers, payload });
+
+  beforeAll(async () => {
+    t = await buildTestApp({ backend, env: { API_RATE_LIMIT_RPS: '100000' } });
+  });
+  afterAll(async () => t.close());
+
+  it('returns the key once; listings and the database never contain it', async () => {
+    const session = await signedIn(t, 'operator');
+    const response = await create(session.headers, { name: 'ci deploy' });
+    expect(response.statusCode).toBe(201);
+    const created = response.json();
+    expect(created.api_key).toMatch(API_KEY_PATTERN);
+    expect(created).toMatchObject({ name: 'ci deploy', role_cap: null, expires_at: null, user_id: session.user.id });
+
+    const listed = await t.app.inject({ method: 'GET', url: '/api/v1/auth/api-keys', headers: session.headers });
+    expect(listed.statusCode).toBe(200);
+    expect(listed.json()).toHaveLength(1);
+    expect(listed.body).not.toContain(created.api_key);
+    expect(listed.json()[0]).not.toHaveProperty('api_key');
+    expect(listed.json()[0]).not.toHaveProperty('secret_hash');
+
+    const row = await t.deps.database.db.selectFrom('api_keys').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
+    const secret = created.api_key.split('_').slice(2).join('_');
+    expect(JSON.stringify(row)).not.toContain(secret);
+    expect(row.secret_hash).toBe(hashApiKeySecret(secret));
+    expect(row.prefix).toBe(created.prefix);
+  });
+
+  it('authenticates alone (no JWT needed) with the owner and the key in /me', async () => {
+    const session = await signedIn(t, 'operator');
+    const key = (await create(session.headers)).json();
+    const response = await me(key.api_key);
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ user: { id: session.user.id }, auth: { method: 'api_key', effective_role: 'operator', api_key_id: key.id } });
+  });
+
+  it('refuses a wrong secret behind a real prefix, and unknown prefixes', async () => {
+    const session = await signedIn(t, 'viewer');
+    const key = (await create(session.headers)).json();
+    const wrongSecret = `sfk_${key.prefix}_${'A'.repeat(43)}`;
+    expect((await me(wrongSecret)).statusCode).toBe(401);
+    expect((await me(`sfk_zzzzzzzzzzzz_${'A'.repeat(43)}`)).statusCode).toBe(401);
+    expect((await me(`${key.api_key}x`)).statusCode).toBe(401);
+  });
+
+  it('applies the role cap, and refuses a cap above the creator', async () => {
+    const admin = await signedIn(t, 'admin');
+    const capped = (await create(admin.headers, { role: 'viewer' })).json();
+    expect(capped.role_cap).toBe('viewer');
+    const asKey = await me(capped.api_key);
+    expect(asKey.json().auth.effective_role).toBe('viewer');
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/users', headers: { 'x-api-key': capped.api_key } })).statusCode).toBe(403);
+
+    const viewer = await signedIn(t, 'viewer');
+    const tooHigh = await create(viewer.headers, { role: 'admin' });
+    expect(tooHigh.statusCode).toBe(403);
+    expect(tooHigh.json()).toMatchObject({ code: 'role_cap_too_high' });
+    // A capped key cannot mint an uncapped one.
+    const minted = await create({ 'x-api-key': capped.api_key });
+    expect(minted.json().role_cap).toBe('viewer');
+  });
+
+  it('a revoked key is refused on the very next request', async () => {
+    const session = await signedIn(t, 'viewer');
+    const key = (await create(session.headers)).json();
+    expect((await me(key.api_key)).statusCode).toBe(200);
+    const revoke = await t.app.inject({ method: 'DELETE', url: `/api/v1/auth/api-keys/${key.id}`, headers: session.headers });
+    expect(revoke.statusCode).toBe(204);
+    const after = await me(key.api_key);
+    expect(after.statusCode).toBe(401);
+    expect(after.json()).toMatchObject({ code: 'api_key_revoked' });
+  });
+
+  it('an expired key is refused', async () => {
+    const session = await signedIn(t, 'viewer');
+    const key = (await create(session.headers, { expires_in_days: 1 })).json();
+    expect(Date.parse(key.expires_at) - Date.now()).toBeGreaterThan(23 * 3600_000);
+    expect((await me(key.api_key)).statusCode).toBe(200);
+    await t.deps.database.db.updateTable('api_keys').set({ expires_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', key.id).execute();
+    const response = await me(key.api_key);
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toMatchObject({ code: 'api_key_expired' });
+  });
+
+  it('validates the body: expiry range, unknown fields, role', async () => {
+    const session = await signedIn(t, 'viewer');
+    for (const payload of [{ expires_in_days: 0 }, { expires_in_days: 100000 }, { expires_in_days: 'soon' }, { scope: 'all' }, { role: 'root' }, { name: '' }]) {
+      expect((await create(session.headers, payload)).statusCode, JSON.stringify(payload)).toBe(400);
+    }
+  });
+
+  it("lets users revoke only their own keys; admins revoke and list anyone's", async () => {
+    const owner = await signedIn(t, 'operator');
+    const other = await signedIn(t, 'operator');
+    const admin = await signedIn(t, 'admin');
+    const key = (await create(owner.headers)).json();
+    const url = `/api/v1/auth/api-keys/${key.id}`;
+    expect((await t.app.inject({ method: 'DELETE', url, headers: other.headers })).statusCode).toBe(404);
+    expect((await me(key.api_key)).statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/auth/api-keys?all=true', headers: other.headers })).statusCode).toBe(403);
+    const all = await t.app.inject({ method: 'GET', url: '/api/v1/auth/api-keys?all=true', headers: admin.headers });
+    expect(all.json().map((k: { id: string }) => k.id)).toContain(key.id);
+    expect((await t.app.inject({ method: 'DELETE', url, headers: admin.headers })).statusCode).toBe(204);
+    expect((await me(key.api_key)).statusCode).toBe(401);
+    expect((await t.app.inject({ method: 'DELETE', url: '/api/v1/auth/api-keys/not-a-uuid', headers: admin.headers })).statusCode).toBe(400);
+    expect((await t.app.inject({ method: 'DELETE', url: '/api/v1/auth/api-keys/00000000-0000-4000-8000-000000000000', headers: admin.headers })).statusCode).toBe(404);
+  });
+
+  it('writes last_used_at at most once a minute per key', async () => {
+    const session = await signedIn(t, 'viewer');
+    const key = (await create(session.headers)).json();
+    const lastUsed = async () =>
+      (await t.deps.database.db.selectFrom('api_keys').select('last_used_at').where('id', '=', key.id).executeTakeFirstOrThrow()).last_used_at as Date | null;
+    expect(await lastUsed()).toBeNull();
+    await me(key.api_key);
+    const first = await lastUsed();
+    expect(first).toBeInstanceOf(Date);
+    await me(key.api_key);
+    await me(key.api_key);
+    expect((await lastUsed())!.getTime()).toBe(first!.getTime());
+    // Two minutes later (moved back in the database) the next use writes again.
+    await t.deps.database.db.updateTable('api_keys').set({ last_used_at: sql<Date>`now() - interval '2 minutes'` }).where('id', '=', key.id).execute();
+    const stale = await lastUsed();
+    await me(key.api_key);
+    expect((await lastUsed())!.getTime()).toBeGreaterThan(stale!.getTime());
+  });
+
+  it('reports active keys as a gauge', async () => {
+    const session = await signedIn(t, 'viewer');
+    await create(session.headers);
+    const metrics = await t.app.inject({ method: 'GET', url: '/metrics' });
+    const active = Number(/^simfleet_auth_api_keys_active (\d+)/m.exec(metrics.body)?.[1]);
+    expect(active).toBe(await t.deps.identity.apiKeys.countActive());
+    expect(active).toBeGreaterThan(0);
+    expect(metrics.body).toMatch(/simfleet_auth_attempts_total\{method="api_key",result="success"\} \d+/);
+  });
+});
