@@ -57,6 +57,8 @@ export interface Config {
     checkQuotasMinutes: number;
     cleanupCron: string;
   };
+  /** PostgreSQL schema of the job engine's tables (pg-boss), `JOBS_SCHEMA`. */
+  jobsSchema: string;
   retention: { usageDays: number | undefined; eventDays: number | undefined };
   streamer: { username: string | undefined; password: string | undefined };
   simulator: SimulatorConfig;
@@ -189,6 +191,11 @@ export function loadConfig(env: Env = process.env): Config {
     r.problems.push(`CLEANUP_CRON must be a five-field cron expression, got "${cleanupCron}"`);
   }
 
+  const jobsSchema = r.raw('JOBS_SCHEMA') ?? 'pgboss';
+  if (!/^[a-z_][a-z0-9_]{0,49}$/.test(jobsSchema)) {
+    r.problems.push(`JOBS_SCHEMA must be a lowercase SQL identifier (letters, digits, _; at most 50), got "${jobsSchema}"`);
+  }
+
   const corsOrigins = (r.raw('CORS_ORIGINS') ?? '')
     .split(',')
     .map((o) => o.trim())
@@ -235,6 +242,7 @@ export function loadConfig(env: Env = process.env): Config {
       checkQuotasMinutes: r.int('CHECK_QUOTAS_INTERVAL_MINUTES', 30, 1, 24 * 60),
       cleanupCron,
     },
+    jobsSchema,
     retention: {
       usageDays: r.optionalInt('USAGE_RETENTION_DAYS', 1, 36_500),
       eventDays: r.optionalInt('EVENT_RETENTION_DAYS', 1, 36_500),

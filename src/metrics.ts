@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DbObserver } from './db/client.js';
 import { createProviderMetrics } from './provider/provider.metrics.js';
+import { createBackgroundMetrics } from './jobs/jobs.metrics.js';
 
 /**
  * Every metric the platform emits, defined in one place and registered on one registry
@@ -113,6 +114,8 @@ export function createMetrics() {
     db: dbObserver,
     cache,
     provider: createProviderMetrics(registry),
+    /** Jobs, Data Streamer ingest, webhooks and alerts. */
+    background: createBackgroundMetrics(registry),
     auth,
     /** Counts active API keys on every scrape. */
     trackActiveApiKeys(count: () => Promise<number>) {

@@ -426,6 +426,10 @@ export interface AlertsTable {
   acknowledged_at: Timestamp | null;
   acknowledged_by_user_id: number | null;
   resolved_at: Timestamp | null;
+  /** When the metric moved back past threshold -/+ hysteresis (re-arms the rule for this SIM; 0009). */
+  cleared_at: Timestamp | null;
+  /** Context at raise time: forecast, quota figures (0009). */
+  data: Json<JsonObject> | null;
   created_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
 }
@@ -531,6 +535,10 @@ export interface JobRunsTable {
   items: number | null;
   error: string | null;
   worker_id: string | null;
+  /** The job engine's id of the job this run executed (0009). */
+  job_id: string | null;
+  /** 1 for the first attempt, 2 for the first retry, ... (0009). */
+  attempt: number | null;
   created_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
 }
@@ -544,6 +552,14 @@ export interface StreamerBatchesTable {
   rejected_count: Generated<number>;
   source_ip: string | null;
   created_at: Generated<Timestamp>;
+}
+
+/** Last Data Streamer record per provider account (0009). */
+export interface StreamerActivityTable {
+  account_id: string;
+  last_received_at: Timestamp;
+  records_total: Generated<number>;
+  updated_at: Generated<Timestamp>;
 }
 
 /** The Kysely database type: every table the migrations create. */
@@ -575,6 +591,7 @@ export interface DB {
   idempotency_keys: IdempotencyKeysTable;
   job_runs: JobRunsTable;
   streamer_batches: StreamerBatchesTable;
+  streamer_activity: StreamerActivityTable;
 }
 
 /** A table's row as read, e.g. `Row<'sims'>`. */

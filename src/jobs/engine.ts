@@ -1,0 +1,258 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import PgBoss from 'pg-boss';
+import type { Logger } from 'pino';
+import type { Role } from '../config.js';
+import type { Database } from '../db/client.js';
+import type { BackgroundMetrics } from './jobs.metrics.js';
+import { createJobRunsRepo, type JobRunsRepo } from './job-runs.repo.js';
+import { createPgBossDb } from './pg-boss-db.js';
+
+/** What a handler gets besides its data. */
+export interface JobContext {
+  jobId: string;
+  /** 1 for the first attempt, 2 for the first retry, ... */
+  attempt: number;
+  /** Aborted when the engine stops or the job's expiry passes: stop at the next safe point. */
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+/** How the queue treats several jobs of the same name (pg-boss queue policies). */
+export type QueuePolicy = 'standard' | 'singleton' | 'stately';
+
+/** One kind of background job. Job files export a factory `(deps) => JobDefinition`. */
+export interface JobDefinition<T = unknown> {
+  /** Queue name, e.g. 'sync-sims'. Lowercase letters, digits and hyphens. */
+  name: string;
+  handler(data: T, ctx: JobContext): Promise<{ items?: number } | void>;
+  retryLimit?: number;
+  retryDelaySeconds?: number;
+  /** A run still active after this long is failed and retried elsewhere (pg-boss expiry). */
+  expireInSeconds?: number;
+  /** Scheduled jobs: exactly one run per tick across every replica (UTC cron, minute resolution). */
+  schedule?: { cron: string };
+  /**
+   * Default 'stately' for scheduled jobs (at most one queued and one running: ticks that arrive
+   * while a run is still queued coalesce) and 'standard' otherwise.
+   */
+  policy?: QueuePolicy;
+}
+
+/** Options of a single `send`. */
+export interface SendOptions {
+  /** At most one queued job per key (pg-boss singleton key). */
+  singletonKey?: string;
+  startAfter?: Date;
+  /** Higher runs first. */
+  priority?: number;
+}
+
+/** The background job engine (`deps.jobs`). */
+export interface JobEngine {
+  /** Adds a job kind; call before `start()`. */
+  register<T>(def: JobDefinition<T>): void;
+  /** Queues a job; resolves to its id, or null when a singleton/stately rule suppressed it. */
+  send<T>(name: string, data: T, options?: SendOptions): Promise<string | null>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Registered definitions, in registration order. */
+  definitions(): readonly JobDefinition[];
+  /** Jobs waiting to run (created or retry). */
+  queueSize(name: string): Promise<number>;
+  readonly started: boolean;
+  /** This process's worker id, recorded on every run. */
+  readonly workerId: string;
+  readonly runs: JobRunsRepo;
+}
+
+export interface JobEngineOptions {
+  database: Database;
+  logger: Logger;
+  metrics: BackgroundMetrics['jobs'];
+  /** 'api' only sends; 'worker' and 'all' also run handlers, schedules and maintenance. */
+  role: Role;
+  /** PostgreSQL schema of the engine's own tables. */
+  schema: string;
+  workerId?: string;
+  /** How often an idle worker polls its queue (default 2 s). */
+  pollingIntervalSeconds?: number;
+  /** How often expired jobs are failed over to retry (default 60 s). */
+  maintenanceIntervalSeconds?: number;
+  /** How often schedules are evaluated (default 30 s; a tick is sent within this of its minute). */
+  cronMonitorIntervalSeconds?: number;
+  /** Longest a graceful stop waits for running handlers before failing them for retry. */
+  stopTimeoutMs?: number;
+}
+
+const NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+
+/** Defaults that keep a lost run from blocking its queue for long, but never cut a sweep short. */
+const DEFAULT_EXPIRE_SECONDS = 15 * 60;
+const DEFAULT_RETRY_LIMIT = 3;
+const DEFAULT_RETRY_DELAY_SECONDS = 30;
+
+/** A worker id that tells an operator which machine and process ran a job. */
+export function defaultWorkerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The job engine: pg-boss on our own database (the `pg` pool, or embedded PGlite through the
+ * single-connection adapter). Schedules are pg-boss cron schedules: every replica upserts them,
+ * pg-boss's timekeeper evaluates them on one instance per interval and sends each tick as a
+ * singleton, so a tick runs exactly once however many workers are up. A run whose worker dies stays
+ * active until its expiry; maintenance then fails it and it is retried by any live worker.
+ */
+export function createJobEngine(options: JobEngineOptions): JobEngine {
+  const { database, logger, metrics, role } = options;
+  const workerId = options.workerId ?? defaultWorkerId();
+  const runs = createJobRunsRepo(database.db);
+  const defs = new Map<string, JobDefinition>();
+  const active = new Set<AbortController>();
+  const works = role !== 'api';
+  let boss: PgBoss | undefined;
+  let started = false;
+  let starting: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const createBoss = () =>
+    new PgBoss({
+      db: createPgBossDb(database) as PgBoss.Db,
+      schema: options.schema,
+      migrate: true,
+      supervise: works,
+      schedule: works,
+      maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 60,
+      cronMonitorIntervalSeconds: options.cronMonitorIntervalSeconds ?? 30,
+      cronWorkerIntervalSeconds: Math.min(5, options.cronMonitorIntervalSeconds ?? 5),
+      clockMonitorIntervalSeconds: 600,
+    });
+
+  const runHandler = async (def: JobDefinition, job: PgBoss.JobWithMetadata<unknown>) => {
+    const attempt = job.retryCount + 1;
+    const jobLogger = logger.child({ job: def.name, job_id: job.id, attempt });
+    const runId = await runs.start({ jobName: def.name, jobId: job.id, attempt, workerId });
+    const controller = new AbortController();
+    active.add(controller);
+    // pg-boss stops waiting for a handler at its expiry; tell the handler too so it stops writing.
+    const expiry = setTimeout(() => controller.abort(new Error('job expired')), job.expireInSeconds * 1000);
+    const startedAt = performance.now();
+    try {
+      const result = await def.handler(job.data, { jobId: job.id, attempt, signal: controller.signal, logger: jobLogger });
+      const seconds = (performance.now() - startedAt) / 1000;
+      const items = result === undefined ? undefined : result.items;
+      await runs.finish(runId, { outcome: 'success', durationMs: seconds * 1000, items });
+      metrics.runs.inc({ job: def.name, outcome: 'success' });
+      metrics.duration.observe({ job: def.name, outcome: 'success' }, seconds);
+      if (items !== undefined) metrics.items.inc({ job: def.name }, items);
+      jobLogger.info({ ms: Math.round(seconds * 1000), items }, 'job finished');
+      return result ?? undefined;
+    } catch (error) {
+      const seconds = (performance.now() - startedAt) / 1000;
+      await runs.finish(runId, { outcome: 'failure', durationMs: seconds * 1000, error: errorText(error) }).catch((e: unknown) => {
+        jobLogger.error({ err: e }, 'could not record the failed job run');
+      });
+      metrics.runs.inc({ job: def.name, outcome: 'failure' });
+      metrics.failures.inc({ job: def.name });
+      metrics.duration.observe({ job: def.name, outcome: 'failure' }, seconds);
+      jobLogger.error({ err: error, ms: Math.round(seconds * 1000) }, 'job failed');
+      throw error;
+    } finally {
+      clearTimeout(expiry);
+      active.delete(controller);
+    }
+  };
+
+  const start = async () => {
+    const b = createBoss();
+    b.on('error', (error) => logger.error({ err: error }, 'job engine error'));
+    await b.start();
+    for (const def of defs.values()) {
+      const queue: PgBoss.Queue = {
+        name: def.name,
+        policy: def.policy ?? (def.schedule === undefined ? 'standard' : 'stately'),
+        retryLimit: def.retryLimit ?? DEFAULT_RETRY_LIMIT,
+        retryDelay: def.retryDelaySeconds ?? DEFAULT_RETRY_DELAY_SECONDS,
+        retryBackoff: true,
+        expireInSeconds: def.expireInSeconds ?? DEFAULT_EXPIRE_SECONDS,
+      };
+      await b.createQueue(def.name, queue);
+      // createQueue keeps an existing queue's options; apply changed retry/expiry settings too.
+      await b.updateQueue(def.name, queue);
+    }
+    if (works) {
+      for (const def of defs.values()) {
+        await b.work<unknown>(
+          def.name,
+          { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
+          async ([job]) => (job === undefined ? undefined : runHandler(def, job)),
+        );
+        if (def.schedule !== undefined) {
+          await b.schedule(def.name, def.schedule.cron, {}, { tz: 'UTC' });
+        } else {
+          await b.unschedule(def.name);
+        }
+      }
+    }
+    boss = b;
+    started = true;
+    logger.info({ role, worker_id: workerId, jobs: [...defs.keys()], schema: options.schema }, works ? 'job engine started' : 'job engine started (send only)');
+  };
+
+  return {
+    register<T>(def: JobDefinition<T>) {
+      if (started || starting !== undefined) throw new Error(`register job "${def.name}" before the engine starts`);
+      if (!NAME_PATTERN.test(def.name)) throw new Error(`job name "${def.name}" must be lowercase letters, digits and hyphens`);
+      if (defs.has(def.name)) throw new Error(`job "${def.name}" is registered twice`);
+      defs.set(def.name, def as JobDefinition);
+    },
+
+    async send<T>(name: string, data: T, sendOptions: SendOptions = {}) {
+      if (boss === undefined) throw new Error('the job engine is not started');
+      if (!defs.has(name)) throw new Error(`unknown job "${name}"`);
+      return boss.send(name, (data ?? {}) as object, {
+        ...(sendOptions.singletonKey !== undefined && { singletonKey: sendOptions.singletonKey }),
+        ...(sendOptions.startAfter !== undefined && { startAfter: sendOptions.startAfter }),
+        ...(sendOptions.priority !== undefined && { priority: sendOptions.priority }),
+      });
+    },
+
+    start() {
+      starting ??= start();
+      return starting;
+    },
+
+    stop() {
+      stopping ??= (async () => {
+        if (starting !== undefined) await starting.catch(() => undefined);
+        const b = boss;
+        if (b === undefined) return;
+        // Handlers stop at their next safe point; an interrupted run is retried by another worker.
+        for (const controller of active) controller.abort(new Error('job engine stopping'));
+        await b.stop({ graceful: true, wait: true, close: false, timeout: options.stopTimeoutMs ?? 10_000 });
+        boss = undefined;
+        started = false;
+        logger.info({ worker_id: workerId }, 'job engine stopped');
+      })();
+      return stopping;
+    },
+
+    definitions: () => [...defs.values()],
+
+    async queueSize(name) {
+      if (boss === undefined) throw new Error('the job engine is not started');
+      return boss.getQueueSize(name);
+    },
+
+    get started() {
+      return started;
+    },
+    workerId,
+    runs,
+  };
+}

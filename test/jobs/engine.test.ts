@@ -1,0 +1,105 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { createJobEngine, type JobEngine } from '../../src/jobs/engine.js';
+import { createBackgroundMetrics } from '../../src/jobs/jobs.metrics.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+
+const logger = pino({ level: 'silent' });
+
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('job engine on embedded PGlite (in process)', () => {
+  let testDb: TestDatabase | undefined;
+  let engine: JobEngine | undefined;
+
+  afterEach(async () => {
+    await engine?.stop();
+    await testDb?.cleanup();
+    engine = undefined;
+    testDb = undefined;
+  });
+
+  it('runs a sent job, records the run and its items, and retries a failing one', async () => {
+    testDb = await createTestDatabase('pglite');
+    const metrics = createBackgroundMetrics(new Registry());
+    engine = createJobEngine({
+      database: testDb.database,
+      logger,
+      metrics: metrics.jobs,
+      role: 'all',
+      schema: 'pgboss',
+      workerId: 'w-1',
+      pollingIntervalSeconds: 0.5,
+    });
+    const seen: unknown[] = [];
+    let flakyCalls = 0;
+    engine.register<{ n: number }>({
+      name: 'probe',
+      async handler(data) {
+        seen.push(data);
+        return { items: data.n };
+      },
+    });
+    engine.register({
+      name: 'flaky',
+      retryLimit: 2,
+      retryDelaySeconds: 0,
+      async handler(_data, ctx) {
+        flakyCalls += 1;
+        if (ctx.attempt === 1) throw new Error('first attempt fails');
+        return { items: 1 };
+      },
+    });
+    await engine.start();
+    expect(await engine.send('probe', { n: 7 })).toEqual(expect.any(String));
+    await engine.send('flaky', {});
+
+    const db = testDb.database.db;
+    const runs = await until(async () => {
+      const rows = await db.selectFrom('job_runs').selectAll().orderBy('id').execute();
+      const done = rows.filter((r) => r.outcome !== 'running');
+      return done.length >= 3 ? rows : undefined;
+    });
+    expect(seen).toEqual([{ n: 7 }]);
+    const probe = runs.find((r) => r.job_name === 'probe')!;
+    expect(probe).toMatchObject({ outcome: 'success', items: 7, worker_id: 'w-1', attempt: 1 });
+    expect(probe.duration_ms).toBeGreaterThanOrEqual(0);
+    const flaky = runs.filter((r) => r.job_name === 'flaky');
+    expect(flaky.map((r) => [r.attempt, r.outcome])).toEqual([
+      [1, 'failure'],
+      [2, 'success'],
+    ]);
+    expect(flaky[0]!.error).toBe('first attempt fails');
+    expect(flakyCalls).toBe(2);
+    expect((await metrics.jobs.runs.get()).values).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ labels: { job: 'probe', outcome: 'success' }, value: 1 }),
+        expect.objectContaining({ labels: { job: 'flaky', outcome: 'failure' }, value: 1 }),
+      ]),
+    );
+    expect((await metrics.jobs.items.get()).values).toEqual(expect.arrayContaining([expect.objectContaining({ labels: { job: 'probe' }, value: 7 })]));
+  });
+
+  it('refuses registration after start, duplicate names and unknown jobs', async () => {
+    testDb = await createTestDatabase('pglite');
+    engine = createJobEngine({ database: testDb.database, logger, metrics: createBackgroundMetrics(new Registry()).jobs, role: 'api', schema: 'pgboss' });
+    engine.register({ name: 'one', handler: async () => undefined });
+    expect(() => engine!.register({ name: 'one', handler: async () => undefined })).toThrow(/twice/);
+    expect(() => engine!.register({ name: 'Bad Name', handler: async () => undefined })).toThrow(/lowercase/);
+    await engine.start();
+    expect(() => engine!.register({ name: 'two', handler: async () => undefined })).toThrow(/before the engine starts/);
+    await expect(engine.send('nope', {})).rejects.toThrow(/unknown job/);
+    // Send-only role: the job is queued but nothing here runs it.
+    await engine.send('one', {});
+    expect(await engine.queueSize('one')).toBe(1);
+  });
+});
