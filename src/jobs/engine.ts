@@ -122,7 +122,7 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
 
   const createBoss = () =>
     new PgBoss({
-      db: createPgBossDb(database) as PgBoss.Db,
+      db: createPgBossDb(database),
       schema: options.schema,
       migrate: true,
       supervise: works,
@@ -209,13 +209,13 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       if (started || starting !== undefined) throw new Error(`register job "${def.name}" before the engine starts`);
       if (!NAME_PATTERN.test(def.name)) throw new Error(`job name "${def.name}" must be lowercase letters, digits and hyphens`);
       if (defs.has(def.name)) throw new Error(`job "${def.name}" is registered twice`);
-      defs.set(def.name, def as JobDefinition);
+      defs.set(def.name, def);
     },
 
     async send<T>(name: string, data: T, sendOptions: SendOptions = {}) {
       if (boss === undefined) throw new Error('the job engine is not started');
       if (!defs.has(name)) throw new Error(`unknown job "${name}"`);
-      return boss.send(name, (data ?? {}) as object, {
+      return boss.send(name, (data ?? {}), {
         ...(sendOptions.singletonKey !== undefined && { singletonKey: sendOptions.singletonKey }),
         ...(sendOptions.startAfter !== undefined && { startAfter: sendOptions.startAfter }),
         ...(sendOptions.priority !== undefined && { priority: sendOptions.priority }),
