@@ -9,6 +9,7 @@ import { createSecretBox, type SecretBox } from './modules/accounts/secret-box.j
 import { createProviderRegistry, type ProviderRegistry } from './provider/registry.js';
 import { createAuditService, type AuditService } from './modules/audit/audit.service.js';
 import { createIdentity, type Identity } from './modules/users/identity.js';
+import { createSmsService, type SmsService } from './modules/sms/sms.service.js';
 
 /** How long start-up waits for Redis before continuing degraded. */
 const REDIS_STARTUP_WAIT_MS = 3_000;
@@ -37,6 +38,8 @@ export interface Deps {
   audit: AuditService;
   /** Users, passwords, sessions, API keys and login throttling. */
   identity: Identity;
+  /** SMS of SIMs: send (split, encoded), list, cancel, refresh from 1NCE. */
+  sms: SmsService;
   /** Closes what was opened, in reverse order. */
   close(): Promise<void>;
 }
@@ -82,6 +85,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
   const audit = createAuditService({ db: database.db, logger });
   const identity = createIdentity({ db: database.db, config, metrics, logger, redis, audit });
   metrics.trackActiveApiKeys(() => identity.apiKeys.countActive());
+  const sms = createSmsService({ db: database.db, provider, audit, logger });
 
   return {
     config,
@@ -96,6 +100,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     provider,
     audit,
     identity,
+    sms,
     async close() {
       await cache.close();
       if (redis !== undefined) redis.disconnect();

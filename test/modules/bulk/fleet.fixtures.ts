@@ -1,0 +1,66 @@
+import type { ConnectivityStatus } from '../../../src/provider/provider.types.js';
+import type { TestApp } from '../../helpers/app.js';
+
+/** One seeded SIM as the tests need it. */
+export interface SeededSim {
+  id: number;
+  iccid: string;
+  msisdn: string | null;
+}
+
+/**
+ * Copies the first `count` SIMs of the simulator's fleet into `sims` (the identity columns only),
+ * so fleet operations have stored SIMs to act on without depending on the sync jobs.
+ */
+export async function seedSims(t: TestApp, count: number): Promise<SeededSim[]> {
+  const client = await t.deps.provider.get(t.accountId!);
+  const page = await client.listSimsPage(1, { pageSize: Math.min(count, 100) });
+  const rows = page.items.slice(0, count).map((sim) => ({
+    account_id: t.accountId!,
+    iccid: sim.iccid,
+    msisdn: sim.msisdn,
+    imsi: sim.imsi,
+    status: sim.providerStatus,
+    label: sim.label,
+    imei_lock: sim.imeiLock,
+  }));
+  return t.deps.database.db.insertInto('sims').values(rows).returning(['id', 'iccid', 'msisdn']).execute();
+}
+
+/** The first seeded SIM whose connectivity at the simulator is (or is not) `status`. */
+export async function findSimByConnectivity(t: TestApp, sims: SeededSim[], match: (status: ConnectivityStatus) => boolean): Promise<SeededSim> {
+  const client = await t.deps.provider.get(t.accountId!);
+  for (const sim of sims) {
+    // Expired SIMs answer 422 to everything; they are simply not candidates.
+    const connectivity = await client.getConnectivity(sim.iccid).catch(() => undefined);
+    if (connectivity !== undefined && match(connectivity.status)) return sim;
+  }
+  throw new Error('no seeded SIM has the wanted connectivity');
+}
+
+/** Request counts per `METHOD /route/{template}` from the simulator's control surface. */
+export async function simulatorRequests(t: TestApp): Promise<Record<string, number>> {
+  const response = await fetch(`${t.simulatorOrigin!}/_simulator/stats`);
+  const stats = (await response.json()) as { requests: Record<string, number> };
+  return stats.requests;
+}
+
+/** Sets fault rates at the simulator (0..1 each). */
+export async function setFaults(t: TestApp, faults: Record<string, number>): Promise<void> {
+  const response = await fetch(`${t.simulatorOrigin!}/_simulator/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(faults),
+  });
+  if (!response.ok) throw new Error(`setting faults failed: ${response.status}`);
+}
+
+/** Moves the simulator's clock forward. */
+export async function advanceSimulator(t: TestApp, seconds: number): Promise<void> {
+  const response = await fetch(`${t.simulatorOrigin!}/_simulator/advance`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ seconds }),
+  });
+  if (!response.ok) throw new Error(`advancing the simulator failed: ${response.status}`);
+}
