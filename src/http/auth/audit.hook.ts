@@ -24,7 +24,7 @@ function defaultTarget(url: string, params: unknown): { type: string; id: string
 }
 
 /**
- * Records every mutating `/api/v1` request once its response is sent: success, failure or denial
+ * Records every mutating `/api/v1` request as its response is sent: success, failure or denial
  * (including requests refused before authentication). Routes enrich the entry with `describeAudit`.
  */
 export function installAuditHook(app: FastifyInstance, audit: AuditService): void {
@@ -32,10 +32,12 @@ export function installAuditHook(app: FastifyInstance, audit: AuditService): voi
     request.auditErrorCode = error instanceof AppError ? error.code : (error.code ?? 'error');
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    if (!MUTATING.has(request.method)) return;
+  // onSend, not onResponse: the entry is written before the client sees the outcome, so a caller
+  // that got a response can rely on the audit trail already containing it.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!MUTATING.has(request.method)) return payload;
     const url = request.routeOptions.url;
-    if (url === undefined || !url.startsWith(API_PREFIX) || request.routeOptions.config.audit === false) return;
+    if (url === undefined || !url.startsWith(API_PREFIX) || request.routeOptions.config.audit === false) return payload;
 
     const details = request.auditDetails ?? {};
     const context = auditContext(request);
@@ -51,5 +53,6 @@ export function installAuditHook(app: FastifyInstance, audit: AuditService): voi
       statusCode: reply.statusCode,
       detail: errorCode === undefined ? details.detail : { ...details.detail, error_code: errorCode },
     });
+    return payload;
   });
 }

@@ -60,7 +60,7 @@ describe.each(stores)('login throttle (%s)', (kind) => {
   it('locks the username for 15 minutes after repeated attempts', async () => {
     const throttle = createLoginThrottle(store);
     for (let i = 0; i < FAILURES_PER_WINDOW; i++) await throttle.recordFailure(`10.1.0.${i}`, 'carol');
-    let last;
+    let last: Awaited<ReturnType<typeof rejection>>;
     for (let i = 0; i < 10 && last?.code !== 'login_locked'; i++) last = await rejection(throttle.check(`10.2.0.${i}`, 'carol'));
     expect(last).toMatchObject({ status: 429, code: 'login_locked' });
     expect(Number(last!.headers['retry-after'])).toBeGreaterThan(60);
