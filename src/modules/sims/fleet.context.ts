@@ -1,0 +1,114 @@
+/**
+ * What the fleet services (SIMs, usage, quotas, connectivity, events, sync) share: their
+ * dependencies, the caller on whose behalf a provider action runs, ICCID parsing, SIM lookup,
+ * audit of provider actions and cache keys.
+ */
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Cache } from '../../cache.js';
+import type { DB } from '../../db/schema.js';
+import { NotFound, UnprocessableError, ValidationError, AppError } from '../../errors.js';
+import { isValidIccid, normalizeIccid } from '../../lib/identifiers.js';
+import type { ProviderClient } from '../../provider/client.js';
+import type { AuditActor, AuditService } from '../audit/audit.service.js';
+import type { SimRow } from './sims.view.js';
+
+/** Sends a job to the engine (`deps.jobs.send`); absent until the job engine is running. */
+export interface JobSender {
+  send<T>(name: string, data: T, options?: { singletonKey?: string; startAfter?: Date; priority?: number }): Promise<string | null>;
+}
+
+/** Dependencies of every fleet service. */
+export interface FleetDeps {
+  db: Kysely<DB>;
+  cache: Cache;
+  provider: { get(accountId: string): Promise<ProviderClient> };
+  accounts: { defaultAccountId(): Promise<string | undefined> };
+  audit: Pick<AuditService, 'recordSafely'>;
+  logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+  /**
+   * Domain event hook (`deps.notify`, wired by the webhook engine): called with `sim.status_changed`
+   * `{ iccid, from, to }` when a sync sees a status change.
+   */
+  notify?: (type: string, payload: { [key: string]: unknown }) => void | Promise<void>;
+  /** The job engine, read lazily because it is wired after the services. */
+  jobs?: () => JobSender | undefined;
+  now?: () => number;
+}
+
+/** The caller a provider action is taken for (from `auditContext(request)`); jobs act as `system`. */
+export interface ActorContext {
+  actor: AuditActor;
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+  requestId?: string | undefined;
+}
+
+/** The actor of background work. */
+export const SYSTEM_ACTOR: ActorContext = { actor: { type: 'system', username: 'system' } };
+
+/**
+ * Parses an ICCID from a path or body: 400 when it is not 19-20 digits, 422 when a 20-digit
+ * ICCID fails its Luhn check. Returns the 19-digit form 1NCE uses.
+ */
+export function parseIccid(value: string, field = 'params.iccid'): string {
+  const text = value.trim();
+  if (!/^\d{19,20}$/.test(text)) throw new ValidationError(`${field} must be 19 or 20 digits`, [{ field, message: 'must be 19 or 20 digits' }], 'invalid_iccid');
+  if (!isValidIccid(text)) throw new UnprocessableError(`${field} fails the Luhn check`, [{ field, message: 'the 20th digit is not the Luhn check digit' }], 'invalid_iccid');
+  return normalizeIccid(text);
+}
+
+/** The stored SIM or a 404. */
+export async function requireSim(db: Kysely<DB>, iccidParam: string): Promise<SimRow> {
+  const iccid = parseIccid(iccidParam);
+  const row = await db.selectFrom('sims').selectAll().where('iccid', '=', iccid).executeTakeFirst();
+  if (row === undefined) throw new NotFound('sim', iccid, 'sim_not_found');
+  return row;
+}
+
+/**
+ * Runs one provider action on a caller's behalf and appends its audit entry (success or failure
+ * with the error code).
+ * Audit failures are logged, never thrown: the provider action has already happened.
+ */
+export async function auditedProviderCall<T>(
+  deps: Pick<FleetDeps, 'audit'>,
+  ctx: ActorContext | undefined,
+  action: string,
+  iccid: string,
+  call: () => Promise<T>,
+  detail?: { [key: string]: unknown },
+): Promise<T> {
+  // Background work (no caller) is not audited per call: a sweep would write one entry per SIM.
+  if (ctx === undefined) return call();
+  const base = { ...ctx, action: `provider.${action}`, target: { type: 'sim', id: iccid } };
+  try {
+    const result = await call();
+    await deps.audit.recordSafely({ ...base, outcome: 'success', ...(detail !== undefined && { detail }) });
+    return result;
+  } catch (error) {
+    const code = error instanceof AppError ? error.code : 'error';
+    await deps.audit.recordSafely({ ...base, outcome: 'failure', detail: { ...detail, error: code } });
+    throw error;
+  }
+}
+
+/** Cache keys. GET sim is cached per ICCID; usage answers carry a per-SIM generation so one write invalidates every range. */
+export const cacheKeys = {
+  sim: (iccid: string) => `sim:${iccid}`,
+  usageGeneration: (iccid: string) => `usage-gen:${iccid}`,
+  usage: (iccid: string, generation: string, rest: string) => `usage:${iccid}:${generation}:${rest}`,
+};
+
+/** How long a cached SIM or usage answer may be served (writes invalidate earlier). */
+export const CACHE_TTL_SECONDS = { sim: 30, usage: 120, generation: 86_400 };
+
+/** Drops the cached SIM answer. */
+export async function invalidateSim(cache: Cache, iccid: string): Promise<void> {
+  await cache.delete(cacheKeys.sim(iccid));
+}
+
+/** Invalidates every cached usage answer of a SIM at once by moving its generation. */
+export async function invalidateUsage(cache: Cache, iccid: string): Promise<void> {
+  await cache.set(cacheKeys.usageGeneration(iccid), `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, CACHE_TTL_SECONDS.generation);
+}

@@ -1,0 +1,195 @@
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
+import type { DB, NewRow, RowUpdate } from '../../db/schema.js';
+import { Conflict } from '../../errors.js';
+import { simFilterWhere, type SimFilter, type SimSort } from './sims.filter.js';
+import type { SimRow } from './sims.view.js';
+
+/** Where a keyset page continues: the last row's sort value and ICCID. */
+export interface KeysetCursor {
+  value: unknown;
+  iccid: string;
+}
+
+/** One row of a provider page as `upsertMany` writes it (our own columns are never touched). */
+export type ProviderSimRow = Pick<
+  NewRow<'sims'>,
+  | 'account_id'
+  | 'iccid'
+  | 'iccid_with_luhn'
+  | 'imsi'
+  | 'imsi_2'
+  | 'current_imsi'
+  | 'msisdn'
+  | 'imei'
+  | 'imei_lock'
+  | 'status'
+  | 'activation_date'
+  | 'ip_address'
+  | 'current_quota_mb'
+  | 'quota_status_id'
+  | 'quota_status_description'
+  | 'current_quota_sms'
+  | 'quota_status_sms_id'
+  | 'quota_status_sms_description'
+  | 'label'
+  | 'provider_raw'
+>;
+
+/** Per-row outcome of a bulk upsert, compared with the row as it was before the statement. */
+export interface UpsertedSim {
+  id: number;
+  iccid: string;
+  inserted: boolean;
+  /** Status or data/SMS quota status differs from the stored row. */
+  changed: boolean;
+  /** Anything 1NCE reports differs (the raw object). */
+  modified: boolean;
+  old_status: string | null;
+  status: string | null;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
+}
+
+/** Kysely queries over `sims`; plain rows in and out. */
+export function createSimsRepo(db: Kysely<DB>) {
+  const orderAndKeyset = (sort: SimSort, after: KeysetCursor | undefined) => {
+    const { field, direction } = sort;
+    return (eb: ExpressionBuilder<DB, 'sims'>) => {
+      if (after === undefined) return eb.and([]);
+      if (field === 'iccid') return eb('iccid', direction === 'asc' ? '>' : '<', after.iccid);
+      const col = eb.ref(field);
+      if (after.value === null) return eb.and([eb(col, 'is', null), eb('iccid', '>', after.iccid)]);
+      // NULLs sort last in both directions, then ICCID ascending breaks ties.
+      return eb.or([
+        eb(col, direction === 'asc' ? '>' : '<', after.value as never),
+        eb.and([eb(col, '=', after.value as never), eb('iccid', '>', after.iccid)]),
+        eb(col, 'is', null),
+      ]);
+    };
+  };
+
+  return {
+    findByIccid(iccid: string, trx: Kysely<DB> = db): Promise<SimRow | undefined> {
+      return trx.selectFrom('sims').selectAll().where('iccid', '=', iccid).executeTakeFirst();
+    },
+
+    findManyByIccid(iccids: string[], trx: Kysely<DB> = db): Promise<SimRow[]> {
+      if (iccids.length === 0) return Promise.resolve([]);
+      return trx.selectFrom('sims').selectAll().where('iccid', 'in', iccids).execute();
+    },
+
+    /** One page of a filtered, sorted list plus the total count. */
+    async page(filter: SimFilter, sort: SimSort, page: number, pageSize: number): Promise<{ rows: SimRow[]; total: number }> {
+      const base = db.selectFrom('sims').where(simFilterWhere(filter));
+      const [rows, count] = await Promise.all([
+        base
+          .selectAll()
+          .$call((q) =>
+            sort.field === 'iccid'
+              ? q.orderBy('iccid', sort.direction)
+              : q.orderBy(sort.field, (ob) => (sort.direction === 'asc' ? ob.asc() : ob.desc()).nullsLast()).orderBy('iccid', 'asc'),
+          )
+          .limit(pageSize)
+          .offset((page - 1) * pageSize)
+          .execute(),
+        base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      ]);
+      return { rows, total: Number(count.n) };
+    },
+
+    /** The next keyset batch after `after` (exports: constant memory, no OFFSET, no cursor needed). */
+    batch(filter: SimFilter, sort: SimSort, after: KeysetCursor | undefined, limit: number): Promise<SimRow[]> {
+      return db
+        .selectFrom('sims')
+        .selectAll()
+        .where(simFilterWhere(filter))
+        .where(orderAndKeyset(sort, after))
+        .$call((q) =>
+          sort.field === 'iccid'
+            ? q.orderBy('iccid', sort.direction)
+            : q.orderBy(sort.field, (ob) => (sort.direction === 'asc' ? ob.asc() : ob.desc()).nullsLast()).orderBy('iccid', 'asc'),
+        )
+        .limit(limit)
+        .execute();
+    },
+
+    /** Inserts a manually registered SIM; 409 when the ICCID exists. */
+    async insert(row: NewRow<'sims'>): Promise<SimRow> {
+      try {
+        return await db.insertInto('sims').values(row).returningAll().executeTakeFirstOrThrow();
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new Conflict(`SIM ${row.iccid} already exists`, 'sim_exists');
+        throw error;
+      }
+    },
+
+    update(id: number, patch: RowUpdate<'sims'>, trx: Kysely<DB> = db): Promise<SimRow> {
+      return trx.updateTable('sims').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    },
+
+    /**
+     * Bulk upsert of one provider page: a single multi-row INSERT ... ON CONFLICT (iccid), with the
+     * previous state read in the same statement (a CTE sees the table as it was before the insert),
+     * so change detection costs no extra round trip.
+     */
+    async upsertMany(rows: ProviderSimRow[], syncedAt: Date, trx: Kysely<DB> = db): Promise<UpsertedSim[]> {
+      if (rows.length === 0) return [];
+      const iccids = rows.map((r) => r.iccid);
+      const values = rows.map((r) => ({ ...r, source: 'provider' as const, last_synced_at: syncedAt }));
+      const result = await trx
+        .with('old', (q) =>
+          q.selectFrom('sims').select(['iccid', 'status', 'quota_status_id', 'quota_status_sms_id', 'provider_raw']).where('iccid', 'in', iccids),
+        )
+        .with('up', (q) =>
+          q
+            .insertInto('sims')
+            .values(values)
+            .onConflict((oc) =>
+              oc.column('iccid').doUpdateSet((eb) => ({
+                account_id: eb.ref('excluded.account_id'),
+                iccid_with_luhn: eb.ref('excluded.iccid_with_luhn'),
+                imsi: eb.ref('excluded.imsi'),
+                imsi_2: eb.ref('excluded.imsi_2'),
+                current_imsi: eb.ref('excluded.current_imsi'),
+                msisdn: eb.ref('excluded.msisdn'),
+                imei: eb.ref('excluded.imei'),
+                imei_lock: eb.ref('excluded.imei_lock'),
+                status: eb.ref('excluded.status'),
+                activation_date: eb.ref('excluded.activation_date'),
+                ip_address: eb.ref('excluded.ip_address'),
+                current_quota_mb: eb.ref('excluded.current_quota_mb'),
+                quota_status_id: eb.ref('excluded.quota_status_id'),
+                quota_status_description: eb.ref('excluded.quota_status_description'),
+                current_quota_sms: eb.ref('excluded.current_quota_sms'),
+                quota_status_sms_id: eb.ref('excluded.quota_status_sms_id'),
+                quota_status_sms_description: eb.ref('excluded.quota_status_sms_description'),
+                label: eb.ref('excluded.label'),
+                provider_raw: eb.ref('excluded.provider_raw'),
+                source: eb.ref('excluded.source'),
+                last_synced_at: eb.ref('excluded.last_synced_at'),
+              })),
+            )
+            .returning(['id', 'iccid', 'status', 'quota_status_id', 'quota_status_sms_id', 'provider_raw']),
+        )
+        .selectFrom('up')
+        .leftJoin('old', 'old.iccid', 'up.iccid')
+        .select([
+          'up.id as id',
+          'up.iccid as iccid',
+          'up.status as status',
+          'old.status as old_status',
+          sql<boolean>`old.iccid is null`.as('inserted'),
+          sql<boolean>`old.iccid is not null and (old.status is distinct from up.status
+            or old.quota_status_id is distinct from up.quota_status_id
+            or old.quota_status_sms_id is distinct from up.quota_status_sms_id)`.as('changed'),
+          sql<boolean>`old.provider_raw is distinct from up.provider_raw`.as('modified'),
+        ])
+        .execute();
+      return result;
+    },
+  };
+}
+
+export type SimsRepo = ReturnType<typeof createSimsRepo>;

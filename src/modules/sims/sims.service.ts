@@ -1,0 +1,185 @@
+import type { JsonObject, NewRow, RowUpdate } from '../../db/schema.js';
+import { Conflict, NotFound, ServiceUnavailable, UnprocessableError, ValidationError, type FieldError } from '../../errors.js';
+import { isValidImei, isValidImsi, isValidMsisdn, withLuhn } from '../../lib/identifiers.js';
+import type { SimUpdate } from '../../provider/provider.types.js';
+import {
+  auditedProviderCall,
+  cacheKeys,
+  CACHE_TTL_SECONDS,
+  invalidateSim,
+  parseIccid,
+  requireSim,
+  type ActorContext,
+  type FleetDeps,
+} from './fleet.context.js';
+import { simCsvHeader, simCsvLine } from './sims.csv.js';
+import { type SimFilter, type SimSort } from './sims.filter.js';
+import { createSimImport } from './sims.import.js';
+import { createSimsRepo, type KeysetCursor } from './sims.repo.js';
+import type { CreateSimBody, PatchSimBody, PublicSim, SimDetail } from './sims.schemas.js';
+import type { SimSync } from './sims.sync.js';
+import { toPublicSim, withFreshness, type SimRow } from './sims.view.js';
+
+/** Rows per keyset batch of an export: memory stays bounded by this, whatever the fleet size. */
+const EXPORT_BATCH = 1_000;
+
+/** Validates optional identifiers: 400 for a malformed one, 422 for a failed check digit, naming the field. */
+function validateIdentifiers(body: CreateSimBody): { iccid: string } {
+  const iccid = parseIccid(body.iccid, 'body.iccid');
+  const malformed: FieldError[] = [];
+  const unprocessable: FieldError[] = [];
+  if (body.imsi !== undefined && !isValidImsi(body.imsi)) malformed.push({ field: 'body.imsi', message: 'must be 15 digits' });
+  if (body.msisdn !== undefined && !isValidMsisdn(body.msisdn)) malformed.push({ field: 'body.msisdn', message: 'must be an E.164 number (7-15 digits, optional +)' });
+  if (body.imei !== undefined) {
+    if (!/^\d{15,16}$/.test(body.imei)) malformed.push({ field: 'body.imei', message: 'must be 15 digits (IMEI) or 16 (IMEISV)' });
+    else if (!isValidImei(body.imei)) unprocessable.push({ field: 'body.imei', message: 'the 15th digit is not the Luhn check digit' });
+  }
+  if (malformed.length > 0) throw new ValidationError(malformed.map((e) => `${e.field} ${e.message}`).join('; '), malformed, 'invalid_identifier');
+  if (unprocessable.length > 0) throw new UnprocessableError(unprocessable.map((e) => `${e.field} ${e.message}`).join('; '), unprocessable, 'invalid_identifier');
+  return { iccid };
+}
+
+/** Tags trimmed and de-duplicated, order kept. */
+export function normalizeTags(tags: string[]): string[] {
+  return [...new Set(tags.map((t) => t.trim()).filter((t) => t !== ''))];
+}
+
+/** JSON merge patch of custom fields: null removes a key. */
+function mergeCustomFields(current: JsonObject, patch: Record<string, unknown>): JsonObject {
+  const next: JsonObject = { ...current };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete next[key];
+    else next[key] = value;
+  }
+  return next;
+}
+
+/** The SIM fleet service: stored state, registration, changes through 1NCE, export and import. */
+export function createSimsService(deps: FleetDeps & { sync: SimSync }) {
+  const repo = createSimsRepo(deps.db);
+  const simImport = createSimImport(deps);
+  const now = deps.now ?? Date.now;
+
+  async function getCached(iccidParam: string): Promise<PublicSim> {
+    const iccid = parseIccid(iccidParam);
+    const sim = await deps.cache.wrap(cacheKeys.sim(iccid), CACHE_TTL_SECONDS.sim, async () => {
+      const row = await repo.findByIccid(iccid);
+      return row === undefined ? undefined : toPublicSim(row);
+    });
+    if (sim === undefined) throw new NotFound('sim', iccid, 'sim_not_found');
+    return sim;
+  }
+
+  return {
+    async list(filter: SimFilter, sort: SimSort, page: number, pageSize: number) {
+      const { rows, total } = await repo.page(filter, sort, page, pageSize);
+      return { items: rows.map(toPublicSim), total, page, page_size: pageSize, total_pages: Math.ceil(total / pageSize) };
+    },
+
+    /** One SIM from our store (cached briefly; invalidated on every write) with its freshness. */
+    async get(iccid: string): Promise<SimDetail> {
+      return withFreshness(await getCached(iccid), now());
+    },
+
+    /** Export lines (CSV with a header, or NDJSON), read in keyset batches so memory stays constant. */
+    async *export(filter: SimFilter, sort: SimSort, format: 'csv' | 'ndjson'): AsyncGenerator<string> {
+      if (format === 'csv') yield simCsvHeader();
+      let after: KeysetCursor | undefined;
+      for (;;) {
+        const rows = await repo.batch(filter, sort, after, EXPORT_BATCH);
+        if (rows.length === 0) return;
+        const sims = rows.map(toPublicSim);
+        yield format === 'csv' ? sims.map(simCsvLine).join('') : sims.map((s) => `${JSON.stringify(s)}\n`).join('');
+        const last = rows[rows.length - 1]!;
+        after = { value: last[sort.field as keyof SimRow] ?? null, iccid: last.iccid };
+        if (rows.length < EXPORT_BATCH) return;
+      }
+    },
+
+    /** Registers a SIM by hand (one that is not, or not yet, visible in a 1NCE listing). */
+    async create(body: CreateSimBody): Promise<PublicSim> {
+      const { iccid } = validateIdentifiers(body);
+      const accountId = body.account_id ?? (await deps.accounts.defaultAccountId());
+      if (accountId === undefined) throw new UnprocessableError('No provider account exists; create one first', [{ field: 'body.account_id', message: 'required when no default account exists' }]);
+      const exists = await deps.db.selectFrom('provider_accounts').select('id').where('id', '=', accountId).executeTakeFirst();
+      if (exists === undefined) throw new UnprocessableError(`provider account ${accountId} does not exist`, [{ field: 'body.account_id', message: 'unknown provider account' }]);
+      const row: NewRow<'sims'> = {
+        account_id: accountId,
+        iccid,
+        iccid_with_luhn: withLuhn(iccid),
+        imsi: body.imsi ?? null,
+        msisdn: body.msisdn?.replace(/^\+/, '') ?? null,
+        imei: body.imei ?? null,
+        label: body.label ?? null,
+        status: body.status ?? null,
+        tags: normalizeTags(body.tags ?? []),
+        custom_fields: (body.custom_fields ?? {}) as never,
+        source: 'manual',
+      };
+      const created = await repo.insert(row);
+      await invalidateSim(deps.cache, iccid);
+      return toPublicSim(created);
+    },
+
+    /**
+     * Label, status and IMEI lock are 1NCE's: changed there first (a failure stops here and nothing
+     * is stored), then stored. Tags and custom fields are ours alone. Manually registered SIMs are
+     * not known to 1NCE, so everything is stored locally for them.
+     */
+    async patch(iccidParam: string, body: PatchSimBody, ctx: ActorContext) {
+      const sim = await requireSim(deps.db, iccidParam);
+      const providerUpdate: SimUpdate = {};
+      if (body.label !== undefined) providerUpdate.label = body.label;
+      if (body.status !== undefined) providerUpdate.status = body.status;
+      if (body.imei_lock !== undefined) providerUpdate.imeiLock = body.imei_lock;
+      const providerFields = Object.keys(providerUpdate).map((k) => (k === 'imeiLock' ? 'imei_lock' : k));
+      const applied = { provider: [] as string[], local: [] as string[] };
+      if (providerFields.length > 0 && sim.source === 'provider') {
+        const client = await deps.provider.get(sim.account_id);
+        await auditedProviderCall(deps, ctx, 'update_sim', sim.iccid, () => client.updateSim(sim.iccid, providerUpdate, { priority: 'interactive' }), {
+          fields: providerFields,
+          before: { label: sim.label, status: sim.status, imei_lock: sim.imei_lock },
+          after: { ...body.label !== undefined && { label: body.label }, ...body.status !== undefined && { status: body.status }, ...body.imei_lock !== undefined && { imei_lock: body.imei_lock } },
+        });
+        applied.provider.push(...providerFields);
+      } else {
+        applied.local.push(...providerFields);
+      }
+      const update: RowUpdate<'sims'> = {};
+      if (body.label !== undefined) update.label = body.label === '' ? null : body.label;
+      if (body.status !== undefined) update.status = body.status;
+      if (body.imei_lock !== undefined) update.imei_lock = body.imei_lock;
+      if (body.tags !== undefined) {
+        update.tags = normalizeTags(body.tags);
+        applied.local.push('tags');
+      }
+      if (body.custom_fields !== undefined) {
+        update.custom_fields = mergeCustomFields(sim.custom_fields, body.custom_fields) as never;
+        applied.local.push('custom_fields');
+      }
+      const row = await repo.update(sim.id, update);
+      await invalidateSim(deps.cache, sim.iccid);
+      if (body.status !== undefined && body.status !== sim.status) await deps.notify?.('sim.status_changed', { iccid: sim.iccid, from: sim.status, to: body.status });
+      return { before: toPublicSim(sim), sim: toPublicSim(row), applied };
+    },
+
+    /** Fetches one SIM and its quotas from 1NCE now (creating it when new to us). */
+    async sync(iccid: string, ctx: ActorContext) {
+      const result = await deps.sync.syncSim(iccid, { priority: 'interactive', ctx });
+      return { sim: toPublicSim(result.row), synced: result.synced };
+    },
+
+    /** Queues a full sweep of every (or one) provider account through the job engine. */
+    async syncAll(accountId: string | undefined) {
+      const jobs = deps.jobs?.();
+      if (jobs === undefined) throw new ServiceUnavailable('The job engine is not running in this process', 'jobs_unavailable');
+      const id = await jobs.send('sync-sims', { ...(accountId !== undefined && { accountId }) }, { singletonKey: `sync-sims:${accountId ?? 'all'}` });
+      if (id === null) throw new Conflict('A full sync is already queued', 'sync_already_queued');
+      return { job_id: id, name: 'sync-sims', status: 'queued' as const };
+    },
+
+    importCsv: (text: string, options: { dryRun: boolean; ctx: ActorContext }) => simImport.importCsv(text, options),
+  };
+}
+
+export type SimsService = ReturnType<typeof createSimsService>;
