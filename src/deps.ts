@@ -10,6 +10,10 @@ import { createProviderRegistry, type ProviderRegistry } from './provider/regist
 import { createAuditService, type AuditService } from './modules/audit/audit.service.js';
 import { createIdentity, type Identity } from './modules/users/identity.js';
 import { createSmsService, type SmsService } from './modules/sms/sms.service.js';
+import { createOrdersService, type OrdersService } from './modules/orders/orders.service.js';
+import { createTopupsService, type TopupsService } from './modules/topups/topups.service.js';
+import { createProductsService, type ProductsService } from './modules/products/products.service.js';
+import { createSupportService, type SupportService } from './modules/support/support.service.js';
 
 /** How long start-up waits for Redis before continuing degraded. */
 const REDIS_STARTUP_WAIT_MS = 3_000;
@@ -40,6 +44,14 @@ export interface Deps {
   identity: Identity;
   /** SMS of SIMs: send (split, encoded), list, cancel, refresh from 1NCE. */
   sms: SmsService;
+  /** 1NCE orders (top-ups included), stored locally. */
+  orders: OrdersService;
+  /** Single-SIM top-ups with Idempotency-Key. */
+  topups: TopupsService;
+  /** 1NCE's product catalogue, cached. */
+  products: ProductsService;
+  /** Support cases with 1NCE. */
+  support: SupportService;
   /** Closes what was opened, in reverse order. */
   close(): Promise<void>;
 }
@@ -86,6 +98,10 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
   const identity = createIdentity({ db: database.db, config, metrics, logger, redis, audit });
   metrics.trackActiveApiKeys(() => identity.apiKeys.countActive());
   const sms = createSmsService({ db: database.db, provider, audit, logger });
+  const orders = createOrdersService({ db: database.db, provider, audit, logger });
+  const topups = createTopupsService({ db: database.db, provider, audit, orders });
+  const products = createProductsService({ db: database.db, provider, cache });
+  const support = createSupportService({ db: database.db, provider, audit, logger });
 
   return {
     config,
@@ -101,6 +117,10 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     audit,
     identity,
     sms,
+    orders,
+    topups,
+    products,
+    support,
     async close() {
       await cache.close();
       if (redis !== undefined) redis.disconnect();

@@ -6,6 +6,10 @@ import { authRoutes } from './routes/auth.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
 import { smsRoutes } from './routes/sms.routes.js';
+import { topupsRoutes } from './routes/topups.routes.js';
+import { ordersRoutes } from './routes/orders.routes.js';
+import { productsRoutes } from './routes/products.routes.js';
+import { supportRoutes } from './routes/support.routes.js';
 
 /** Registers every route plugin explicitly, with its prefix. */
 export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
@@ -15,4 +19,8 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<
   await app.register(usersRoutes(deps.identity.users), { prefix: '/api/v1/users' });
   await app.register(auditRoutes(deps.audit), { prefix: '/api/v1/audit' });
   await app.register(smsRoutes(deps.sms), { prefix: '/api/v1/sims' });
+  await app.register(topupsRoutes(deps.topups), { prefix: '/api/v1/sims' });
+  await app.register(ordersRoutes(deps.orders), { prefix: '/api/v1/orders' });
+  await app.register(productsRoutes(deps.products), { prefix: '/api/v1/products' });
+  await app.register(supportRoutes(deps.support), { prefix: '/api/v1/support/tickets' });
 }

@@ -121,7 +121,7 @@ describe.each(backends)('API keys (%s)', (backend) => {
     const session = await signedIn(t, 'viewer');
     const key = (await create(session.headers)).json();
     const lastUsed = async () =>
-      (await t.deps.database.db.selectFrom('api_keys').select('last_used_at').where('id', '=', key.id).executeTakeFirstOrThrow()).last_used_at as Date | null;
+      (await t.deps.database.db.selectFrom('api_keys').select('last_used_at').where('id', '=', key.id).executeTakeFirstOrThrow()).last_used_at;
     expect(await lastUsed()).toBeNull();
     await me(key.api_key);
     const first = await lastUsed();

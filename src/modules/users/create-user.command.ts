@@ -33,7 +33,7 @@ async function readPassword(io: CommandIo): Promise<string> {
     return line;
   }
   let text = '';
-  for await (const chunk of io.stdin) text += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8');
+  for await (const chunk of io.stdin) text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
   return text.split(/\r?\n/)[0] ?? '';
 }
 

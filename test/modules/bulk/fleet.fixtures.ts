@@ -64,3 +64,16 @@ export async function advanceSimulator(t: TestApp, seconds: number): Promise<voi
   });
   if (!response.ok) throw new Error(`advancing the simulator failed: ${response.status}`);
 }
+
+/** The first seeded SIM that 1NCE reports as expired (every call but an extension answers 422). */
+export async function findExpiredSim(t: TestApp, sims: SeededSim[]): Promise<SeededSim> {
+  const client = await t.deps.provider.get(t.accountId!);
+  for (const sim of sims) {
+    const expired = await client.getSim(sim.iccid).then(
+      () => false,
+      (error: unknown) => (error as { code?: string }).code === 'sim_expired',
+    );
+    if (expired) return sim;
+  }
+  throw new Error('no seeded SIM is expired');
+}
