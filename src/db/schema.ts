@@ -10,6 +10,8 @@ import type { ColumnType, Generated, GeneratedAlways, Selectable, Insertable, Up
 
 /** timestamptz: read as Date; written as a Date or an ISO-8601 string with zone. */
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** A timestamptz with a database default: optional on insert, read as Date (Kysely unwraps only one ColumnType level). */
+export type GeneratedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
 /** numeric (money, MB, percentages): read as a decimal string so no float ever touches it. */
 export type Numeric = ColumnType<string, string | number, string | number>;
@@ -72,8 +74,8 @@ export interface UsersTable {
   is_active: Generated<boolean>;
   last_login_at: Timestamp | null;
   password_changed_at: Timestamp | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 export interface ApiKeysTable {
@@ -86,8 +88,8 @@ export interface ApiKeysTable {
   expires_at: Timestamp | null;
   last_used_at: Timestamp | null;
   revoked_at: Timestamp | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 export interface RefreshTokensTable {
@@ -102,14 +104,14 @@ export interface RefreshTokensTable {
   revoked_reason: string | null;
   ip: string | null;
   user_agent: string | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 /** Append-only: the database rejects UPDATE, DELETE and TRUNCATE (SQLSTATE AUD01). */
 export interface AuditLogTable {
   id: Generated<number>;
-  occurred_at: Generated<Timestamp>;
+  occurred_at: GeneratedTimestamp;
   actor_type: AuditActorType;
   actor_user_id: number | null;
   actor_username: string | null;
@@ -126,7 +128,7 @@ export interface AuditLogTable {
   status_code: number | null;
   request_id: string | null;
   detail: Json | null;
-  created_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
 }
 
 export interface ProviderAccountsTable {
@@ -141,8 +143,8 @@ export interface ProviderAccountsTable {
   is_active: Generated<boolean>;
   last_verified_at: Timestamp | null;
   last_error: string | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 export interface SimsTable {
@@ -183,8 +185,8 @@ export interface SimsTable {
   data_remaining_pct: GeneratedAlways<string | null>;
   source: Generated<SimSource>;
   last_synced_at: Timestamp | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 export interface SimUsageTable {
@@ -196,9 +198,9 @@ export interface SimUsageTable {
   sms_mo: Generated<number>;
   sms_mt: Generated<number>;
   source: IngestSource;
-  synced_at: Generated<Timestamp>;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  synced_at: GeneratedTimestamp;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 export interface UsageRecordsTable {
@@ -217,15 +219,15 @@ export interface UsageRecordsTable {
   country: string | null;
   rat: string | null;
   raw: Json | null;
-  received_at: Generated<Timestamp>;
-  created_at: Generated<Timestamp>;
+  received_at: GeneratedTimestamp;
+  created_at: GeneratedTimestamp;
 }
 
 /** Snapshot history. Volumes are bytes for `data`, messages for `sms`; remaining may be negative. */
 export interface SimQuotasTable {
   sim_id: number;
   service: QuotaService;
-  captured_at: Generated<Timestamp>;
+  captured_at: GeneratedTimestamp;
   volume_total: number | null;
   volume_remaining: number | null;
   volume_used: number | null;
@@ -237,12 +239,12 @@ export interface SimQuotasTable {
   status: string | null;
   last_status_change_date: Timestamp | null;
   raw: Json | null;
-  created_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
 }
 
 export interface SimConnectivityTable {
   sim_id: number;
-  observed_at: Generated<Timestamp>;
+  observed_at: GeneratedTimestamp;
   status: ConnectivityStatus;
   operator_name: string | null;
   operator_id: string | null;
@@ -255,19 +257,19 @@ export interface SimConnectivityTable {
   location: Json | null;
   services: string[] | null;
   raw: Json | null;
-  created_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
 }
 
 export interface ConnectivityResetsTable {
   id: Generated<string>;
   sim_id: number;
-  requested_at: Generated<Timestamp>;
+  requested_at: GeneratedTimestamp;
   requested_by_user_id: number | null;
   status: Generated<ConnectivityResetStatus>;
   completed_at: Timestamp | null;
   detail: string | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 export interface SimEventsTable {
@@ -288,8 +290,8 @@ export interface SimEventsTable {
   alert: Generated<boolean>;
   description: string | null;
   raw: Json | null;
-  received_at: Generated<Timestamp>;
-  created_at: Generated<Timestamp>;
+  received_at: GeneratedTimestamp;
+  created_at: GeneratedTimestamp;
 }
 
 export interface SmsMessagesTable {
@@ -318,8 +320,8 @@ export interface SmsMessagesTable {
   last_error: string | null;
   created_by_user_id: number | null;
   raw: Json | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 export interface ProductsTable {
@@ -335,9 +337,9 @@ export interface ProductsTable {
   one_time_charges: Generated<JsonArray>;
   recurring_charges: Generated<JsonArray>;
   raw: Json | null;
-  synced_at: Generated<Timestamp>;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  synced_at: GeneratedTimestamp;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 export interface OrdersTable {
@@ -356,8 +358,8 @@ export interface OrdersTable {
   created_by_user_id: number | null;
   raw: Json | null;
   last_synced_at: Timestamp | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 /** Either a product line (`iccid` null) or a SIM line (`iccid` set). */
@@ -369,8 +371,8 @@ export interface OrderItemsTable {
   quantity: Generated<number>;
   unit_price: Numeric | null;
   description: string | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 export interface SupportTicketsTable {
@@ -388,8 +390,8 @@ export interface SupportTicketsTable {
   created_by_user_id: number | null;
   raw: Json | null;
   last_synced_at: Timestamp | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 export interface AlertRulesTable {
@@ -408,8 +410,8 @@ export interface AlertRulesTable {
   auto_topup_max_per_period: number | null;
   auto_topup_period: TopupPeriod | null;
   created_by_user_id: number | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 export interface AlertsTable {
@@ -422,7 +424,7 @@ export interface AlertsTable {
   severity: Generated<AlertSeverity>;
   value: Numeric | null;
   message: string | null;
-  raised_at: Generated<Timestamp>;
+  raised_at: GeneratedTimestamp;
   acknowledged_at: Timestamp | null;
   acknowledged_by_user_id: number | null;
   resolved_at: Timestamp | null;
@@ -430,8 +432,8 @@ export interface AlertsTable {
   cleared_at: Timestamp | null;
   /** Context at raise time: forecast, quota figures (0009). */
   data: Json<JsonObject> | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 export interface AutoTopupsTable {
@@ -442,8 +444,8 @@ export interface AutoTopupsTable {
   order_id: number | null;
   status: Generated<AutoTopupStatus>;
   error: string | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 export interface WebhookSubscriptionsTable {
@@ -459,8 +461,8 @@ export interface WebhookSubscriptionsTable {
   disabled_at: Timestamp | null;
   disabled_reason: string | null;
   created_by_user_id: number | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 export interface WebhookDeliveriesTable {
@@ -475,9 +477,9 @@ export interface WebhookDeliveriesTable {
   last_status_code: number | null;
   last_error: string | null;
   response_ms: number | null;
-  created_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
   delivered_at: Timestamp | null;
-  updated_at: Generated<Timestamp>;
+  updated_at: GeneratedTimestamp;
 }
 
 export interface BulkJobsTable {
@@ -494,11 +496,11 @@ export interface BulkJobsTable {
   skipped: Generated<number>;
   error: string | null;
   created_by_user_id: number | null;
-  created_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
   cancel_requested_at: Timestamp | null;
-  updated_at: Generated<Timestamp>;
+  updated_at: GeneratedTimestamp;
 }
 
 export interface BulkJobItemsTable {
@@ -510,8 +512,8 @@ export interface BulkJobItemsTable {
   result: Json | null;
   error: string | null;
   attempts: Generated<number>;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 /** `status_code` null means the first request with this key is still in flight. */
@@ -521,14 +523,14 @@ export interface IdempotencyKeysTable {
   request_hash: string;
   status_code: number | null;
   response: Json | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 export interface JobRunsTable {
   id: Generated<number>;
   job_name: string;
-  started_at: Generated<Timestamp>;
+  started_at: GeneratedTimestamp;
   finished_at: Timestamp | null;
   duration_ms: number | null;
   outcome: Generated<JobRunOutcome>;
@@ -539,19 +541,19 @@ export interface JobRunsTable {
   job_id: string | null;
   /** 1 for the first attempt, 2 for the first retry, ... (0009). */
   attempt: number | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 export interface StreamerBatchesTable {
   id: Generated<string>;
-  received_at: Generated<Timestamp>;
+  received_at: GeneratedTimestamp;
   kind: StreamerBatchKind;
   record_count: number;
   duplicate_count: Generated<number>;
   rejected_count: Generated<number>;
   source_ip: string | null;
-  created_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
 }
 
 /** Last Data Streamer record per provider account (0009). */
@@ -559,7 +561,7 @@ export interface StreamerActivityTable {
   account_id: string;
   last_received_at: Timestamp;
   records_total: Generated<number>;
-  updated_at: Generated<Timestamp>;
+  updated_at: GeneratedTimestamp;
 }
 
 /** The Kysely database type: every table the migrations create. */

@@ -9,7 +9,7 @@ describe('buildTestApp with a simulator', () => {
       const client = await t.deps.provider.get(t.accountId!);
       const page = await client.listSimsPage(1, { pageSize: 100 });
       expect(page.items).toHaveLength(12);
-      const stats = await (await fetch(`${t.simulatorOrigin!}/_simulator/stats`)).json();
+      const stats = (await (await fetch(`${t.simulatorOrigin!}/_simulator/stats`)).json()) as { requests: Record<string, number> };
       expect(stats.requests['GET /v1/sims'] ?? stats.requests['GET /v2/sims']).toBeGreaterThanOrEqual(1);
     } finally {
       await t.close();

@@ -1,3 +1,4 @@
+import type { InjectOptions } from 'fastify';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/app.js';
@@ -114,7 +115,7 @@ describe('problem+json errors', () => {
       code: 'invalid_json',
     },
   ] as const)('$name -> $status $code', async ({ req, status, code }) => {
-    const res = await app.inject(req as Parameters<App['inject']>[0]);
+    const res = await app.inject(req as InjectOptions);
     expect(res.statusCode).toBe(status);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.json()).toMatchObject({ status, code, type: `urn:simfleet:problem:${code}` });
