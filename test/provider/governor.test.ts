@@ -88,8 +88,9 @@ describe.each(backends)('governor (%s budget)', (backend) => {
       await governor.acquire('sims', { scope: 'acct', priority: 'background' });
       grants.push(performance.now() - start);
     }
-    // With interactive demand, background slots are 2 intervals apart (50 % share).
-    for (let i = 1; i < grants.length; i++) expect(grants[i]! - grants[i - 1]!).toBeGreaterThanOrEqual(2 * interval - 5);
+    // With interactive demand, background slots are 2 intervals apart (50 % share). Judged over the
+    // whole run: a timer that fires late under load lets the next grant catch up, so single gaps vary.
+    expect(grants[3]! - grants[0]!).toBeGreaterThanOrEqual(3 * 2 * interval - 15);
   });
 });
 
