@@ -30,7 +30,9 @@ export interface FleetDeps {
    * Domain event hook (`deps.notify`, wired by the webhook engine): called with `sim.status_changed`
    * `{ iccid, from, to }` when a sync sees a status change.
    */
-  notify?: (type: string, payload: { [key: string]: unknown }) => void | Promise<void>;
+  notify?: (type: 'sim.status_changed', payload: Record<string, unknown>) => void | Promise<void>;
+  /** True while the Data Streamer feeds this account's usage: the sweep then skips per-SIM usage polls. */
+  streamHealthy?: (accountId: string) => Promise<boolean>;
   /** The job engine, read lazily because it is wired after the services. */
   jobs?: () => JobSender | undefined;
   now?: () => number;

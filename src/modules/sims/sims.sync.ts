@@ -248,9 +248,9 @@ export function createSimSync(deps: FleetDeps) {
   async function completeResets(sim: SimRow, snapshot: ConnectivityRow | undefined): Promise<number> {
     let completed = 0;
     for (const reset of await connectivity.pendingResets(sim.id)) {
-      const requestedAt = reset.requested_at as unknown as Date;
+      const requestedAt = reset.requested_at;
       const viaEvent = await events.hasEventSince(sim.id, REATTACH_EVENTS, requestedAt);
-      const observedAt = snapshot === undefined ? undefined : (snapshot.observed_at as unknown as Date);
+      const observedAt = snapshot === undefined ? undefined : (snapshot.observed_at);
       const viaStatus =
         snapshot !== undefined && observedAt !== undefined && (snapshot.status === 'ONLINE' || snapshot.status === 'ATTACHED') && observedAt.getTime() >= requestedAt.getTime() + RESET_SETTLE_MS;
       if (viaEvent !== undefined) {
@@ -352,9 +352,11 @@ export function createSimSync(deps: FleetDeps) {
   }
 
   /** Quotas and recent usage of a SIM that changed (best effort: one failure never stops a sweep). */
-  async function syncChangedDetails(iccid: string, options: SyncOptions): Promise<boolean> {
+  async function syncChangedDetails(iccid: string, options: SyncOptions, streamed: boolean): Promise<boolean> {
     try {
       await syncQuotas(iccid, options);
+      // The Data Streamer already delivers this account's usage; polling it too would only spend budget.
+      if (streamed) return true;
       const sim = await storedSim(iccid);
       const last = await usage.lastDay(sim.id);
       const from = last ?? utcDay(now() - RECENT_USAGE_DAYS * DAY_MS);
@@ -427,10 +429,11 @@ export function createSimSync(deps: FleetDeps) {
     }
 
     totals.changed = changed.length;
-    if (options.details !== false) {
+    if (options.details !== false && changed.length > 0) {
+      const streamed = (await deps.streamHealthy?.(accountId).catch(() => false)) ?? false;
       for (const iccid of changed) {
         options.signal?.throwIfAborted();
-        if (await syncChangedDetails(iccid, opts)) totals.detailsSynced++;
+        if (await syncChangedDetails(iccid, opts, streamed)) totals.detailsSynced++;
         else totals.detailFailures++;
       }
     }
@@ -479,7 +482,13 @@ export function createSimSync(deps: FleetDeps) {
     return row?.d ?? from;
   }
 
-  return { upsertProviderSims, syncSim, syncQuotas, syncUsage, syncConnectivity, syncEvents, sweep, backfillUsage, completeResets };
+  /** Ids of the provider accounts a full sync covers (active ones, default first). */
+  async function activeAccountIds(): Promise<string[]> {
+    const rows = await deps.db.selectFrom('provider_accounts').select('id').where('is_active', '=', true).orderBy('is_default', 'desc').orderBy('name').execute();
+    return rows.map((r) => r.id);
+  }
+
+  return { upsertProviderSims, syncSim, syncQuotas, syncUsage, syncConnectivity, syncEvents, sweep, backfillUsage, completeResets, activeAccountIds };
 }
 
 function severityIdOf(raw: unknown): number | null {

@@ -1,0 +1,34 @@
+import type { Fleet } from '../modules/sims/fleet.js';
+import type { JobDefinition } from './engine.js';
+
+/** Data of a 'sync-sims' job: one account, or every active account when omitted. */
+export interface SyncSimsData {
+  accountId?: string;
+  /** Fetch quotas and recent usage of SIMs whose status or quota status changed (default true). */
+  details?: boolean;
+}
+
+/**
+ * 'sync-sims': sweeps every 1NCE list page (100 SIMs each) at background priority and bulk-upserts
+ * each page; quotas and usage are fetched only for SIMs whose status or quota status changed. A
+ * run killed half-way is retried from page 1: every write is an upsert, so nothing duplicates.
+ */
+export function syncSimsJob(deps: { fleet: Pick<Fleet, 'sync'> }): JobDefinition<SyncSimsData> {
+  return {
+    name: 'sync-sims',
+    retryLimit: 2,
+    retryDelaySeconds: 60,
+    // 100,000 SIMs are 1,000 pages at 10 requests/s, plus the changed SIMs' details.
+    expireInSeconds: 2 * 3600,
+    async handler(data, ctx) {
+      const accounts = data?.accountId !== undefined ? [data.accountId] : await deps.fleet.sync.activeAccountIds();
+      let listed = 0;
+      for (const accountId of accounts) {
+        const result = await deps.fleet.sync.sweep(accountId, { priority: 'background', signal: ctx.signal, details: data?.details ?? true });
+        ctx.logger.info({ ...result }, 'sync-sims: account swept');
+        listed += result.listed;
+      }
+      return { items: listed };
+    },
+  };
+}
