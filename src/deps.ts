@@ -14,6 +14,7 @@ import { createOrdersService, type OrdersService } from './modules/orders/orders
 import { createTopupsService, type TopupsService } from './modules/topups/topups.service.js';
 import { createProductsService, type ProductsService } from './modules/products/products.service.js';
 import { createSupportService, type SupportService } from './modules/support/support.service.js';
+import { createProviderAccountsService, type ProviderAccountsService } from './modules/accounts/provider-accounts.service.js';
 
 /** How long start-up waits for Redis before continuing degraded. */
 const REDIS_STARTUP_WAIT_MS = 3_000;
@@ -52,6 +53,8 @@ export interface Deps {
   products: ProductsService;
   /** Support cases with 1NCE. */
   support: SupportService;
+  /** Administration of provider accounts (admin API; secrets write-only). */
+  providerAccounts: ProviderAccountsService;
   /** Closes what was opened, in reverse order. */
   close(): Promise<void>;
 }
@@ -102,6 +105,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
   const topups = createTopupsService({ db: database.db, provider, audit, orders });
   const products = createProductsService({ db: database.db, provider, cache });
   const support = createSupportService({ db: database.db, provider, audit, logger });
+  const providerAccounts = createProviderAccountsService({ db: database.db, secretBox, provider });
 
   return {
     config,
@@ -121,6 +125,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     topups,
     products,
     support,
+    providerAccounts,
     async close() {
       await cache.close();
       if (redis !== undefined) redis.disconnect();

@@ -10,6 +10,7 @@ import { topupsRoutes } from './routes/topups.routes.js';
 import { ordersRoutes } from './routes/orders.routes.js';
 import { productsRoutes } from './routes/products.routes.js';
 import { supportRoutes } from './routes/support.routes.js';
+import { accountsRoutes } from './routes/accounts.routes.js';
 
 /** Registers every route plugin explicitly, with its prefix. */
 export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
@@ -23,4 +24,5 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<
   await app.register(ordersRoutes(deps.orders), { prefix: '/api/v1/orders' });
   await app.register(productsRoutes(deps.products), { prefix: '/api/v1/products' });
   await app.register(supportRoutes(deps.support), { prefix: '/api/v1/support/tickets' });
+  await app.register(accountsRoutes(deps.providerAccounts), { prefix: '/api/v1/accounts' });
 }

@@ -1,5 +1,10 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import type { DB, NewRow, RowUpdate } from '../../db/schema.js';
+import { Conflict } from '../../errors.js';
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
+}
 
 /** Queries on `provider_accounts`. Secrets stay sealed here; the service decrypts. */
 export function createAccountsRepo(db: Kysely<DB>) {
@@ -41,6 +46,51 @@ export function createAccountsRepo(db: Kysely<DB>) {
           .returningAll()
           .executeTakeFirstOrThrow();
       });
+    },
+
+    /** Every account with the number of SIMs it owns, default first, then by name. */
+    list() {
+      return db
+        .selectFrom('provider_accounts as a')
+        .selectAll('a')
+        .select((eb) => eb.selectFrom('sims').whereRef('sims.account_id', '=', 'a.id').select(eb.fn.countAll<string>().as('n')).as('sim_count'))
+        .orderBy('a.is_default', 'desc')
+        .orderBy('a.name')
+        .execute();
+    },
+
+    /** Inserts an account; a duplicate name is a 409. */
+    async insert(values: NewRow<'provider_accounts'>) {
+      try {
+        return await db.insertInto('provider_accounts').values(values).returningAll().executeTakeFirstOrThrow();
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new Conflict(`a provider account named ${values.name} already exists`, 'account_name_taken');
+        throw error;
+      }
+    },
+
+    /** Updates an account; undefined when it does not exist, 409 on a duplicate name. */
+    async update(id: string, values: RowUpdate<'provider_accounts'>) {
+      try {
+        return await db.updateTable('provider_accounts').set(values).where('id', '=', id).returningAll().executeTakeFirst();
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new Conflict('a provider account with that name already exists', 'account_name_taken');
+        throw error;
+      }
+    },
+
+    /** Rows that keep an account from being deleted (foreign keys with ON DELETE RESTRICT). */
+    async references(id: string): Promise<{ sims: number; orders: number; support_tickets: number }> {
+      const count = (table: 'sims' | 'orders' | 'support_tickets') =>
+        db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).where('account_id', '=', id).executeTakeFirstOrThrow();
+      const [sims, orders, tickets] = await Promise.all([count('sims'), count('orders'), count('support_tickets')]);
+      return { sims: Number(sims.n), orders: Number(orders.n), support_tickets: Number(tickets.n) };
+    },
+
+    /** Deletes an account (its cached product catalogue goes with it); true when a row was deleted. */
+    async delete(id: string): Promise<boolean> {
+      const result = await db.deleteFrom('provider_accounts').where('id', '=', id).executeTakeFirst();
+      return result.numDeletedRows > 0n;
     },
   };
 }
