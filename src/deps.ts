@@ -9,6 +9,12 @@ import { createSecretBox, type SecretBox } from './modules/accounts/secret-box.j
 import { createProviderRegistry, type ProviderRegistry } from './provider/registry.js';
 import { createAuditService, type AuditService } from './modules/audit/audit.service.js';
 import { createIdentity, type Identity } from './modules/users/identity.js';
+import { createJobEngine, type JobEngine } from './jobs/engine.js';
+import { registerJobs } from './jobs/index.js';
+import { createNotifier, type Notify } from './modules/notify/notify.service.js';
+import { createWebhooksService, type WebhooksService } from './modules/webhooks/webhooks.service.js';
+import { createAlertsService, type AlertsService } from './modules/alerts/alerts.service.js';
+import { createStreamerService, type StreamerService } from './modules/streamer/streamer.service.js';
 import { createSmsService, type SmsService } from './modules/sms/sms.service.js';
 import { createOrdersService, type OrdersService } from './modules/orders/orders.service.js';
 import { createTopupsService, type TopupsService } from './modules/topups/topups.service.js';
@@ -55,6 +61,16 @@ export interface Deps {
   support: SupportService;
   /** Administration of provider accounts (admin API; secrets write-only). */
   providerAccounts: ProviderAccountsService;
+  /** Background job engine (pg-boss on our database); server.ts starts it per ROLE. */
+  jobs: JobEngine;
+  /** Domain events -> webhook deliveries (`notify('sim.status_changed', {...})` after commit; never rejects). */
+  notify: Notify;
+  /** Outgoing webhook subscriptions and deliveries. */
+  webhooks: WebhooksService;
+  /** Alert rules, alerts, quota checks and capped automatic top-ups. */
+  alerts: AlertsService;
+  /** Data Streamer ingest; `streamer.streamHealthy(accountId)` tells the sync to back off. */
+  streamer: StreamerService;
   /** Closes what was opened, in reverse order. */
   close(): Promise<void>;
 }
@@ -100,6 +116,18 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
   const audit = createAuditService({ db: database.db, logger });
   const identity = createIdentity({ db: database.db, config, metrics, logger, redis, audit });
   metrics.trackActiveApiKeys(() => identity.apiKeys.countActive());
+  const jobs = createJobEngine({
+    database,
+    logger: logger.child({ component: 'jobs' }),
+    metrics: metrics.background.jobs,
+    role: config.role,
+    schema: config.jobsSchema,
+    stopTimeoutMs: config.shutdownTimeoutMs,
+  });
+  const webhooks = createWebhooksService({ db: database.db, secretBox, logger, metrics: metrics.background.webhooks });
+  const notify = createNotifier({ webhooks, jobs, logger });
+  const alerts = createAlertsService({ db: database.db, logger, metrics: metrics.background.alerts, notify, provider, audit });
+  const streamer = createStreamerService({ db: database.db, logger, metrics: metrics.background.streamer, notify });
   const sms = createSmsService({ db: database.db, provider, audit, logger });
   const orders = createOrdersService({ db: database.db, provider, audit, logger });
   const topups = createTopupsService({ db: database.db, provider, audit, orders });
@@ -107,9 +135,14 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
   const support = createSupportService({ db: database.db, provider, audit, logger });
   const providerAccounts = createProviderAccountsService({ db: database.db, secretBox, provider });
 
-  return {
+  const deps: Deps = {
     config,
     logger,
+    jobs,
+    notify,
+    webhooks,
+    alerts,
+    streamer,
     metrics,
     database,
     cache,
@@ -127,9 +160,12 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     support,
     providerAccounts,
     async close() {
+      await jobs.stop();
       await cache.close();
       if (redis !== undefined) redis.disconnect();
       await database.close();
     },
   };
+  registerJobs(deps);
+  return deps;
 }

@@ -5,7 +5,8 @@ import { createDeps, type Deps, type DepsOverrides } from './deps.js';
 import { migrate } from './db/migrate.js';
 import { resolveJwtSecret } from './secrets.js';
 import { ensureFirstAdmin } from './modules/users/bootstrap.js';
-import { createSimulator, type Simulator } from './simulator/index.js';
+import { randomBytes } from 'node:crypto';
+import { createSimulator, type Simulator, type StreamerOptions } from './simulator/index.js';
 
 /** A running platform: the listening app plus what `stop()` must shut down, in order. */
 export interface Platform {
@@ -25,7 +26,16 @@ export async function startPlatform(config: Config, logger: Logger, overrides: D
   let resolved: Config = { ...config, jwtSecret: jwt.secret };
   if (jwt.generated) logger.info('demo mode: generated a JWT signing secret under DATA_DIR');
 
-  const simulator = config.demoMode ? await startDemoSimulator(config, logger) : undefined;
+  // Demo mode: the simulator's Data Streamer feeds our own ingest endpoint. Its URL is known once
+  // the app listens; the emitter reads `url` at each POST and retries until then.
+  let demoStreamer: StreamerOptions | undefined;
+  if (config.demoMode) {
+    const username = config.streamer.username ?? 'demo-streamer';
+    const password = config.streamer.password ?? randomBytes(18).toString('base64url');
+    demoStreamer = { url: `http://127.0.0.1:${config.port}/api/v1/streams/1nce`, username, password };
+    resolved = { ...resolved, streamer: { username, password } };
+  }
+  const simulator = config.demoMode ? await startDemoSimulator(config, logger, demoStreamer) : undefined;
   if (simulator !== undefined) {
     resolved = {
       ...resolved,
@@ -59,6 +69,12 @@ export async function startPlatform(config: Config, logger: Logger, overrides: D
 
     app = await buildApp(deps);
     const url = await app.listen({ port: config.port, host: config.host });
+    const address = app.server.address();
+    if (demoStreamer !== undefined && typeof address === 'object' && address !== null) {
+      demoStreamer.url = `http://127.0.0.1:${address.port}/api/v1/streams/1nce`;
+    }
+    // 'api' only sends jobs; 'worker' and 'all' also run handlers, schedules and maintenance.
+    await deps.jobs.start();
     const running = app;
 
     let stopping: Promise<void> | undefined;
@@ -71,6 +87,8 @@ export async function startPlatform(config: Config, logger: Logger, overrides: D
           deps.lifecycle.shuttingDown = true;
           // Stop accepting connections and wait for in-flight requests, then close what they used.
           await running.close();
+          // Jobs stop after HTTP has drained (requests may enqueue) and before the database closes.
+          await deps.jobs.stop();
           await deps.close();
           await simulator?.sim.close();
         })()),
@@ -87,8 +105,8 @@ export async function startPlatform(config: Config, logger: Logger, overrides: D
  * Demo mode: with no 1NCE credentials the built-in simulator plays 1NCE in-process, with a seeded
  * fleet, and the provider client is pointed at it.
  */
-async function startDemoSimulator(config: Config, logger: Logger): Promise<{ sim: Simulator; url: string }> {
-  const sim = await createSimulator({ ...config.simulator });
+async function startDemoSimulator(config: Config, logger: Logger, streamer?: StreamerOptions): Promise<{ sim: Simulator; url: string }> {
+  const sim = await createSimulator({ ...config.simulator, ...(streamer !== undefined && { streamer }) });
   const url = await sim.listen(config.simulator.port, '127.0.0.1');
   logger.warn(
     { simulator_url: url, fleet_size: config.simulator.fleetSize, seed: config.simulator.seed, mode: config.simulator.mode },

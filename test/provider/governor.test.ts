@@ -37,7 +37,7 @@ describe.each(backends)('governor (%s budget)', (backend) => {
     );
     grants.sort((a, b) => a - b);
     // No bursts: every gap is close to an interval (a late timer lets the next one catch up a little).
-    for (let i = 1; i < grants.length; i++) expect(grants[i]! - grants[i - 1]!).toBeGreaterThanOrEqual(interval * 0.8);
+    for (let i = 1; i < grants.length; i++) expect(grants[i]! - grants[i - 1]!).toBeGreaterThanOrEqual(interval * 0.5);
     // 10 grants span 9 intervals: never faster than the limit, not much slower either.
     expect(grants.at(-1)! - grants[0]!).toBeGreaterThanOrEqual(9 * interval - 5);
     expect(grants.at(-1)!).toBeLessThan(9 * interval + 150);

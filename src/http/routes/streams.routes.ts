@@ -1,0 +1,41 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { StreamerService } from '../../modules/streamer/streamer.service.js';
+import { MAX_BATCH_RECORDS } from '../../modules/streamer/streamer.parse.js';
+import { problemResponses } from '../problem.js';
+
+/** 3,000 Platform-1 records run to about 3 MB; leave room for verbose ones. */
+const STREAM_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/** /api/v1/streams: the 1NCE Data Streamer's HTTP ("REST API") destination. */
+export function streamsRoutes(streamer: StreamerService): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post(
+      '/1nce',
+      {
+        bodyLimit: STREAM_BODY_LIMIT_BYTES,
+        // Every batch is recorded in streamer_batches; auditing each POST would double the write load.
+        config: { policy: 'streamer', audit: false },
+        schema: {
+          tags: ['streams'],
+          summary: 'Data Streamer ingest (usage and event records, Platform 1.0 and 2.0)',
+          description:
+            `A JSON array of up to ${MAX_BATCH_RECORDS} records, HTTP Basic auth with STREAMER_USERNAME / STREAMER_PASSWORD. ` +
+            'The whole batch is validated first: one malformed record rejects it (400, nothing stored). ' +
+            'Records are deduplicated on their id, so 1NCE retransmissions are harmless. 200 means committed.',
+          body: Type.Array(Type.Unknown(), { maxItems: MAX_BATCH_RECORDS, description: 'Usage, event or SMS event records' }),
+          response: {
+            200: Type.Object({
+              received: Type.Integer(),
+              stored: Type.Integer({ description: 'Records not seen before' }),
+              duplicates: Type.Integer({ description: 'Retransmitted records (already stored)' }),
+              unmatched: Type.Integer({ description: 'Records for ICCIDs not synced yet (stored, linked by ICCID)' }),
+            }),
+            ...problemResponses(400, 401, 413, 415, 429),
+          },
+        },
+      },
+      async (request) => streamer.ingest(request.body, request.ip),
+    );
+  };
+}

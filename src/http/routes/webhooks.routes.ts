@@ -1,0 +1,115 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import {
+  DeliveriesPageSchema,
+  DeliveriesQuery,
+  DeliverySchema,
+  WebhookCreateBody,
+  WebhookCreatedSchema,
+  WebhookIdParams,
+  WebhookPatchBody,
+  WebhookSchema,
+} from '../../modules/webhooks/webhooks.schemas.js';
+import type { WebhooksService } from '../../modules/webhooks/webhooks.service.js';
+import { requireUser } from '../auth/request-context.js';
+import { problemResponses } from '../problem.js';
+
+const SECURITY = [{ bearerAuth: [] }, { apiKey: [] }];
+const TAGS = ['webhooks'];
+
+/** /api/v1/webhooks: outgoing webhook subscriptions, their delivery log and test sends (admins only). */
+export function webhooksRoutes(webhooks: WebhooksService): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      '/',
+      {
+        config: { policy: 'admin' },
+        schema: { tags: TAGS, summary: 'List webhook subscriptions', security: SECURITY, response: { 200: Type.Object({ items: Type.Array(WebhookSchema) }), ...problemResponses(401, 403, 429) } },
+      },
+      async () => ({ items: await webhooks.list() }),
+    );
+
+    app.post(
+      '/',
+      {
+        config: { policy: 'admin' },
+        schema: {
+          tags: TAGS,
+          summary: 'Subscribe a URL to event types',
+          security: SECURITY,
+          body: WebhookCreateBody,
+          response: { 201: WebhookCreatedSchema, ...problemResponses(400, 401, 403, 429) },
+        },
+      },
+      async (request, reply) => reply.code(201).send(await webhooks.create(request.body, requireUser(request).userId)),
+    );
+
+    app.get(
+      '/:id',
+      {
+        config: { policy: 'admin' },
+        schema: { tags: TAGS, summary: 'One webhook subscription', security: SECURITY, params: WebhookIdParams, response: { 200: WebhookSchema, ...problemResponses(400, 401, 403, 404, 429) } },
+      },
+      async (request) => webhooks.get(request.params.id),
+    );
+
+    app.patch(
+      '/:id',
+      {
+        config: { policy: 'admin' },
+        schema: {
+          tags: TAGS,
+          summary: 'Change a subscription (enabled: true re-enables one disabled after persistent failure)',
+          security: SECURITY,
+          params: WebhookIdParams,
+          body: WebhookPatchBody,
+          response: { 200: WebhookSchema, ...problemResponses(400, 401, 403, 404, 429) },
+        },
+      },
+      async (request) => webhooks.update(request.params.id, request.body),
+    );
+
+    app.delete(
+      '/:id',
+      {
+        config: { policy: 'admin' },
+        schema: { tags: TAGS, summary: 'Delete a subscription and its delivery log', security: SECURITY, params: WebhookIdParams, response: { 204: Type.Null(), ...problemResponses(400, 401, 403, 404, 429) } },
+      },
+      async (request, reply) => {
+        await webhooks.remove(request.params.id);
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/:id/test',
+      {
+        config: { policy: 'admin' },
+        schema: {
+          tags: TAGS,
+          summary: 'Send a signed webhook.test event now and return the outcome (logged, never retried)',
+          security: SECURITY,
+          params: WebhookIdParams,
+          response: { 200: DeliverySchema, ...problemResponses(400, 401, 403, 404, 429) },
+        },
+      },
+      async (request) => webhooks.test(request.params.id),
+    );
+
+    app.get(
+      '/:id/deliveries',
+      {
+        config: { policy: 'admin' },
+        schema: {
+          tags: TAGS,
+          summary: 'Delivery log of a subscription, newest first',
+          security: SECURITY,
+          params: WebhookIdParams,
+          querystring: DeliveriesQuery,
+          response: { 200: DeliveriesPageSchema, ...problemResponses(400, 401, 403, 404, 429) },
+        },
+      },
+      async (request) => webhooks.deliveries(request.params.id, { status: request.query.status }, request.query.page ?? 1, request.query.page_size ?? 50),
+    );
+  };
+}

@@ -1,0 +1,93 @@
+import type { AlertMetric } from '../../db/schema.js';
+
+/**
+ * Pure quota-intelligence logic: metric values of one SIM, the burn-rate forecast, and the
+ * crossing/clearing decision with hysteresis. No I/O, so every case is unit-tested directly.
+ */
+
+const DAY_MS = 86_400_000;
+
+/** What the evaluator knows about one SIM (from the sims table and its recent usage). */
+export interface SimSnapshot {
+  id: number;
+  iccid: string;
+  accountId: string;
+  tags: string[];
+  dataTotalBytes: number | null;
+  dataRemainingBytes: number | null;
+  smsTotal: number | null;
+  smsRemaining: number | null;
+  dataExpiryDate: Date | null;
+  connectivityStatus: string | null;
+  lastSeenAt: Date | null;
+  /** Average data bytes per day over the recent window; null when unknown. */
+  dataBytesPerDay: number | null;
+}
+
+/** Higher is worse for used percentages and offline time; lower is worse for days left. */
+export function worseWhenLower(metric: AlertMetric): boolean {
+  return metric === 'expiry_days' || metric === 'forecast_days';
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** Days until the data quota runs out at the current burn rate; 0 when already exhausted. */
+export function forecastDays(sim: Pick<SimSnapshot, 'dataRemainingBytes' | 'dataBytesPerDay'>): number | null {
+  if (sim.dataRemainingBytes === null) return null;
+  if (sim.dataRemainingBytes <= 0) return 0;
+  if (sim.dataBytesPerDay === null || sim.dataBytesPerDay <= 0) return null;
+  return round2(sim.dataRemainingBytes / sim.dataBytesPerDay);
+}
+
+/** The value of `metric` for a SIM now, or null when it cannot be known (no quota, no expiry). */
+export function metricValue(metric: AlertMetric, sim: SimSnapshot, now: Date): number | null {
+  switch (metric) {
+    case 'data_used_pct':
+      if (sim.dataTotalBytes === null || sim.dataTotalBytes <= 0 || sim.dataRemainingBytes === null) return null;
+      return round2(((sim.dataTotalBytes - sim.dataRemainingBytes) * 100) / sim.dataTotalBytes);
+    case 'sms_used_pct':
+      if (sim.smsTotal === null || sim.smsTotal <= 0 || sim.smsRemaining === null) return null;
+      return round2(((sim.smsTotal - sim.smsRemaining) * 100) / sim.smsTotal);
+    case 'expiry_days':
+      return sim.dataExpiryDate === null ? null : round2((sim.dataExpiryDate.getTime() - now.getTime()) / DAY_MS);
+    case 'forecast_days':
+      return forecastDays(sim);
+    case 'offline_minutes':
+      if (sim.connectivityStatus !== 'OFFLINE' || sim.lastSeenAt === null) return null;
+      return Math.floor((now.getTime() - sim.lastSeenAt.getTime()) / 60_000);
+  }
+}
+
+/** What to do about one (rule, SIM, threshold). */
+export type Decision = 'raise' | 'clear' | 'none';
+
+/**
+ * One alert per crossing: raise when the value reaches the threshold and no earlier crossing is
+ * still in force; clear (re-arm) only once the value is back past the threshold by `hysteresis`,
+ * so a value hovering around the threshold does not raise an alert on every check.
+ */
+export function decide(metric: AlertMetric, value: number | null, threshold: number, hysteresis: number, armed: boolean): Decision {
+  if (value === null) return 'none';
+  const lower = worseWhenLower(metric);
+  const crossed = lower ? value <= threshold : value >= threshold;
+  const cleared = lower ? value > threshold + hysteresis : value < threshold - hysteresis;
+  if (crossed && armed) return 'raise';
+  if (cleared && !armed) return 'clear';
+  return 'none';
+}
+
+/** Rule scope test: global, one account, one tag or one SIM. */
+export function inScope(rule: { scope: string; scope_value: string | null }, sim: Pick<SimSnapshot, 'accountId' | 'tags' | 'iccid'>): boolean {
+  switch (rule.scope) {
+    case 'global':
+      return true;
+    case 'account':
+      return rule.scope_value === sim.accountId;
+    case 'tag':
+      return rule.scope_value !== null && sim.tags.includes(rule.scope_value);
+    case 'sim':
+      return rule.scope_value === sim.iccid;
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,190 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { AlertMetric, AlertRulesTable, AlertsTable, AlertSeverity, AlertState, DB, TopupPeriod } from '../../db/schema.js';
+import type { SimSnapshot } from './alerts.evaluate.js';
+
+export type AlertRuleRow = Selectable<AlertRulesTable>;
+export type AlertRow = Selectable<AlertsTable>;
+
+/** Days of usage history the burn rate is averaged over. */
+const BURN_RATE_DAYS = 7;
+
+export interface AlertFilter {
+  state?: AlertState | undefined;
+  severity?: AlertSeverity | undefined;
+  metric?: AlertMetric | undefined;
+  iccid?: string | undefined;
+  ruleId?: string | undefined;
+}
+
+export interface RuleValues {
+  name: string;
+  description: string | null;
+  enabled: boolean;
+  scope: 'global' | 'account' | 'tag' | 'sim';
+  scope_value: string | null;
+  metric: AlertMetric;
+  thresholds: number[];
+  hysteresis: number;
+  severity: AlertSeverity;
+  auto_topup: boolean;
+  auto_topup_max_per_period: number | null;
+  auto_topup_period: TopupPeriod | null;
+}
+
+/** `hysteresis` is Generated<Numeric>, a nested ColumnType Kysely does not unwrap for writes. */
+function ruleRow<T extends Partial<RuleValues>>(values: T) {
+  return { ...values, hysteresis: values.hysteresis as never };
+}
+
+/** SQL of alert rules, alerts and automatic top-ups. */
+export function createAlertsRepo(db: Kysely<DB>) {
+  return {
+    /** Inserts the default rules unless any rule exists (serialised, so two workers never both insert). */
+    async ensureDefaults(defaults: RuleValues[]): Promise<number> {
+      return db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(hashtext('simfleet.alert_rules.defaults'))`.execute(trx);
+        const existing = await trx.selectFrom('alert_rules').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+        if (Number(existing.n) > 0) return 0;
+        await trx.insertInto('alert_rules').values(defaults.map(ruleRow)).execute();
+        return defaults.length;
+      });
+    },
+
+    listRules: () => db.selectFrom('alert_rules').selectAll().orderBy('created_at').orderBy('id').execute(),
+    enabledRules: () => db.selectFrom('alert_rules').selectAll().where('enabled', '=', true).orderBy('created_at').execute(),
+    findRule: (id: string) => db.selectFrom('alert_rules').selectAll().where('id', '=', id).executeTakeFirst(),
+    insertRule: (values: RuleValues & { created_by_user_id: number | null }) => db.insertInto('alert_rules').values(ruleRow(values)).returningAll().executeTakeFirstOrThrow(),
+    updateRule: (id: string, values: Partial<RuleValues>) => db.updateTable('alert_rules').set(ruleRow(values)).where('id', '=', id).returningAll().executeTakeFirst(),
+    async deleteRule(id: string): Promise<boolean> {
+      const result = await db.deleteFrom('alert_rules').where('id', '=', id).executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+
+    /** A page of SIM snapshots (ordered by id, after `afterId`) with their recent burn rate. */
+    async simPage(afterId: number, limit: number): Promise<SimSnapshot[]> {
+      const rows = await sql<{
+        id: number;
+        iccid: string;
+        account_id: string;
+        tags: string[];
+        data_total_bytes: number | null;
+        data_remaining_bytes: number | null;
+        sms_total: number | null;
+        sms_remaining: number | null;
+        data_expiry_date: Date | null;
+        connectivity_status: string | null;
+        last_seen_at: Date | null;
+        bytes_per_day: string | null;
+      }>`
+        select s.id, s.iccid, s.account_id, s.tags, s.data_total_bytes, s.data_remaining_bytes, s.sms_total, s.sms_remaining,
+               s.data_expiry_date, s.connectivity_status, s.last_seen_at,
+               (select sum(u.data_total_bytes)::numeric / ${BURN_RATE_DAYS}
+                  from sim_usage u
+                  where u.sim_id = s.id and u.day > (now() at time zone 'utc')::date - ${BURN_RATE_DAYS}) as bytes_per_day
+        from sims s
+        where s.id > ${afterId}
+        order by s.id
+        limit ${limit}`.execute(db);
+      return rows.rows.map((r) => ({
+        id: Number(r.id),
+        iccid: r.iccid,
+        accountId: r.account_id,
+        tags: r.tags,
+        dataTotalBytes: r.data_total_bytes === null ? null : Number(r.data_total_bytes),
+        dataRemainingBytes: r.data_remaining_bytes === null ? null : Number(r.data_remaining_bytes),
+        smsTotal: r.sms_total === null ? null : Number(r.sms_total),
+        smsRemaining: r.sms_remaining === null ? null : Number(r.sms_remaining),
+        dataExpiryDate: r.data_expiry_date === null ? null : new Date(r.data_expiry_date),
+        connectivityStatus: r.connectivity_status,
+        lastSeenAt: r.last_seen_at === null ? null : new Date(r.last_seen_at),
+        dataBytesPerDay: r.bytes_per_day === null ? null : Number(r.bytes_per_day),
+      }));
+    },
+
+    /** Crossings still in force (not cleared) for these SIMs, keyed `rule|sim|threshold`. */
+    async uncleared(simIds: number[]): Promise<Map<string, AlertRow>> {
+      if (simIds.length === 0) return new Map();
+      const rows = await db.selectFrom('alerts').selectAll().where('sim_id', 'in', simIds).where('cleared_at', 'is', null).execute();
+      return new Map(rows.map((r) => [`${r.rule_id}|${r.sim_id}|${Number(r.threshold)}`, r]));
+    },
+
+    insertAlert(values: { rule_id: string; sim_id: number; metric: AlertMetric; threshold: number; severity: AlertSeverity; value: number; message: string; data: string }) {
+      return db
+        .insertInto('alerts')
+        .values(values)
+        .onConflict((oc) => oc.columns(['rule_id', 'sim_id', 'metric', 'threshold']).where('state', '<>', 'resolved').doNothing())
+        .returningAll()
+        .executeTakeFirst();
+    },
+
+    /** The value moved back past threshold -/+ hysteresis: re-arm, and resolve if still open. */
+    async clearAlert(id: string) {
+      await db
+        .updateTable('alerts')
+        .set({
+          cleared_at: sql<Date>`now()`,
+          state: 'resolved',
+          resolved_at: sql<Date>`coalesce(resolved_at, now())`,
+        })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async listAlerts(filter: AlertFilter, page: number, pageSize: number) {
+      let q = db.selectFrom('alerts').innerJoin('sims', 'sims.id', 'alerts.sim_id').leftJoin('alert_rules', 'alert_rules.id', 'alerts.rule_id');
+      if (filter.state !== undefined) q = q.where('alerts.state', '=', filter.state);
+      if (filter.severity !== undefined) q = q.where('alerts.severity', '=', filter.severity);
+      if (filter.metric !== undefined) q = q.where('alerts.metric', '=', filter.metric);
+      if (filter.iccid !== undefined) q = q.where('sims.iccid', '=', filter.iccid);
+      if (filter.ruleId !== undefined) q = q.where('alerts.rule_id', '=', filter.ruleId);
+      const [rows, total] = await Promise.all([
+        q
+          .selectAll('alerts')
+          .select(['sims.iccid as iccid', 'alert_rules.name as rule_name'])
+          .orderBy('alerts.raised_at', 'desc')
+          .orderBy('alerts.id')
+          .limit(pageSize)
+          .offset((page - 1) * pageSize)
+          .execute(),
+        q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      ]);
+      return { rows, total: Number(total.n) };
+    },
+
+    async findAlert(id: string) {
+      return db
+        .selectFrom('alerts')
+        .innerJoin('sims', 'sims.id', 'alerts.sim_id')
+        .leftJoin('alert_rules', 'alert_rules.id', 'alerts.rule_id')
+        .selectAll('alerts')
+        .select(['sims.iccid as iccid', 'alert_rules.name as rule_name'])
+        .where('alerts.id', '=', id)
+        .executeTakeFirst();
+    },
+
+    async setState(id: string, values: { state: AlertState; acknowledged_at?: Date; acknowledged_by_user_id?: number | null; resolved_at?: Date }) {
+      await db.updateTable('alerts').set(values).where('id', '=', id).execute();
+    },
+
+    /** Top-ups placed by this rule for this SIM since the start of the current period (UTC). */
+    async topupsThisPeriod(ruleId: string, simId: number, period: TopupPeriod): Promise<number> {
+      const row = await db
+        .selectFrom('auto_topups')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('rule_id', '=', ruleId)
+        .where('sim_id', '=', simId)
+        .where('status', '<>', 'failed')
+        .where('created_at', '>=', sql<Date>`date_trunc(${period}, now() at time zone 'utc') at time zone 'utc'` as never)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    insertTopup: (values: { rule_id: string; sim_id: number; alert_id: string | null }) =>
+      db.insertInto('auto_topups').values(values).returning('id').executeTakeFirstOrThrow(),
+    async finishTopup(id: string, status: 'succeeded' | 'failed', error: string | null) {
+      await db.updateTable('auto_topups').set({ status, error }).where('id', '=', id).execute();
+    },
+  };
+}
+
+export type AlertsRepo = ReturnType<typeof createAlertsRepo>;

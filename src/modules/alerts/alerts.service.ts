@@ -1,0 +1,357 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { AlertMetric, AlertSeverity, AlertState, DB } from '../../db/schema.js';
+import { Conflict, NotFound, ValidationError } from '../../errors.js';
+import type { BackgroundMetrics } from '../../jobs/jobs.metrics.js';
+import type { ProviderRegistry } from '../../provider/registry.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { Notify } from '../notify/notify.service.js';
+import { isoTime } from '../users/dates.js';
+import { decide, forecastDays, inScope, metricValue, worseWhenLower, type SimSnapshot } from './alerts.evaluate.js';
+import { createAlertsRepo, type AlertFilter, type AlertRuleRow, type RuleValues } from './alerts.repo.js';
+
+/** SIMs evaluated per page; bounds memory on a 100,000-SIM fleet. */
+const PAGE = 2_000;
+
+/** Created when no rule exists, so a fresh install warns out of the box. Admins edit or delete them. */
+export const DEFAULT_RULES: RuleValues[] = [
+  rule('Data quota used', 'data_used_pct', [80, 90, 100], 5, 'warning'),
+  rule('SMS quota used', 'sms_used_pct', [80, 90, 100], 5, 'warning'),
+  rule('Quota expires soon', 'expiry_days', [7], 1, 'warning'),
+  rule('Data quota forecast to run out', 'forecast_days', [3], 1, 'info'),
+];
+
+function rule(name: string, metric: AlertMetric, thresholds: number[], hysteresis: number, severity: AlertSeverity): RuleValues {
+  return {
+    name,
+    description: null,
+    enabled: true,
+    scope: 'global',
+    scope_value: null,
+    metric,
+    thresholds,
+    hysteresis,
+    severity,
+    auto_topup: false,
+    auto_topup_max_per_period: null,
+    auto_topup_period: null,
+  };
+}
+
+/** An alert as the API shows it. */
+export interface AlertDto {
+  id: string;
+  rule_id: string | null;
+  rule_name: string | null;
+  iccid: string;
+  metric: AlertMetric;
+  threshold: number;
+  value: number | null;
+  state: AlertState;
+  severity: AlertSeverity;
+  message: string | null;
+  data: unknown;
+  raised_at: string;
+  acknowledged_at: string | null;
+  acknowledged_by_user_id: number | null;
+  resolved_at: string | null;
+  cleared_at: string | null;
+}
+
+/** A rule as the API shows it. */
+export interface AlertRuleDto extends Omit<RuleValues, 'thresholds' | 'hysteresis'> {
+  id: string;
+  thresholds: number[];
+  hysteresis: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AlertsServiceDeps {
+  db: Kysely<DB>;
+  logger: Logger;
+  metrics: BackgroundMetrics['alerts'];
+  notify: Notify;
+  provider: Pick<ProviderRegistry, 'get'>;
+  audit: Pick<AuditService, 'recordSafely'>;
+  now?: () => Date;
+}
+
+const isoOrNull = (v: unknown) => (v === null || v === undefined ? null : isoTime(v));
+
+function toRuleDto(r: AlertRuleRow): AlertRuleDto {
+  return {
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    enabled: r.enabled,
+    scope: r.scope,
+    scope_value: r.scope_value,
+    metric: r.metric,
+    thresholds: r.thresholds.map(Number),
+    hysteresis: Number(r.hysteresis),
+    severity: r.severity,
+    auto_topup: r.auto_topup,
+    auto_topup_max_per_period: r.auto_topup_max_per_period,
+    auto_topup_period: r.auto_topup_period,
+    created_at: isoTime(r.created_at),
+    updated_at: isoTime(r.updated_at),
+  };
+}
+
+function validateRule(values: RuleValues): RuleValues {
+  const errors: Array<{ field: string; message: string }> = [];
+  if ((values.scope === 'global') !== (values.scope_value === null)) {
+    errors.push({ field: '/body/scope_value', message: 'is required for account, tag and sim scopes and must be absent for global' });
+  }
+  if (values.auto_topup && (values.auto_topup_max_per_period === null || values.auto_topup_period === null)) {
+    errors.push({ field: '/body/auto_topup_max_per_period', message: 'auto top-up needs a cap: auto_topup_max_per_period and auto_topup_period' });
+  }
+  if (values.auto_topup && values.metric !== 'data_used_pct' && values.metric !== 'forecast_days') {
+    errors.push({ field: '/body/auto_topup', message: 'auto top-up applies to data_used_pct and forecast_days rules only' });
+  }
+  if (errors.length > 0) throw new ValidationError('The alert rule is not valid', errors);
+  return { ...values, thresholds: [...new Set(values.thresholds)].sort((a, b) => a - b) };
+}
+
+function describe(metric: AlertMetric, threshold: number, value: number): string {
+  switch (metric) {
+    case 'data_used_pct':
+      return `Data quota ${value}% used (threshold ${threshold}%)`;
+    case 'sms_used_pct':
+      return `SMS quota ${value}% used (threshold ${threshold}%)`;
+    case 'expiry_days':
+      return `Quota expires in ${value} days (threshold ${threshold} days)`;
+    case 'forecast_days':
+      return `Data quota forecast to run out in ${value} days at the current burn rate (threshold ${threshold} days)`;
+    case 'offline_minutes':
+      return `Offline for ${value} minutes (threshold ${threshold} minutes)`;
+  }
+}
+
+/** Which webhook event a newly raised alert announces. */
+function eventFor(metric: AlertMetric, threshold: number): Parameters<Notify>[0] {
+  if (metric === 'forecast_days') return 'quota.forecast';
+  if ((metric === 'data_used_pct' || metric === 'sms_used_pct') && threshold >= 100) return 'quota.exhausted';
+  if (metric === 'offline_minutes') return 'sim.offline';
+  return 'quota.threshold_reached';
+}
+
+/**
+ * Quota intelligence: rules (per SIM, tag, account or global), evaluation with hysteresis, the
+ * alert lifecycle (open -> acknowledged -> resolved) and optional capped automatic top-ups.
+ */
+export function createAlertsService(deps: AlertsServiceDeps) {
+  const repo = createAlertsRepo(deps.db);
+  const now = deps.now ?? (() => new Date());
+
+  const mustFindRule = async (id: string) => {
+    const r = await repo.findRule(id);
+    if (r === undefined) throw new NotFound('alert_rule', id);
+    return r;
+  };
+
+  const autoTopup = async (r: AlertRuleRow, sim: SimSnapshot, alertId: string | null) => {
+    const period = r.auto_topup_period;
+    const cap = r.auto_topup_max_per_period;
+    if (period === null || cap === null) return;
+    if ((await repo.topupsThisPeriod(r.id, sim.id, period)) >= cap) {
+      deps.metrics.autoTopups.inc({ outcome: 'capped' });
+      deps.logger.warn({ iccid: sim.iccid, rule_id: r.id, cap, period }, 'auto top-up skipped: cap for this period reached');
+      return;
+    }
+    const topup = await repo.insertTopup({ rule_id: r.id, sim_id: sim.id, alert_id: alertId });
+    try {
+      const client = await deps.provider.get(sim.accountId);
+      const order = await client.topUp(sim.iccid, { priority: 'background' });
+      await repo.finishTopup(topup.id, 'succeeded', null);
+      deps.metrics.autoTopups.inc({ outcome: 'succeeded' });
+      await deps.audit.recordSafely({
+        actor: { type: 'system' },
+        action: 'sim.auto_topup',
+        target: { type: 'sim', id: sim.iccid },
+        outcome: 'success',
+        detail: { rule_id: r.id, alert_id: alertId, order_number: order.orderNumber },
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      await repo.finishTopup(topup.id, 'failed', message.slice(0, 500));
+      deps.metrics.autoTopups.inc({ outcome: 'failed' });
+      await deps.audit.recordSafely({
+        actor: { type: 'system' },
+        action: 'sim.auto_topup',
+        target: { type: 'sim', id: sim.iccid },
+        outcome: 'failure',
+        detail: { rule_id: r.id, alert_id: alertId, error: message },
+      });
+    }
+  };
+
+  return {
+    /** Creates the default rules when there are none; returns how many were created. */
+    ensureDefaultRules: () => repo.ensureDefaults(DEFAULT_RULES),
+
+    /**
+     * Evaluates every enabled rule against every SIM in scope: raises one alert per crossing, clears
+     * (re-arms) crossings once the value is back past the hysteresis band, places capped top-ups.
+     */
+    async evaluate(options: { signal?: AbortSignal } = {}) {
+      const rules = (await repo.enabledRules()).map((r) => ({ row: r, thresholds: r.thresholds.map(Number), hysteresis: Number(r.hysteresis) }));
+      const counts = { sims: 0, raised: 0, cleared: 0 };
+      if (rules.length === 0) return counts;
+      let afterId = 0;
+      for (;;) {
+        options.signal?.throwIfAborted();
+        const sims = await repo.simPage(afterId, PAGE);
+        if (sims.length === 0) break;
+        afterId = sims[sims.length - 1]!.id;
+        counts.sims += sims.length;
+        const live = await repo.uncleared(sims.map((s) => s.id));
+        const at = now();
+        for (const sim of sims) {
+          for (const r of rules) {
+            if (!inScope(r.row, sim)) continue;
+            const value = metricValue(r.row.metric, sim, at);
+            // Worst thresholds first, so one top-up answers the most severe crossing.
+            const ordered = worseWhenLower(r.row.metric) ? [...r.thresholds].sort((a, b) => a - b) : [...r.thresholds].sort((a, b) => b - a);
+            let toppedUp = false;
+            for (const threshold of ordered) {
+              const existing = live.get(`${r.row.id}|${sim.id}|${threshold}`);
+              const decision = decide(r.row.metric, value, threshold, r.hysteresis, existing === undefined);
+              if (decision === 'clear' && existing !== undefined) {
+                await repo.clearAlert(existing.id);
+                counts.cleared += 1;
+              } else if (decision === 'raise' && value !== null) {
+                const forecast = forecastDays(sim);
+                const data = {
+                  data_total_bytes: sim.dataTotalBytes,
+                  data_remaining_bytes: sim.dataRemainingBytes,
+                  sms_total: sim.smsTotal,
+                  sms_remaining: sim.smsRemaining,
+                  expiry_date: sim.dataExpiryDate?.toISOString() ?? null,
+                  forecast_days: forecast,
+                };
+                const message = describe(r.row.metric, threshold, value);
+                const inserted = await repo.insertAlert({
+                  rule_id: r.row.id,
+                  sim_id: sim.id,
+                  metric: r.row.metric,
+                  threshold,
+                  severity: r.row.severity,
+                  value,
+                  message,
+                  data: JSON.stringify(data),
+                });
+                if (inserted === undefined) continue;
+                counts.raised += 1;
+                deps.metrics.raised.inc({ metric: r.row.metric, severity: r.row.severity });
+                await deps.notify(eventFor(r.row.metric, threshold), {
+                  alert_id: inserted.id,
+                  iccid: sim.iccid,
+                  metric: r.row.metric,
+                  threshold,
+                  value,
+                  severity: r.row.severity,
+                  rule_id: r.row.id,
+                  rule_name: r.row.name,
+                  message,
+                  ...data,
+                });
+                if (r.row.auto_topup && !toppedUp) {
+                  toppedUp = true;
+                  await autoTopup(r.row, sim, inserted.id);
+                }
+              }
+            }
+          }
+        }
+      }
+      return counts;
+    },
+
+    async listAlerts(filter: AlertFilter, page: number, pageSize: number) {
+      const { rows, total } = await repo.listAlerts(filter, page, pageSize);
+      return { items: rows.map(toAlertDto), total, page, page_size: pageSize, total_pages: Math.ceil(total / pageSize) };
+    },
+
+    async getAlert(id: string): Promise<AlertDto> {
+      const row = await repo.findAlert(id);
+      if (row === undefined) throw new NotFound('alert', id);
+      return toAlertDto(row);
+    },
+
+    /** open -> acknowledged (someone is on it). */
+    async acknowledge(id: string, userId: number | null): Promise<AlertDto> {
+      const row = await repo.findAlert(id);
+      if (row === undefined) throw new NotFound('alert', id);
+      if (row.state === 'resolved') throw new Conflict('The alert is already resolved', 'alert_resolved');
+      if (row.state === 'open') await repo.setState(id, { state: 'acknowledged', acknowledged_at: now(), acknowledged_by_user_id: userId });
+      return this.getAlert(id);
+    },
+
+    /** open/acknowledged -> resolved. The rule stays quiet for this SIM until the value clears the hysteresis band. */
+    async resolve(id: string): Promise<AlertDto> {
+      const row = await repo.findAlert(id);
+      if (row === undefined) throw new NotFound('alert', id);
+      if (row.state !== 'resolved') await repo.setState(id, { state: 'resolved', resolved_at: now() });
+      return this.getAlert(id);
+    },
+
+    listRules: async () => (await repo.listRules()).map(toRuleDto),
+    getRule: async (id: string) => toRuleDto(await mustFindRule(id)),
+    async createRule(values: RuleValues, userId: number | null) {
+      return toRuleDto(await repo.insertRule({ ...validateRule(values), created_by_user_id: userId }));
+    },
+    async updateRule(id: string, patch: Partial<RuleValues>) {
+      const current = toRuleDto(await mustFindRule(id));
+      const { id: _id, created_at: _c, updated_at: _u, ...base } = current;
+      const merged = validateRule({ ...base, ...patch });
+      const row = await repo.updateRule(id, merged);
+      if (row === undefined) throw new NotFound('alert_rule', id);
+      return toRuleDto(row);
+    },
+    async deleteRule(id: string) {
+      if (!(await repo.deleteRule(id))) throw new NotFound('alert_rule', id);
+    },
+  };
+}
+
+function toAlertDto(r: {
+  id: string;
+  rule_id: string | null;
+  rule_name: string | null;
+  iccid: string;
+  metric: AlertMetric;
+  threshold: string;
+  value: string | null;
+  state: AlertState;
+  severity: AlertSeverity;
+  message: string | null;
+  data: unknown;
+  raised_at: unknown;
+  acknowledged_at: unknown;
+  acknowledged_by_user_id: number | null;
+  resolved_at: unknown;
+  cleared_at: unknown;
+}): AlertDto {
+  return {
+    id: r.id,
+    rule_id: r.rule_id,
+    rule_name: r.rule_name,
+    iccid: r.iccid,
+    metric: r.metric,
+    threshold: Number(r.threshold),
+    value: r.value === null ? null : Number(r.value),
+    state: r.state,
+    severity: r.severity,
+    message: r.message,
+    data: r.data ?? null,
+    raised_at: isoTime(r.raised_at),
+    acknowledged_at: isoOrNull(r.acknowledged_at),
+    acknowledged_by_user_id: r.acknowledged_by_user_id,
+    resolved_at: isoOrNull(r.resolved_at),
+    cleared_at: isoOrNull(r.cleared_at),
+  };
+}
+
+export type AlertsService = ReturnType<typeof createAlertsService>;

@@ -1,0 +1,49 @@
+import type { Logger } from 'pino';
+import type { JobEngine } from '../../jobs/engine.js';
+import type { WebhookEventType } from '../webhooks/webhook-events.js';
+import type { WebhooksService } from '../webhooks/webhooks.service.js';
+
+/**
+ * The domain event bus: services call `deps.notify(type, payload)` after their change is committed;
+ * every enabled webhook subscribed to `type` gets a delivery, and the delivery job is nudged.
+ *
+ * Never rejects (a failed notification is logged, never fails the caller's request), so callers may
+ * skip awaiting it. Do not await it inside an open transaction on embedded PGlite: it needs the one
+ * connection the transaction holds.
+ */
+export type Notify = (type: WebhookEventType, payload: Record<string, unknown>) => Promise<void>;
+
+/** How long the set of subscribed event types is cached; a new subscription waits at most this long. */
+const SUBSCRIBED_TTL_MS = 5_000;
+
+export interface NotifierDeps {
+  webhooks: Pick<WebhooksService, 'enqueue' | 'subscribedTypes'>;
+  jobs: Pick<JobEngine, 'send' | 'started'>;
+  logger: Logger;
+}
+
+/** Creates `deps.notify`. */
+export function createNotifier(deps: NotifierDeps): Notify {
+  let subscribed: { types: Set<string>; at: number } | undefined;
+
+  const isSubscribed = async (type: string) => {
+    if (subscribed === undefined || Date.now() - subscribed.at > SUBSCRIBED_TTL_MS) {
+      subscribed = { types: await deps.webhooks.subscribedTypes(), at: Date.now() };
+    }
+    return subscribed.types.has(type);
+  };
+
+  return async (type, payload) => {
+    try {
+      // Most events have no subscriber; skip the insert round trip for them.
+      if (!(await isSubscribed(type))) return;
+      const created = await deps.webhooks.enqueue(type, payload);
+      if (created > 0 && deps.jobs.started) {
+        // 'webhook-deliver' is a stately queue: while a run is already queued this is a no-op.
+        await deps.jobs.send('webhook-deliver', {});
+      }
+    } catch (error) {
+      deps.logger.error({ err: error, event_type: type }, 'could not record a webhook event');
+    }
+  };
+}

@@ -1,0 +1,271 @@
+import type { FieldError } from '../../errors.js';
+import { isValidIccid, normalizeIccid } from '../../lib/identifiers.js';
+import { mbToBytes } from '../../lib/units.js';
+
+/**
+ * Validation and normalisation of Data Streamer records (1NCE reference section 11): Platform 1.0
+ * usage and event records, Platform 2.0 usage, network and SMS events. Parsing is type-tolerant
+ * where 1NCE is inconsistent (numbers as strings, "WARN"/"Warn"/"WARNING", zone-less dates, `null`
+ * for empty objects) and strict where storing garbage would hurt (ids, timestamps, volumes).
+ */
+
+/** 1NCE streams at most this many records per POST. */
+export const MAX_BATCH_RECORDS = 3000;
+
+/** A usage record ready to store: bytes for data, counts for SMS. */
+export interface UsageRecord {
+  recordId: string;
+  startedAt: Date;
+  endedAt: Date | null;
+  iccid: string | null;
+  imsi: string | null;
+  trafficType: 'data' | 'sms';
+  rxBytes: number | null;
+  txBytes: number | null;
+  totalBytes: number | null;
+  /** SMS records: messages (MO + MT). */
+  smsCount: number | null;
+  smsMo: number;
+  smsMt: number;
+  operator: string | null;
+  country: string | null;
+  rat: string | null;
+  raw: unknown;
+}
+
+/** A network, quota or SMS event ready to store. */
+export interface EventRecord {
+  eventKey: string;
+  occurredAt: Date;
+  iccid: string | null;
+  eventTypeId: number | null;
+  eventType: string | null;
+  severity: 'INFO' | 'WARN' | 'CRITICAL' | null;
+  severityId: number | null;
+  eventSource: string | null;
+  eventSourceId: number | null;
+  alert: boolean;
+  description: string | null;
+  /** 'sms' for Platform 2.0 SMS events (MO message or MT delivery report). */
+  kind: 'event' | 'sms';
+  /** MO SMS payload fields, for the `sms.received` webhook. */
+  sms?: { direction: 'MO' | 'MT'; text: string | null; source: string | null; status: string | null };
+  raw: unknown;
+}
+
+export interface ParsedBatch {
+  usage: UsageRecord[];
+  events: EventRecord[];
+}
+
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const obj = (v: unknown): Obj | undefined => (isObj(v) ? v : undefined);
+
+/** ISO-8601 with zone, or 1NCE's zone-less `YYYY-MM-DD HH:mm:ss` / `YYYY-MM-DDTHH:mm:ss` (UTC). */
+const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+function parseDate(value: unknown): Date | undefined {
+  if (typeof value !== 'string' || !DATE_PATTERN.test(value.trim())) return undefined;
+  const text = value.trim().replace(' ', 'T');
+  const zoned = /(Z|[+-]\d{2}:?\d{2})$/.test(text) ? text : `${text}Z`;
+  const date = new Date(zoned);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+function parseId(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
+  if (typeof value === 'string' && /^[A-Za-z0-9._:-]{1,100}$/.test(value)) return value;
+  return undefined;
+}
+
+function parseInt32(value: unknown): number | undefined {
+  const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+  return typeof n === 'number' && Number.isInteger(n) && Math.abs(n) < 2 ** 31 ? n : undefined;
+}
+
+/** A non-negative decimal (number or numeric string); undefined when absent, null when invalid. */
+function parseAmount(value: unknown): number | string | null | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : null;
+  if (typeof value === 'string' && /^\d*\.?\d+$/.test(value.trim())) return value.trim();
+  return null;
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : null;
+}
+
+function iccidOf(record: Obj): { iccid: string | null; bad: boolean } {
+  const candidates = [obj(record.sim)?.iccid, obj(record.endpoint)?.name];
+  for (const c of candidates) {
+    if (typeof c === 'string' && /^\d{19,20}$/.test(c)) {
+      return isValidIccid(c) ? { iccid: normalizeIccid(c), bad: false } : { iccid: null, bad: true };
+    }
+  }
+  // sim.iccid present but not digits: malformed. endpoint.name is free text on Platform 1.
+  const simIccid = obj(record.sim)?.iccid;
+  if (simIccid !== undefined && simIccid !== null) return { iccid: null, bad: true };
+  return { iccid: null, bad: false };
+}
+
+const SEVERITIES: Record<string, 'INFO' | 'WARN' | 'CRITICAL'> = { info: 'INFO', warn: 'WARN', warning: 'WARN', critical: 'CRITICAL' };
+const SEVERITY_BY_ID: Record<number, 'INFO' | 'WARN' | 'CRITICAL'> = { 0: 'INFO', 1: 'WARN', 2: 'CRITICAL' };
+
+function parseUsage(record: Obj, at: string, errors: FieldError[]): UsageRecord | undefined {
+  const id = parseId(record.id);
+  if (id === undefined) errors.push({ field: `${at}/id`, message: 'must be a non-negative integer or an id string' });
+  const startedAt = parseDate(record.start_timestamp);
+  if (startedAt === undefined) errors.push({ field: `${at}/start_timestamp`, message: 'must be an ISO-8601 UTC timestamp' });
+  const endedAt = record.end_timestamp === undefined || record.end_timestamp === null ? null : parseDate(record.end_timestamp);
+  if (endedAt === undefined) errors.push({ field: `${at}/end_timestamp`, message: 'must be an ISO-8601 UTC timestamp or null' });
+  const traffic = obj(record.traffic_type);
+  const trafficId = parseInt32(traffic?.id);
+  const description = typeof traffic?.description === 'string' ? traffic.description.toLowerCase() : '';
+  const trafficType = trafficId === 5 || description === 'data' ? 'data' : trafficId === 6 || description === 'sms' ? 'sms' : undefined;
+  if (trafficType === undefined) errors.push({ field: `${at}/traffic_type`, message: 'must be Data (id 5) or SMS (id 6)' });
+  const volume = obj(record.volume);
+  if (volume === undefined) errors.push({ field: `${at}/volume`, message: 'must be an object with total, rx and tx' });
+  const amounts = { total: parseAmount(volume?.total), rx: parseAmount(volume?.rx), tx: parseAmount(volume?.tx) };
+  for (const [key, value] of Object.entries(amounts)) {
+    if (value === null) errors.push({ field: `${at}/volume/${key}`, message: 'must be a non-negative number' });
+  }
+  if (volume !== undefined && amounts.total === undefined && amounts.rx === undefined && amounts.tx === undefined) {
+    errors.push({ field: `${at}/volume`, message: 'carries no total, rx or tx' });
+  }
+  const { iccid, bad } = iccidOf(record);
+  if (bad) errors.push({ field: `${at}/sim/iccid`, message: 'is not a valid ICCID' });
+  const imsi = typeof record.imsi === 'string' ? record.imsi : text(obj(record.imsi)?.imsi);
+  if (id === undefined || startedAt === undefined || endedAt === undefined || trafficType === undefined || volume === undefined) return undefined;
+  if (Object.values(amounts).some((v) => v === null)) return undefined;
+
+  const operator = obj(record.operator);
+  const pdp = obj(obj(record.detail)?.pdp_context);
+  const base = {
+    recordId: id,
+    startedAt,
+    endedAt,
+    iccid,
+    imsi,
+    operator: text(operator?.name),
+    country: text(obj(operator?.country)?.name),
+    rat: pdp?.rat_type === undefined || pdp.rat_type === null ? null : String(pdp.rat_type),
+    raw: record,
+  };
+  if (trafficType === 'data') {
+    const rx = mbToBytes(amounts.rx ?? null);
+    const tx = mbToBytes(amounts.tx ?? null);
+    const total = mbToBytes(amounts.total ?? null) ?? (rx ?? 0) + (tx ?? 0);
+    return { ...base, trafficType, rxBytes: rx, txBytes: tx, totalBytes: total, smsCount: null, smsMo: 0, smsMt: 0 };
+  }
+  // SMS: counts, not MB. tx = MO messages, rx = MT messages (reference 11.2; wording ambiguous).
+  const count = (v: number | string | null | undefined) => (v === undefined || v === null ? 0 : Math.round(Number(v)));
+  const mo = count(amounts.tx ?? undefined);
+  const mt = count(amounts.rx ?? undefined);
+  const total = amounts.total === undefined || amounts.total === null ? mo + mt : count(amounts.total);
+  return { ...base, trafficType, rxBytes: null, txBytes: null, totalBytes: null, smsCount: total, smsMo: mo, smsMt: mt };
+}
+
+function parseEvent(record: Obj, at: string, errors: FieldError[]): EventRecord | undefined {
+  const id = parseId(record.id);
+  if (id === undefined) errors.push({ field: `${at}/id`, message: 'must be a non-negative integer or an id string' });
+  const occurredAt = parseDate(record.timestamp);
+  if (occurredAt === undefined) errors.push({ field: `${at}/timestamp`, message: 'must be an ISO-8601 UTC timestamp' });
+  const type = obj(record.event_type);
+  const typeId = parseInt32(type?.id);
+  if (typeId === undefined) errors.push({ field: `${at}/event_type/id`, message: 'must be an integer' });
+  const severityObj = obj(record.event_severity);
+  const severityId = parseInt32(severityObj?.id) ?? null;
+  const severityText = typeof severityObj?.description === 'string' ? severityObj.description.toLowerCase() : '';
+  const sourceObj = obj(record.event_source);
+  const { iccid, bad } = iccidOf(record);
+  if (bad) errors.push({ field: `${at}/sim/iccid`, message: 'is not a valid ICCID' });
+  if (id === undefined || occurredAt === undefined || typeId === undefined) return undefined;
+  return {
+    eventKey: id,
+    occurredAt,
+    iccid,
+    eventTypeId: typeId,
+    eventType: text(type?.description),
+    severity: SEVERITIES[severityText] ?? (severityId === null ? null : (SEVERITY_BY_ID[severityId] ?? null)),
+    severityId,
+    eventSource: text(sourceObj?.description),
+    eventSourceId: parseInt32(sourceObj?.id) ?? null,
+    alert: record.alert === true,
+    description: text(record.description),
+    kind: 'event',
+    raw: record,
+  };
+}
+
+/** Platform 2.0 SMS events: MO message (`payload`, `source_address`) or MT delivery report (`status`). */
+function parseSmsEvent(record: Obj, at: string, errors: FieldError[]): EventRecord | undefined {
+  const id = parseId(record.id);
+  if (id === undefined) errors.push({ field: `${at}/id`, message: 'must be a non-negative integer or an id string' });
+  const occurredAt = parseDate(record.final_date ?? record.submit_date);
+  if (occurredAt === undefined) errors.push({ field: `${at}/submit_date`, message: 'must be a date (YYYY-MM-DD HH:mm:ss, UTC)' });
+  const { iccid, bad } = iccidOf(record);
+  if (bad) errors.push({ field: `${at}/endpoint/name`, message: 'is not a valid ICCID' });
+  if (id === undefined || occurredAt === undefined) return undefined;
+  const status = text(obj(record.status)?.status);
+  const mo = status === null;
+  return {
+    // SMS ids live in their own namespace next to network event ids.
+    eventKey: `sms-${mo ? 'mo' : 'dlr'}:${id}`,
+    occurredAt,
+    iccid,
+    eventTypeId: null,
+    eventType: mo ? 'SMS MO' : 'SMS delivery report',
+    severity: 'INFO',
+    severityId: 0,
+    eventSource: 'SMS',
+    eventSourceId: null,
+    alert: false,
+    description: mo ? 'Mobile-originated SMS received' : `MT SMS ${status ?? ''}`.trim(),
+    kind: 'sms',
+    sms: { direction: mo ? 'MO' : 'MT', text: text(record.payload), source: text(record.source_address), status },
+    raw: record,
+  };
+}
+
+/** Most errors reported for one rejected batch; the rest are summarised. */
+const MAX_REPORTED_ERRORS = 50;
+
+/**
+ * Validates a whole batch before anything is stored. Returns the records, or every problem found
+ * (as JSON pointers into the body) so a malformed batch is rejected whole.
+ */
+export function parseStreamBatch(body: unknown): { ok: true; batch: ParsedBatch } | { ok: false; errors: FieldError[] } {
+  if (!Array.isArray(body)) return { ok: false, errors: [{ field: '/body', message: 'must be a JSON array of records' }] };
+  if (body.length > MAX_BATCH_RECORDS) {
+    return { ok: false, errors: [{ field: '/body', message: `holds ${body.length} records; at most ${MAX_BATCH_RECORDS} per request` }] };
+  }
+  const errors: FieldError[] = [];
+  const batch: ParsedBatch = { usage: [], events: [] };
+  body.forEach((record: unknown, index) => {
+    const at = `/body/${index}`;
+    if (!isObj(record)) {
+      errors.push({ field: at, message: 'must be an object' });
+      return;
+    }
+    if (record.traffic_type !== undefined) {
+      const usage = parseUsage(record, at, errors);
+      if (usage !== undefined) batch.usage.push(usage);
+    } else if (record.event_type !== undefined) {
+      const event = parseEvent(record, at, errors);
+      if (event !== undefined) batch.events.push(event);
+    } else if (record.submit_date !== undefined) {
+      const event = parseSmsEvent(record, at, errors);
+      if (event !== undefined) batch.events.push(event);
+    } else {
+      errors.push({ field: at, message: 'is neither a usage record (traffic_type), an event (event_type) nor an SMS event (submit_date)' });
+    }
+  });
+  if (errors.length > 0) {
+    const shown = errors.slice(0, MAX_REPORTED_ERRORS);
+    if (errors.length > MAX_REPORTED_ERRORS) shown.push({ field: '/body', message: `${errors.length - MAX_REPORTED_ERRORS} more problems not listed` });
+    return { ok: false, errors: shown };
+  }
+  return { ok: true, batch };
+}

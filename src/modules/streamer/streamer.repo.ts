@@ -1,0 +1,193 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { ConnectivityStatus, DB } from '../../db/schema.js';
+import type { EventRecord, UsageRecord } from './streamer.parse.js';
+
+type Executor = Kysely<DB> | Transaction<DB>;
+
+/** A known SIM a batch refers to. */
+export interface SimRef {
+  id: number;
+  iccid: string;
+  account_id: string;
+  connectivity_status: ConnectivityStatus | null;
+}
+
+/** A usage record that was new (not a retransmission). */
+export interface StoredUsage {
+  sim_id: number | null;
+  traffic_type: 'data' | 'sms';
+  started_at: Date;
+  ended_at: Date | null;
+  rx_bytes: number | null;
+  tx_bytes: number | null;
+  total_bytes: number | null;
+  sms_count: number | null;
+  sms_mo: number;
+  sms_mt: number;
+}
+
+/** The SQL of Data Streamer ingest: set-based (unnest) so a 3,000-record batch is a handful of statements. */
+export function createStreamerRepo() {
+  return {
+    async simsByIccid(trx: Executor, iccids: string[]): Promise<Map<string, SimRef>> {
+      if (iccids.length === 0) return new Map();
+      const rows = await sql<SimRef>`
+        select id, iccid, account_id, connectivity_status from sims where iccid = any (${iccids}::text[]) order by id for update`.execute(trx);
+      return new Map(rows.rows.map((r) => [r.iccid, r]));
+    },
+
+    /** Inserts usage records, skipping ids already stored; returns the indexes (into `records`) that were new. */
+    async insertUsage(trx: Executor, records: UsageRecord[], simIds: Array<number | null>): Promise<Set<number>> {
+      if (records.length === 0) return new Set();
+      const col = <T>(f: (r: UsageRecord) => T) => records.map(f);
+      const result = await sql<{ ord: number }>`
+        with input as (
+          select * from unnest(
+            ${col((r) => r.recordId)}::text[], ${col((r) => r.startedAt.toISOString())}::timestamptz[],
+            ${col((r) => r.endedAt?.toISOString() ?? null)}::timestamptz[], ${simIds}::bigint[],
+            ${col((r) => r.iccid)}::text[], ${col((r) => r.imsi)}::text[], ${col((r) => r.trafficType)}::text[],
+            ${col((r) => r.rxBytes)}::bigint[], ${col((r) => r.txBytes)}::bigint[], ${col((r) => r.totalBytes)}::bigint[],
+            ${col((r) => r.smsCount)}::bigint[], ${col((r) => r.operator)}::text[], ${col((r) => r.country)}::text[],
+            ${col((r) => r.rat)}::text[], ${col((r) => JSON.stringify(r.raw))}::jsonb[]
+          ) with ordinality as t(record_id, started_at, ended_at, sim_id, iccid, imsi, traffic_type, rx_bytes, tx_bytes,
+                                 total_bytes, sms_count, operator, country, rat, raw, ord)
+        )
+        insert into usage_records (record_id, started_at, ended_at, sim_id, iccid, imsi, traffic_type, rx_bytes, tx_bytes,
+                                   total_bytes, sms_count, operator, country, rat, raw)
+        select record_id, started_at, ended_at, sim_id, iccid, imsi, traffic_type, rx_bytes, tx_bytes,
+               total_bytes, sms_count, operator, country, rat, raw
+        from input order by ord
+        on conflict (record_id, started_at) do nothing
+        returning record_id, started_at`.execute(trx);
+      // Map inserted (id, start) pairs back to the first input index carrying them.
+      const firstIndex = new Map<string, number>();
+      records.forEach((r, i) => {
+        const key = `${r.recordId}|${r.startedAt.getTime()}`;
+        if (!firstIndex.has(key)) firstIndex.set(key, i);
+      });
+      const fresh = new Set<number>();
+      for (const row of result.rows as unknown as Array<{ record_id: string; started_at: Date }>) {
+        const index = firstIndex.get(`${row.record_id}|${new Date(row.started_at).getTime()}`);
+        if (index !== undefined) fresh.add(index);
+      }
+      return fresh;
+    },
+
+    /** Adds new records to the daily rollup (one row per SIM and UTC day). */
+    async addDailyUsage(trx: Executor, rows: Array<{ simId: number; day: string; rx: number; tx: number; total: number; mo: number; mt: number }>) {
+      if (rows.length === 0) return;
+      const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
+      await sql`
+        insert into sim_usage (sim_id, day, data_rx_bytes, data_tx_bytes, data_total_bytes, sms_mo, sms_mt, source, synced_at)
+        select sim_id, day, rx, tx, total, mo, mt, 'stream', now()
+        from unnest(${col((r) => r.simId)}::bigint[], ${col((r) => r.day)}::date[], ${col((r) => r.rx)}::bigint[],
+                    ${col((r) => r.tx)}::bigint[], ${col((r) => r.total)}::bigint[], ${col((r) => r.mo)}::bigint[],
+                    ${col((r) => r.mt)}::bigint[]) as t(sim_id, day, rx, tx, total, mo, mt)
+        on conflict (sim_id, day) do update set
+          data_rx_bytes = sim_usage.data_rx_bytes + excluded.data_rx_bytes,
+          data_tx_bytes = sim_usage.data_tx_bytes + excluded.data_tx_bytes,
+          data_total_bytes = sim_usage.data_total_bytes + excluded.data_total_bytes,
+          sms_mo = sim_usage.sms_mo + excluded.sms_mo,
+          sms_mt = sim_usage.sms_mt + excluded.sms_mt,
+          synced_at = now()`.execute(trx);
+    },
+
+    /** Consumes new usage from the SIMs' remaining quota and moves last_seen_at forward. */
+    async applyUsageToSims(trx: Executor, rows: Array<{ simId: number; dataBytes: number; sms: number; lastSeen: Date }>) {
+      if (rows.length === 0) return;
+      await sql`
+        update sims s set
+          data_remaining_bytes = case when s.data_remaining_bytes is null or t.data_bytes = 0 then s.data_remaining_bytes
+                                      else s.data_remaining_bytes - t.data_bytes end,
+          sms_remaining = case when s.sms_remaining is null or t.sms = 0 then s.sms_remaining
+                               else greatest(0, s.sms_remaining - t.sms) end,
+          last_seen_at = greatest(s.last_seen_at, t.last_seen)
+        from unnest(${rows.map((r) => r.simId)}::bigint[], ${rows.map((r) => r.dataBytes)}::bigint[],
+                    ${rows.map((r) => r.sms)}::bigint[], ${rows.map((r) => r.lastSeen.toISOString())}::timestamptz[])
+             as t(sim_id, data_bytes, sms, last_seen)
+        where s.id = t.sim_id`.execute(trx);
+    },
+
+    /** Inserts events, skipping ids already stored; returns the indexes that were new. */
+    async insertEvents(trx: Executor, records: EventRecord[], simIds: Array<number | null>): Promise<Set<number>> {
+      if (records.length === 0) return new Set();
+      const col = <T>(f: (r: EventRecord) => T) => records.map(f);
+      const result = await sql<{ event_key: string; occurred_at: Date }>`
+        insert into sim_events (event_key, occurred_at, sim_id, iccid, event_type_id, event_type, severity, severity_id,
+                                event_source, event_source_id, source, alert, description, raw)
+        select event_key, occurred_at, sim_id, iccid, event_type_id, event_type, severity, severity_id,
+               event_source, event_source_id, 'stream', alert, description, raw
+        from unnest(
+          ${col((r) => r.eventKey)}::text[], ${col((r) => r.occurredAt.toISOString())}::timestamptz[], ${simIds}::bigint[],
+          ${col((r) => r.iccid)}::text[], ${col((r) => r.eventTypeId)}::int[], ${col((r) => r.eventType)}::text[],
+          ${col((r) => r.severity)}::text[], ${col((r) => r.severityId)}::smallint[], ${col((r) => r.eventSource)}::text[],
+          ${col((r) => r.eventSourceId)}::smallint[], ${col((r) => r.alert)}::boolean[], ${col((r) => r.description)}::text[],
+          ${col((r) => JSON.stringify(r.raw))}::jsonb[]
+        ) as t(event_key, occurred_at, sim_id, iccid, event_type_id, event_type, severity, severity_id,
+               event_source, event_source_id, alert, description, raw)
+        on conflict (event_key, occurred_at) do nothing
+        returning event_key, occurred_at`.execute(trx);
+      const firstIndex = new Map<string, number>();
+      records.forEach((r, i) => {
+        const key = `${r.eventKey}|${r.occurredAt.getTime()}`;
+        if (!firstIndex.has(key)) firstIndex.set(key, i);
+      });
+      const fresh = new Set<number>();
+      for (const row of result.rows) {
+        const index = firstIndex.get(`${row.event_key}|${new Date(row.occurred_at).getTime()}`);
+        if (index !== undefined) fresh.add(index);
+      }
+      return fresh;
+    },
+
+    /** Records a connectivity change (snapshot + the denormalised column on sims). */
+    async setConnectivity(trx: Executor, rows: Array<{ simId: number; status: ConnectivityStatus; at: Date }>) {
+      if (rows.length === 0) return;
+      const ids = rows.map((r) => r.simId);
+      const statuses = rows.map((r) => r.status);
+      const times = rows.map((r) => r.at.toISOString());
+      await sql`
+        insert into sim_connectivity (sim_id, observed_at, status)
+        select * from unnest(${ids}::bigint[], ${times}::timestamptz[], ${statuses}::text[])
+        on conflict (sim_id, observed_at) do nothing`.execute(trx);
+      await sql`
+        update sims s set connectivity_status = t.status, last_seen_at = greatest(s.last_seen_at, t.at)
+        from unnest(${ids}::bigint[], ${statuses}::text[], ${times}::timestamptz[]) as t(sim_id, status, at)
+        where s.id = t.sim_id`.execute(trx);
+    },
+
+    /** Quota used up (events 19 and 21): nothing remains until the next top-up or sync says otherwise. */
+    async markExhausted(trx: Executor, dataSimIds: number[], smsSimIds: number[]) {
+      if (dataSimIds.length > 0) {
+        await sql`update sims set data_remaining_bytes = least(coalesce(data_remaining_bytes, 0), 0) where id = any (${dataSimIds}::bigint[])`.execute(trx);
+      }
+      if (smsSimIds.length > 0) {
+        await sql`update sims set sms_remaining = 0 where id = any (${smsSimIds}::bigint[])`.execute(trx);
+      }
+    },
+
+    async recordBatch(trx: Executor, row: { kind: 'usage' | 'event' | 'sms'; record_count: number; duplicate_count: number; source_ip: string | null }) {
+      await trx.insertInto('streamer_batches').values(row).execute();
+    },
+
+    async touchActivity(trx: Executor, counts: Map<string, number>) {
+      if (counts.size === 0) return;
+      const ids = [...counts.keys()];
+      const n = [...counts.values()];
+      await sql`
+        insert into streamer_activity (account_id, last_received_at, records_total)
+        select account_id, now(), n from unnest(${ids}::uuid[], ${n}::bigint[]) as t(account_id, n)
+        on conflict (account_id) do update set
+          last_received_at = now(),
+          records_total = streamer_activity.records_total + excluded.records_total,
+          updated_at = now()`.execute(trx);
+    },
+
+    async lastReceivedAt(db: Executor, accountId: string): Promise<Date | undefined> {
+      const row = await db.selectFrom('streamer_activity').select('last_received_at').where('account_id', '=', accountId).executeTakeFirst();
+      return row === undefined ? undefined : new Date(row.last_received_at);
+    },
+  };
+}
+
+export type StreamerRepo = ReturnType<typeof createStreamerRepo>;
