@@ -150,7 +150,7 @@ function parseUsage(record: Obj, at: string, errors: FieldError[]): UsageRecord 
     imsi,
     operator: text(operator?.name),
     country: text(obj(operator?.country)?.name),
-    rat: pdp?.rat_type === undefined || pdp.rat_type === null ? null : String(pdp.rat_type),
+    rat: typeof pdp?.rat_type === 'number' || typeof pdp?.rat_type === 'string' ? String(pdp.rat_type) : null,
     raw: record,
   };
   if (trafficType === 'data') {
