@@ -42,7 +42,7 @@ export function createQuotasService(deps: FleetDeps & { sync: SimSync }) {
         const synced = await deps.sync.syncQuotas(sim.iccid, { priority: 'interactive', ctx: options.ctx });
         row = synced[service];
       }
-      const capturedAt = row.captured_at as unknown as Date;
+      const capturedAt = row.captured_at;
       const forecast = forecastExhaustion(await consumption(sim.id, service), row.volume_remaining, new Date(now()));
       return {
         iccid: sim.iccid,

@@ -13,7 +13,7 @@ import { sql } from 'kysely';
 import type { NewRow, QuotaService } from '../../db/schema.js';
 import { NotFound } from '../../errors.js';
 import { BYTES_PER_MB } from '../../lib/units.js';
-import { ProviderNotFound } from '../../provider/errors.js';
+import { ProviderNotFound, SimExpired } from '../../provider/errors.js';
 import type { CallOptions, Priority, ProviderEvent, ProviderPage, ProviderQuota, ProviderSim } from '../../provider/provider.types.js';
 import { createConnectivityRepo, type ConnectivityRow } from '../connectivity/connectivity.repo.js';
 import { createEventsRepo } from '../events/events.repo.js';
@@ -146,6 +146,27 @@ export function createSimSync(deps: FleetDeps) {
     ...(options?.signal !== undefined && { signal: options.signal }),
   });
 
+  /**
+   * 1NCE answers 422 for every call about an expired SIM, and its listing still says `Enabled`; the
+   * expiry is recorded so back-fills and sweeps stop asking (an extension brings a new expiry date
+   * with the next quota sync).
+   */
+  async function noteExpiry<T>(sim: SimRow, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof SimExpired) {
+        await deps.db
+          .updateTable('sims')
+          .set({ data_expiry_date: sql<Date>`least(coalesce(data_expiry_date, now()), now())` })
+          .where('id', '=', sim.id)
+          .execute();
+        await invalidateSim(deps.cache, sim.iccid);
+      }
+      throw error;
+    }
+  }
+
   async function storedSim(iccid: string): Promise<SimRow> {
     const row = await sims.findByIccid(parseIccid(iccid));
     if (row === undefined) throw new NotFound('sim', iccid, 'sim_not_found');
@@ -202,8 +223,10 @@ export function createSimSync(deps: FleetDeps) {
   async function syncQuotas(iccid: string, options?: SyncOptions): Promise<{ data: QuotaRow; sms: QuotaRow }> {
     const sim = await storedSim(iccid);
     const client = await deps.provider.get(sim.account_id);
-    const [dataQuota, smsQuota] = await auditedProviderCall(deps, options?.ctx, 'get_quotas', sim.iccid, () =>
-      Promise.all([client.getDataQuota(sim.iccid, call(options)), client.getSmsQuota(sim.iccid, call(options))]),
+    const [dataQuota, smsQuota] = await noteExpiry(sim, () =>
+      auditedProviderCall(deps, options?.ctx, 'get_quotas', sim.iccid, () =>
+        Promise.all([client.getDataQuota(sim.iccid, call(options)), client.getSmsQuota(sim.iccid, call(options))]),
+      ),
     );
     const capturedAt = new Date(now());
     const data = await storeQuota(sim, 'data', dataQuota, capturedAt);
@@ -224,7 +247,9 @@ export function createSimSync(deps: FleetDeps) {
     const to = range.to > today ? today : range.to;
     if (from > to) return { iccid: sim.iccid, from, to, days: 0, written: 0, clamped: range.from < oldest };
     const client = await deps.provider.get(sim.account_id);
-    const answer = await auditedProviderCall(deps, options?.ctx, 'get_usage', sim.iccid, () => client.getUsage(sim.iccid, { from, to }, call(options)), { from, to });
+    const answer = await noteExpiry(sim, () =>
+      auditedProviderCall(deps, options?.ctx, 'get_usage', sim.iccid, () => client.getUsage(sim.iccid, { from, to }, call(options)), { from, to }),
+    );
     const reported = new Map<string, UsageDay>();
     for (const row of answer.days) {
       if (row.date < from || row.date > to) continue;

@@ -95,7 +95,8 @@ export function createUsageRepo(db: Kysely<DB>) {
     /** Usage aggregated per day, ISO week (Monday) or calendar month. */
     async periods(simId: number, from: string, to: string, granularity: Granularity): Promise<UsagePeriod[]> {
       if (granularity === 'day') return (await this.days(simId, from, to)).map((d) => ({ ...d, days: 1 }));
-      const period = sql<string>`to_char(date_trunc(${granularity}, day::timestamp), 'YYYY-MM-DD')`;
+      // A literal (granularity is one of three known words), so SELECT and GROUP BY are the same expression.
+      const period = sql<string>`to_char(date_trunc(${sql.lit(granularity)}, day::timestamp), 'YYYY-MM-DD')`;
       const rows = await db
         .selectFrom('sim_usage')
         .select([
@@ -171,6 +172,8 @@ export function createUsageRepo(db: Kysely<DB>) {
         ])
         .where('s.source', '=', 'provider')
         .where((eb) => eb.or([eb('s.status', 'is', null), eb(sql`lower(s.status)`, '<>', 'expired')]))
+        // 1NCE answers 422 for expired SIMs (the sync records their expiry when it meets one).
+        .where((eb) => eb.or([eb('s.data_expiry_date', 'is', null), eb('s.data_expiry_date', '>', new Date())]))
         .$if(iccids !== undefined, (q) => q.where('s.iccid', 'in', iccids!))
         .groupBy(['s.id', 's.iccid', 's.account_id', 's.activation_date'])
         .having(sql`count(u.day)`, '<', expected)
