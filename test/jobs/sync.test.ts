@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { syncSimsJob } from '../../src/jobs/sync-sims.job.js';
+import { syncUsageJob } from '../../src/jobs/sync-usage.job.js';
+import type { JobContext } from '../../src/jobs/engine.js';
+import { createSimSync } from '../../src/modules/sims/sims.sync.js';
+import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
+import { advanceSimulator, simulatorRequests } from '../modules/sims/fixtures.js';
+
+const QUOTA_DATA = 'GET /v2/sims/{iccid}/quota/data';
+const QUOTA_SMS = 'GET /v2/sims/{iccid}/quota/sms';
+const USAGE = 'GET /v1/sims/{iccid}/usage';
+const LIST = 'GET /v2/sims';
+
+function jobContext(t: TestApp): JobContext {
+  return { jobId: 'test', attempt: 1, signal: new AbortController().signal, logger: t.deps.logger };
+}
+
+/** How many statements of `operation` the database layer has timed so far. */
+async function statements(t: TestApp, operation: string): Promise<number> {
+  const metric = await t.deps.metrics.registry.getSingleMetric('simfleet_db_query_duration_seconds')!.get();
+  return metric.values.filter((v) => v.metricName?.endsWith('_count') && v.labels.operation === operation).reduce((a, v) => a + v.value, 0);
+}
+
+describe.each(backends)('provider -> database sync (%s)', (backend) => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await buildTestApp({ backend, simulator: { fleetSize: 300 } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('sweeps a 300-SIM fleet into exactly 300 rows with one upsert statement per page', async () => {
+    const before = await statements(t, 'with');
+    const result = await syncSimsJob(t.deps).handler({ accountId: t.accountId! }, jobContext(t));
+    expect(result).toEqual({ items: 300 });
+    const count = await t.deps.database.db.selectFrom('sims').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(count.n)).toBe(300);
+    expect(await statements(t, 'with')).toBe(before + 3);
+    expect((await simulatorRequests(t))[LIST]).toBe(3);
+    // The first sweep fetches no per-SIM details: nothing "changed" yet.
+    expect((await simulatorRequests(t))[QUOTA_DATA] ?? 0).toBe(0);
+  });
+
+  it('re-running upserts nothing new', async () => {
+    const result = await t.deps.fleet.sync.sweep(t.accountId!, { priority: 'background' });
+    expect(result).toMatchObject({ listed: 300, inserted: 0, changed: 0, modified: 0, detailsSynced: 0 });
+    const count = await t.deps.database.db.selectFrom('sims').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(count.n)).toBe(300);
+  });
+
+  it('re-fetches quota and usage only for SIMs whose quota status changed', async () => {
+    const db = t.deps.database.db;
+    const before = new Map((await db.selectFrom('sims').select(['iccid', 'quota_status_id', 'quota_status_sms_id', 'status']).execute()).map((r) => [r.iccid, r]));
+    // Three simulated weeks: nearly-exhausted SIMs run dry, some steady ones drop below 20 %.
+    await advanceSimulator(t, 21 * 86_400);
+    const requests = await simulatorRequests(t);
+    const result = await t.deps.fleet.sync.sweep(t.accountId!, { priority: 'background' });
+    const after = await db.selectFrom('sims').select(['iccid', 'quota_status_id', 'quota_status_sms_id', 'status']).execute();
+    const changed = after.filter((r) => {
+      const old = before.get(r.iccid)!;
+      return old.quota_status_id !== r.quota_status_id || old.quota_status_sms_id !== r.quota_status_sms_id || old.status !== r.status;
+    });
+    expect(changed.length).toBeGreaterThan(0);
+    expect(changed.length).toBeLessThan(300);
+    expect(result.changed).toBe(changed.length);
+    expect(result.detailsSynced + result.detailFailures).toBe(changed.length);
+    const now = await simulatorRequests(t);
+    const delta = (key: string) => (now[key] ?? 0) - (requests[key] ?? 0);
+    expect(delta(QUOTA_DATA)).toBe(changed.length);
+    expect(delta(QUOTA_SMS)).toBe(changed.length);
+    expect(delta(USAGE)).toBe(result.detailsSynced);
+    // Exactly the changed SIMs got snapshots.
+    const snapshotted = await db.selectFrom('sim_quotas').innerJoin('sims', 'sims.id', 'sim_quotas.sim_id').select('sims.iccid').where('service', '=', 'data').distinct().execute();
+    const changedSet = new Set(changed.map((c) => c.iccid));
+    expect(snapshotted.every((r) => changedSet.has(r.iccid))).toBe(true);
+    expect(snapshotted.length).toBe(result.detailsSynced);
+  });
+
+  it('reports status changes through the notify hook', async () => {
+    const notify = vi.fn();
+    const sync = createSimSync({ ...t.deps, db: t.deps.database.db, notify });
+    const client = await t.deps.provider.get(t.accountId!);
+    const page = await client.listSimsPage(1, { pageSize: 2 });
+    const [first, second] = page.items;
+    await t.deps.database.db.updateTable('sims').set({ status: 'Disabled' }).where('iccid', '=', first!.iccid).execute();
+    const result = await sync.upsertProviderSims(t.accountId!, [first!, second!, first!]);
+    expect(result).toMatchObject({ upserted: 2, inserted: [], changed: [first!.iccid] });
+    expect(notify).toHaveBeenCalledWith('sim.status_changed', { iccid: first!.iccid, from: 'Disabled', to: first!.providerStatus });
+    expect(notify).toHaveBeenCalledTimes(1);
+  });
+
+  it('back-fills usage gaps, most behind first, and converges', async () => {
+    await t.deps.database.db.deleteFrom('sim_usage').execute();
+    const before = (await simulatorRequests(t))[USAGE] ?? 0;
+    const first = await t.deps.fleet.sync.backfillUsage({ limit: 5, days: 10 });
+    expect(first.candidates).toBe(5);
+    expect(first.synced + first.failed).toBe(5);
+    expect(first.synced).toBeGreaterThan(0);
+    expect((await simulatorRequests(t))[USAGE]).toBe(before + 5);
+    const filled = (await t.deps.database.db.selectFrom('sim_usage').select('sim_id').distinct().execute()).map((r) => r.sim_id);
+    expect(filled).toHaveLength(first.synced);
+    const touched = await t.deps.database.db.selectFrom('sims').select('iccid').where('id', 'in', filled).execute();
+    // Filled SIMs have no gaps left; SIMs 1NCE refused as expired are remembered and skipped too.
+    const again = await syncUsageJob(t.deps).handler({ iccids: touched.map((s) => s.iccid), days: 10 }, jobContext(t));
+    expect(again).toEqual({ items: 0 });
+    const next = await syncUsageJob(t.deps).handler({ limit: 3, days: 10 }, jobContext(t));
+    expect((await simulatorRequests(t))[USAGE]).toBe(before + 8);
+    expect(next).toMatchObject({ items: expect.any(Number) });
+  });
+});
