@@ -133,6 +133,26 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       clockMonitorIntervalSeconds: 600,
     });
 
+  /**
+   * Creating a queue creates its partition table; replicas starting together deadlock doing that
+   * concurrently, so queue setup is serialised by a session advisory lock held on a connection of
+   * its own. PGlite is one process with one connection: nothing to serialise (and holding the only
+   * connection would block pg-boss itself).
+   */
+  const withQueueLock = async (fn: () => Promise<void>) => {
+    if (database.kind === 'pglite') return fn();
+    return database.withConnection(async (conn) => {
+      await conn.query(`select pg_advisory_lock(hashtext($1))`, [`simfleet.jobs.queues.${options.schema}`]);
+      try {
+        await fn();
+      } finally {
+        await conn.query(`select pg_advisory_unlock(hashtext($1))`, [
+          `simfleet.jobs.queues.${options.schema}`,
+        ]);
+      }
+    });
+  };
+
   const runHandler = async (def: JobDefinition, job: PgBoss.JobWithMetadata<unknown>) => {
     const attempt = job.retryCount + 1;
     const jobLogger = logger.child({ job: def.name, job_id: job.id, attempt });
@@ -143,7 +163,12 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     const expiry = setTimeout(() => controller.abort(new Error('job expired')), job.expireInSeconds * 1000);
     const startedAt = performance.now();
     try {
-      const result = await def.handler(job.data, { jobId: job.id, attempt, signal: controller.signal, logger: jobLogger });
+      const result = await def.handler(job.data, {
+        jobId: job.id,
+        attempt,
+        signal: controller.signal,
+        logger: jobLogger,
+      });
       const seconds = (performance.now() - startedAt) / 1000;
       const items = result === undefined ? undefined : result.items;
       await runs.finish(runId, { outcome: 'success', durationMs: seconds * 1000, items });
@@ -154,9 +179,11 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       return result ?? undefined;
     } catch (error) {
       const seconds = (performance.now() - startedAt) / 1000;
-      await runs.finish(runId, { outcome: 'failure', durationMs: seconds * 1000, error: errorText(error) }).catch((e: unknown) => {
-        jobLogger.error({ err: e }, 'could not record the failed job run');
-      });
+      await runs
+        .finish(runId, { outcome: 'failure', durationMs: seconds * 1000, error: errorText(error) })
+        .catch((e: unknown) => {
+          jobLogger.error({ err: e }, 'could not record the failed job run');
+        });
       metrics.runs.inc({ job: def.name, outcome: 'failure' });
       metrics.failures.inc({ job: def.name });
       metrics.duration.observe({ job: def.name, outcome: 'failure' }, seconds);
@@ -172,24 +199,30 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     const b = createBoss();
     b.on('error', (error) => logger.error({ err: error }, 'job engine error'));
     await b.start();
-    for (const def of defs.values()) {
-      const queue: PgBoss.Queue = {
-        name: def.name,
-        policy: def.policy ?? (def.schedule === undefined ? 'standard' : 'stately'),
-        retryLimit: def.retryLimit ?? DEFAULT_RETRY_LIMIT,
-        retryDelay: def.retryDelaySeconds ?? DEFAULT_RETRY_DELAY_SECONDS,
-        retryBackoff: true,
-        expireInSeconds: def.expireInSeconds ?? DEFAULT_EXPIRE_SECONDS,
-      };
-      await b.createQueue(def.name, queue);
-      // createQueue keeps an existing queue's options; apply changed retry/expiry settings too.
-      await b.updateQueue(def.name, queue);
-    }
+    await withQueueLock(async () => {
+      for (const def of defs.values()) {
+        const queue: PgBoss.Queue = {
+          name: def.name,
+          policy: def.policy ?? (def.schedule === undefined ? 'standard' : 'stately'),
+          retryLimit: def.retryLimit ?? DEFAULT_RETRY_LIMIT,
+          retryDelay: def.retryDelaySeconds ?? DEFAULT_RETRY_DELAY_SECONDS,
+          retryBackoff: true,
+          expireInSeconds: def.expireInSeconds ?? DEFAULT_EXPIRE_SECONDS,
+        };
+        await b.createQueue(def.name, queue);
+        // createQueue keeps an existing queue's options; apply changed retry/expiry settings too.
+        await b.updateQueue(def.name, queue);
+      }
+    });
     if (works) {
       for (const def of defs.values()) {
         await b.work<unknown>(
           def.name,
-          { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
+          {
+            includeMetadata: true,
+            batchSize: 1,
+            pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2,
+          },
           async ([job]) => (job === undefined ? undefined : runHandler(def, job)),
         );
         if (def.schedule !== undefined) {
@@ -201,13 +234,18 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     }
     boss = b;
     started = true;
-    logger.info({ role, worker_id: workerId, jobs: [...defs.keys()], schema: options.schema }, works ? 'job engine started' : 'job engine started (send only)');
+    logger.info(
+      { role, worker_id: workerId, jobs: [...defs.keys()], schema: options.schema },
+      works ? 'job engine started' : 'job engine started (send only)',
+    );
   };
 
   return {
     register<T>(def: JobDefinition<T>) {
-      if (started || starting !== undefined) throw new Error(`register job "${def.name}" before the engine starts`);
-      if (!NAME_PATTERN.test(def.name)) throw new Error(`job name "${def.name}" must be lowercase letters, digits and hyphens`);
+      if (started || starting !== undefined)
+        throw new Error(`register job "${def.name}" before the engine starts`);
+      if (!NAME_PATTERN.test(def.name))
+        throw new Error(`job name "${def.name}" must be lowercase letters, digits and hyphens`);
       if (defs.has(def.name)) throw new Error(`job "${def.name}" is registered twice`);
       defs.set(def.name, def);
     },
@@ -215,7 +253,7 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     async send<T>(name: string, data: T, sendOptions: SendOptions = {}) {
       if (boss === undefined) throw new Error('the job engine is not started');
       if (!defs.has(name)) throw new Error(`unknown job "${name}"`);
-      return boss.send(name, (data ?? {}), {
+      return boss.send(name, data ?? {}, {
         ...(sendOptions.singletonKey !== undefined && { singletonKey: sendOptions.singletonKey }),
         ...(sendOptions.startAfter !== undefined && { startAfter: sendOptions.startAfter }),
         ...(sendOptions.priority !== undefined && { priority: sendOptions.priority }),

@@ -80,7 +80,7 @@ export function createAlertsRepo(db: Kysely<DB>) {
                s.data_expiry_date, s.connectivity_status, s.last_seen_at,
                (select sum(u.data_total_bytes)::numeric / ${BURN_RATE_DAYS}
                   from sim_usage u
-                  where u.sim_id = s.id and u.day > (now() at time zone 'utc')::date - ${BURN_RATE_DAYS}) as bytes_per_day
+                  where u.sim_id = s.id and u.day > (now() at time zone 'utc')::date - ${BURN_RATE_DAYS}::int) as bytes_per_day
         from sims s
         where s.id > ${afterId}
         order by s.id
