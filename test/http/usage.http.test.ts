@@ -49,7 +49,10 @@ describe.each(backends)('usage over HTTP (%s)', (backend) => {
     const second = await sync({ start_date: day(-40), end_date: day(0) });
     expect(second.statusCode).toBe(200);
     const again = await rows();
-    expect(again.map((r) => [r.day, r.data_total_bytes, r.sms_mo])).toEqual(stored.map((r) => [r.day, r.data_total_bytes, r.sms_mo]));
+    expect(again).toHaveLength(stored.length);
+    // Complete days are identical; today's row keeps growing while the day runs.
+    const complete = (list: typeof stored) => list.filter((r) => r.day < day(0)).map((r) => [r.day, r.data_total_bytes, r.sms_mo]);
+    expect(complete(again)).toEqual(complete(stored));
     expect((await simulatorRequests(t))['GET /v1/sims/{iccid}/usage']).toBe(before + 2);
     expect(stored.every((r) => r.data_total_bytes === r.data_rx_bytes + r.data_tx_bytes || r.data_total_bytes >= 0)).toBe(true);
   });
