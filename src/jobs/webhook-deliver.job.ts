@@ -18,7 +18,7 @@ export function webhookDeliverJob(deps: Pick<Deps, 'webhooks' | 'jobs'>): JobDef
     async handler(_data, ctx) {
       const result = await deps.webhooks.deliverDue({ signal: ctx.signal });
       const next = await deps.webhooks.nextDueAt();
-      if (next !== undefined && next.getTime() - Date.now() < NUDGE_WITHIN_MS) {
+      if (deps.jobs.started && next !== undefined && next.getTime() - Date.now() < NUDGE_WITHIN_MS) {
         await deps.jobs.send('webhook-deliver', {}, { startAfter: new Date(Math.max(Date.now(), next.getTime()) + 1_000) });
       }
       if (result.attempted > 0) ctx.logger.info(result, 'webhook deliveries attempted');
