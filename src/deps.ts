@@ -21,6 +21,8 @@ import { createTopupsService, type TopupsService } from './modules/topups/topups
 import { createProductsService, type ProductsService } from './modules/products/products.service.js';
 import { createSupportService, type SupportService } from './modules/support/support.service.js';
 import { createProviderAccountsService, type ProviderAccountsService } from './modules/accounts/provider-accounts.service.js';
+import { createBulkService, type BulkService } from './modules/bulk/bulk.service.js';
+import { createBulkRunner, type BulkRunner } from './modules/bulk/bulk.runner.js';
 
 /** How long start-up waits for Redis before continuing degraded. */
 const REDIS_STARTUP_WAIT_MS = 3_000;
@@ -61,6 +63,10 @@ export interface Deps {
   support: SupportService;
   /** Administration of provider accounts (admin API; secrets write-only). */
   providerAccounts: ProviderAccountsService;
+  /** Bulk actions: selection, job records, progress, cancel, results. */
+  bulk: BulkService;
+  /** Executes bulk jobs (the 'bulk-job' job handler). */
+  bulkRunner: BulkRunner;
   /** Background job engine (pg-boss on our database); server.ts starts it per ROLE. */
   jobs: JobEngine;
   /** Domain events -> webhook deliveries (`notify('sim.status_changed', {...})` after commit; never rejects). */
@@ -128,12 +134,14 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
   const notify = createNotifier({ webhooks, jobs, logger });
   const alerts = createAlertsService({ db: database.db, logger, metrics: metrics.background.alerts, notify, provider, audit });
   const streamer = createStreamerService({ db: database.db, logger, metrics: metrics.background.streamer, notify });
-  const sms = createSmsService({ db: database.db, provider, audit, logger });
+  const sms = createSmsService({ db: database.db, provider, audit, logger, notify });
   const orders = createOrdersService({ db: database.db, provider, audit, logger });
   const topups = createTopupsService({ db: database.db, provider, audit, orders });
   const products = createProductsService({ db: database.db, provider, cache });
   const support = createSupportService({ db: database.db, provider, audit, logger });
   const providerAccounts = createProviderAccountsService({ db: database.db, secretBox, provider });
+  const bulk = createBulkService({ db: database.db, logger, jobs: () => (jobs.started ? jobs : undefined) });
+  const bulkRunner = createBulkRunner({ db: database.db, cache, provider, audit, topups, sms, logger: logger.child({ component: 'bulk' }), notify });
 
   const deps: Deps = {
     config,
@@ -159,6 +167,8 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     products,
     support,
     providerAccounts,
+    bulk,
+    bulkRunner,
     async close() {
       await jobs.stop();
       await cache.close();

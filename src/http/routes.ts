@@ -17,6 +17,7 @@ import { ordersRoutes } from './routes/orders.routes.js';
 import { productsRoutes } from './routes/products.routes.js';
 import { supportRoutes } from './routes/support.routes.js';
 import { accountsRoutes } from './routes/accounts.routes.js';
+import { bulkRoutes } from './routes/bulk.routes.js';
 
 /** Registers every route plugin explicitly, with its prefix. */
 export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
@@ -36,4 +37,5 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<
   await app.register(productsRoutes(deps.products), { prefix: '/api/v1/products' });
   await app.register(supportRoutes(deps.support), { prefix: '/api/v1/support/tickets' });
   await app.register(accountsRoutes(deps.providerAccounts), { prefix: '/api/v1/accounts' });
+  await app.register(bulkRoutes(deps.bulk), { prefix: '/api/v1/bulk-jobs' });
 }

@@ -6,6 +6,7 @@ import { configuredSchedules } from './schedules.js';
 import { webhookDeliverJob } from './webhook-deliver.job.js';
 import { syncSimsJob } from './sync-sims.job.js';
 import { syncUsageJob } from './sync-usage.job.js';
+import { bulkJobJob } from './bulk-job.job.js';
 
 /**
  * Every job of the platform, one factory per file. Schedules come from the configuration here
@@ -13,7 +14,7 @@ import { syncUsageJob } from './sync-usage.job.js';
  * of configuration. To add a job: import its factory and add one line to the list.
  */
 export function jobDefinitions(deps: Deps): JobDefinition[] {
-  return [checkQuotasJob(deps), cleanupJob(deps), webhookDeliverJob(deps), syncSimsJob(deps), syncUsageJob(deps)];
+  return [checkQuotasJob(deps), cleanupJob(deps), webhookDeliverJob(deps), syncSimsJob(deps), syncUsageJob(deps), bulkJobJob(deps)];
 }
 
 /** Registers every job on `deps.jobs`, attaching its configured schedule. */

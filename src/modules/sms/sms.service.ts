@@ -23,7 +23,7 @@ export interface SmsServiceDeps {
   audit: AuditService;
   logger: Pick<Logger, 'warn'>;
   /** Hook for domain events (`sms.received` for new MO messages); wired by the composition root. */
-  notify?: (type: string, payload: Record<string, unknown>) => void;
+  notify?: ((type: 'sms.received', payload: Record<string, unknown>) => void | Promise<void>) | undefined;
 }
 
 export interface SendSmsInput {
@@ -238,7 +238,7 @@ export function createSmsService(deps: SmsServiceDeps) {
         inserted += outcome.inserted.length;
         updated += outcome.updated;
         for (const row of outcome.inserted) {
-          if (row.direction === 'MO') deps.notify?.('sms.received', { iccid: sim.iccid, sms: toSmsDto(row, sim.iccid) });
+          if (row.direction === 'MO') await deps.notify?.('sms.received', { iccid: sim.iccid, sms: toSmsDto(row, sim.iccid) });
         }
         const lastPage = result.totalPages !== null ? page >= result.totalPages : result.items.length < SYNC_PAGE_SIZE;
         if (lastPage || result.items.length === 0) break;

@@ -14,8 +14,13 @@ export interface SeededSim {
  */
 export async function seedSims(t: TestApp, count: number): Promise<SeededSim[]> {
   const client = await t.deps.provider.get(t.accountId!);
-  const page = await client.listSimsPage(1, { pageSize: Math.min(count, 100) });
-  const rows = page.items.slice(0, count).map((sim) => ({
+  const fleet = [];
+  for (let page = 1; fleet.length < count; page++) {
+    const result = await client.listSimsPage(page, { pageSize: 100 });
+    if (result.items.length === 0) break;
+    fleet.push(...result.items);
+  }
+  const rows = fleet.slice(0, count).map((sim) => ({
     account_id: t.accountId!,
     iccid: sim.iccid,
     msisdn: sim.msisdn,

@@ -1,0 +1,28 @@
+import type { JobDefinition } from './engine.js';
+import type { BulkRunner } from '../modules/bulk/bulk.runner.js';
+import { BULK_JOB_NAME } from '../modules/bulk/bulk.service.js';
+
+/** Payload of a 'bulk-job' job: the bulk_jobs row to work through. */
+export interface BulkJobData {
+  jobId: string;
+}
+
+/**
+ * Runs one bulk job. A run that is aborted (shutdown, expiry) or crashes leaves the remaining
+ * items pending; the retry resumes with exactly those, so finished SIMs are never repeated.
+ */
+export function bulkJobJob(deps: { bulkRunner: BulkRunner }): JobDefinition<BulkJobData> {
+  return {
+    name: BULK_JOB_NAME,
+    // Retries are resumptions, not repeats: they only ever see pending items.
+    retryLimit: 10,
+    retryDelaySeconds: 30,
+    // 10,000 per-SIM calls at 1NCE's 10/s take ~17 minutes; the budget is shared with other work.
+    expireInSeconds: 4 * 3600,
+    async handler(data, ctx) {
+      const outcome = await deps.bulkRunner.run(data.jobId, ctx.signal);
+      if (outcome === 'interrupted') throw new Error(`bulk job ${data.jobId} interrupted; the retry resumes its pending items`);
+      ctx.logger.info({ bulkJob: data.jobId, outcome }, 'bulk job run ended');
+    },
+  };
+}
