@@ -2,7 +2,45 @@ import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { DB, NewRow, RowUpdate } from '../../db/schema.js';
 import { Conflict } from '../../errors.js';
 import { simFilterWhere, type SimFilter, type SimSort } from './sims.filter.js';
-import type { SimRow } from './sims.view.js';
+import type { SimListRow, SimRow } from './sims.view.js';
+
+/** Columns lists and exports read: all but `provider_raw`, whose jsonb would be parsed only to be dropped. */
+const LIST_COLUMNS = [
+  'id',
+  'account_id',
+  'iccid',
+  'iccid_with_luhn',
+  'imsi',
+  'imsi_2',
+  'current_imsi',
+  'msisdn',
+  'imei',
+  'imei_lock',
+  'status',
+  'activation_date',
+  'ip_address',
+  'current_quota_mb',
+  'quota_status_id',
+  'quota_status_description',
+  'current_quota_sms',
+  'quota_status_sms_id',
+  'quota_status_sms_description',
+  'label',
+  'tags',
+  'custom_fields',
+  'connectivity_status',
+  'last_seen_at',
+  'data_total_bytes',
+  'data_remaining_bytes',
+  'sms_total',
+  'sms_remaining',
+  'data_expiry_date',
+  'data_remaining_pct',
+  'source',
+  'last_synced_at',
+  'created_at',
+  'updated_at',
+] as const satisfies ReadonlyArray<keyof SimListRow>;
 
 /** Where a keyset page continues: the last row's sort value and ICCID. */
 export interface KeysetCursor {
@@ -81,15 +119,22 @@ export function createSimsRepo(db: Kysely<DB>) {
     },
 
     /** One page of a filtered, sorted list plus the total count. */
-    async page(filter: SimFilter, sort: SimSort, page: number, pageSize: number): Promise<{ rows: SimRow[]; total: number }> {
+    async page(
+      filter: SimFilter,
+      sort: SimSort,
+      page: number,
+      pageSize: number,
+    ): Promise<{ rows: SimListRow[]; total: number }> {
       const base = db.selectFrom('sims').where(simFilterWhere(filter));
       const [rows, count] = await Promise.all([
         base
-          .selectAll()
+          .select(LIST_COLUMNS)
           .$call((q) =>
             sort.field === 'iccid'
               ? q.orderBy('iccid', sort.direction)
-              : q.orderBy(sort.field, (ob) => (sort.direction === 'asc' ? ob.asc() : ob.desc()).nullsLast()).orderBy('iccid', 'asc'),
+              : q
+                  .orderBy(sort.field, (ob) => (sort.direction === 'asc' ? ob.asc() : ob.desc()).nullsLast())
+                  .orderBy('iccid', 'asc'),
           )
           .limit(pageSize)
           .offset((page - 1) * pageSize)
@@ -100,16 +145,23 @@ export function createSimsRepo(db: Kysely<DB>) {
     },
 
     /** The next keyset batch after `after` (exports: constant memory, no OFFSET, no cursor needed). */
-    batch(filter: SimFilter, sort: SimSort, after: KeysetCursor | undefined, limit: number): Promise<SimRow[]> {
+    batch(
+      filter: SimFilter,
+      sort: SimSort,
+      after: KeysetCursor | undefined,
+      limit: number,
+    ): Promise<SimListRow[]> {
       return db
         .selectFrom('sims')
-        .selectAll()
+        .select(LIST_COLUMNS)
         .where(simFilterWhere(filter))
         .where(orderAndKeyset(sort, after))
         .$call((q) =>
           sort.field === 'iccid'
             ? q.orderBy('iccid', sort.direction)
-            : q.orderBy(sort.field, (ob) => (sort.direction === 'asc' ? ob.asc() : ob.desc()).nullsLast()).orderBy('iccid', 'asc'),
+            : q
+                .orderBy(sort.field, (ob) => (sort.direction === 'asc' ? ob.asc() : ob.desc()).nullsLast())
+                .orderBy('iccid', 'asc'),
         )
         .limit(limit)
         .execute();
@@ -140,7 +192,10 @@ export function createSimsRepo(db: Kysely<DB>) {
       const values = rows.map((r) => ({ ...r, source: 'provider' as const, last_synced_at: syncedAt }));
       const result = await trx
         .with('old', (q) =>
-          q.selectFrom('sims').select(['iccid', 'status', 'quota_status_id', 'quota_status_sms_id', 'provider_raw']).where('iccid', 'in', iccids),
+          q
+            .selectFrom('sims')
+            .select(['iccid', 'status', 'quota_status_id', 'quota_status_sms_id', 'provider_raw'])
+            .where('iccid', 'in', iccids),
         )
         .with('up', (q) =>
           q

@@ -18,7 +18,7 @@ import { createSimImport } from './sims.import.js';
 import { createSimsRepo, type KeysetCursor } from './sims.repo.js';
 import type { CreateSimBody, PatchSimBody, PublicSim, SimDetail } from './sims.schemas.js';
 import type { SimSync } from './sims.sync.js';
-import { toPublicSim, withFreshness, type SimRow } from './sims.view.js';
+import { toPublicSim, withFreshness } from './sims.view.js';
 
 /** Rows per keyset batch of an export: memory stays bounded by this, whatever the fleet size. */
 const EXPORT_BATCH = 1_000;
@@ -91,7 +91,7 @@ export function createSimsService(deps: FleetDeps & { sync: SimSync }) {
         const sims = rows.map(toPublicSim);
         yield format === 'csv' ? sims.map(simCsvLine).join('') : sims.map((s) => `${JSON.stringify(s)}\n`).join('');
         const last = rows[rows.length - 1]!;
-        after = { value: last[sort.field as keyof SimRow] ?? null, iccid: last.iccid };
+        after = { value: last[sort.field] ?? null, iccid: last.iccid };
         if (rows.length < EXPORT_BATCH) return;
       }
     },

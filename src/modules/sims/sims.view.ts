@@ -3,6 +3,9 @@ import type { PublicSim, SimDetail } from './sims.schemas.js';
 
 export type SimRow = Row<'sims'>;
 
+/** What the API shows of a SIM: every column except 1NCE's raw object (large jsonb, never returned). */
+export type SimListRow = Omit<SimRow, 'provider_raw'>;
+
 /**
  * Generated timestamptz columns select as Kysely's nested ColumnType although both drivers return
  * a Date; these narrow them in one place.
@@ -19,7 +22,7 @@ export function iso(value: unknown): string {
 }
 
 /** The API shape of a stored SIM. */
-export function toPublicSim(row: SimRow): PublicSim {
+export function toPublicSim(row: SimListRow): PublicSim {
   return {
     iccid: row.iccid,
     iccid_with_luhn: row.iccid_with_luhn,
