@@ -23,6 +23,7 @@ import { createSupportService, type SupportService } from './modules/support/sup
 import { createProviderAccountsService, type ProviderAccountsService } from './modules/accounts/provider-accounts.service.js';
 import { createBulkService, type BulkService } from './modules/bulk/bulk.service.js';
 import { createBulkRunner, type BulkRunner } from './modules/bulk/bulk.runner.js';
+import { createFleet, type Fleet } from './modules/sims/fleet.js';
 
 /** How long start-up waits for Redis before continuing degraded. */
 const REDIS_STARTUP_WAIT_MS = 3_000;
@@ -77,6 +78,8 @@ export interface Deps {
   alerts: AlertsService;
   /** Data Streamer ingest; `streamer.streamHealthy(accountId)` tells the sync to back off. */
   streamer: StreamerService;
+  /** SIMs, usage, quotas, connectivity, events, and `fleet.sync` (provider -> database: upsertProviderSims, syncSim, ...). */
+  fleet: Fleet;
   /** Closes what was opened, in reverse order. */
   close(): Promise<void>;
 }
@@ -142,6 +145,17 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
   const providerAccounts = createProviderAccountsService({ db: database.db, secretBox, provider });
   const bulk = createBulkService({ db: database.db, logger, jobs: () => (jobs.started ? jobs : undefined) });
   const bulkRunner = createBulkRunner({ db: database.db, cache, provider, audit, topups, sms, logger: logger.child({ component: 'bulk' }), notify });
+  const fleet = createFleet({
+    db: database.db,
+    cache,
+    provider,
+    accounts,
+    audit,
+    logger: logger.child({ component: 'fleet' }),
+    notify,
+    streamHealthy: (accountId) => streamer.streamHealthy(accountId),
+    jobs: () => (jobs.started ? jobs : undefined),
+  });
 
   const deps: Deps = {
     config,
@@ -169,6 +183,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     providerAccounts,
     bulk,
     bulkRunner,
+    fleet,
     async close() {
       await jobs.stop();
       await cache.close();

@@ -18,6 +18,11 @@ import { productsRoutes } from './routes/products.routes.js';
 import { supportRoutes } from './routes/support.routes.js';
 import { accountsRoutes } from './routes/accounts.routes.js';
 import { bulkRoutes } from './routes/bulk.routes.js';
+import { simsRoutes } from './routes/sims.routes.js';
+import { usageRoutes } from './routes/usage.routes.js';
+import { quotasRoutes } from './routes/quotas.routes.js';
+import { connectivityRoutes } from './routes/connectivity.routes.js';
+import { eventsRoutes } from './routes/events.routes.js';
 
 /** Registers every route plugin explicitly, with its prefix. */
 export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
@@ -31,6 +36,11 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<
   await app.register(alertRulesRoutes(deps.alerts), { prefix: '/api/v1/alert-rules' });
   await app.register(webhooksRoutes(deps.webhooks), { prefix: '/api/v1/webhooks' });
   await app.register(streamsRoutes(deps.streamer), { prefix: '/api/v1/streams' });
+  await app.register(simsRoutes(deps.fleet.sims), { prefix: '/api/v1/sims' });
+  await app.register(usageRoutes(deps.fleet.usage), { prefix: '/api/v1/sims' });
+  await app.register(quotasRoutes(deps.fleet.quotas), { prefix: '/api/v1/sims' });
+  await app.register(connectivityRoutes(deps.fleet.connectivity), { prefix: '/api/v1/sims' });
+  await app.register(eventsRoutes(deps.fleet.events), { prefix: '/api/v1/sims' });
   await app.register(smsRoutes(deps.sms), { prefix: '/api/v1/sims' });
   await app.register(topupsRoutes(deps.topups), { prefix: '/api/v1/sims' });
   await app.register(ordersRoutes(deps.orders), { prefix: '/api/v1/orders' });
