@@ -18,7 +18,7 @@ function jobContext(t: TestApp): JobContext {
 /** How many statements of `operation` the database layer has timed so far. */
 async function statements(t: TestApp, operation: string): Promise<number> {
   const metric = await t.deps.metrics.registry.getSingleMetric('simfleet_db_query_duration_seconds')!.get();
-  return metric.values.filter((v) => v.metricName?.endsWith('_count') && v.labels.operation === operation).reduce((a, v) => a + v.value, 0);
+  return metric.values.filter((v) => (v as { metricName?: string }).metricName?.endsWith('_count') === true && v.labels.operation === operation).reduce((a, v) => a + v.value, 0);
 }
 
 describe.each(backends)('provider -> database sync (%s)', (backend) => {
@@ -80,7 +80,8 @@ describe.each(backends)('provider -> database sync (%s)', (backend) => {
 
   it('reports status changes through the notify hook', async () => {
     const notify = vi.fn();
-    const sync = createSimSync({ ...t.deps, db: t.deps.database.db, notify });
+    const { cache, provider, accounts, audit, logger } = t.deps;
+    const sync = createSimSync({ db: t.deps.database.db, cache, provider, accounts, audit, logger, notify });
     const client = await t.deps.provider.get(t.accountId!);
     const page = await client.listSimsPage(1, { pageSize: 2 });
     const [first, second] = page.items;
