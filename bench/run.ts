@@ -6,11 +6,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runProviderBench } from './provider.bench.js';
+import { runStreamerBench } from './streamer.bench.js';
 
 type Bench = () => Promise<Record<string, unknown>>;
 
 const BENCHES: Record<string, Bench> = {
   provider: runProviderBench,
+  streamer: runStreamerBench,
 };
 
 function flatten(value: unknown, prefix = ''): Array<[string, string]> {

@@ -101,7 +101,8 @@ export function createStreamerService(deps: StreamerServiceDeps) {
           if (seen > s.lastSeen) s.lastSeen = seen;
           perSim.set(sim.id, s);
         }
-        await repo.addDailyUsage(trx, [...daily.values()]);
+        // Sorted, so concurrent batches lock rollup rows in one order and never deadlock.
+        await repo.addDailyUsage(trx, [...daily.values()].sort((a, b) => a.simId - b.simId || a.day.localeCompare(b.day)));
         await repo.applyUsageToSims(trx, [...perSim.values()]);
 
         // Events: store, then replay the new ones per SIM in time order to move connectivity.
