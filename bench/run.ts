@@ -5,7 +5,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { runFleetApiBench } from './fleet-api.bench.js';
 import { runProviderBench } from './provider.bench.js';
+import { runStreamerBench } from './streamer.bench.js';
+import { runSyncBench } from './sync.bench.js';
 import { runStreamerBench } from './streamer.bench.js';
 
 type Bench = () => Promise<Record<string, unknown>>;
