@@ -9,13 +9,15 @@ import { runFleetApiBench } from './fleet-api.bench.js';
 import { runProviderBench } from './provider.bench.js';
 import { runStreamerBench } from './streamer.bench.js';
 import { runSyncBench } from './sync.bench.js';
-import { runStreamerBench } from './streamer.bench.js';
 
 type Bench = () => Promise<Record<string, unknown>>;
 
+/** In the order they run; `npm run bench -- <name> ...` picks some. */
 const BENCHES: Record<string, Bench> = {
   provider: runProviderBench,
   streamer: runStreamerBench,
+  sync: runSyncBench,
+  'fleet-api': runFleetApiBench,
 };
 
 function flatten(value: unknown, prefix = ''): Array<[string, string]> {
