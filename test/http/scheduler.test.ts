@@ -54,10 +54,11 @@ describe.each(backends)('scheduler API (%s)', (backend) => {
     expect(run.json()).toMatchObject({ name: 'cleanup', job_id: expect.any(String) });
 
     const deadline = Date.now() + 30_000;
-    let last: { outcome: string; items: number | null; worker_id: string | null; duration_ms: number | null } | null = null;
+    type LastRun = { outcome: string; items: number | null; worker_id: string | null; duration_ms: number | null } | null;
+    let last: LastRun = null;
     while (Date.now() < deadline) {
       const s = await t.app.inject({ method: 'GET', url: '/api/v1/scheduler/status', headers: viewer });
-      last = (s.json().jobs as Array<{ name: string; last_run: typeof last }>).find((j) => j.name === 'cleanup')!.last_run;
+      last = (s.json().jobs as Array<{ name: string; last_run: LastRun }>).find((j) => j.name === 'cleanup')!.last_run;
       if (last !== null && last.outcome !== 'running') break;
       await new Promise((r) => setTimeout(r, 250));
     }
