@@ -75,6 +75,7 @@ export async function startPlatform(config: Config, logger: Logger, overrides: D
     }
     // 'api' only sends jobs; 'worker' and 'all' also run handlers, schedules and maintenance.
     await deps.jobs.start();
+    await requestFirstSweep(deps, logger);
     const running = app;
 
     let stopping: Promise<void> | undefined;
@@ -98,6 +99,23 @@ export async function startPlatform(config: Config, logger: Logger, overrides: D
     await deps.close();
     await simulator?.sim.close();
     throw error;
+  }
+}
+
+/**
+ * A fresh installation has no SIMs until the first scheduled sweep (up to SYNC_SIMS_INTERVAL_MINUTES
+ * away): queue one now. The singleton key makes replicas starting together queue it once.
+ */
+async function requestFirstSweep(deps: Deps, logger: Logger): Promise<void> {
+  const accountId = await deps.accounts.defaultAccountId();
+  if (accountId === undefined) return;
+  const any = await deps.database.db.selectFrom('sims').select('id').where('account_id', '=', accountId).limit(1).executeTakeFirst();
+  if (any !== undefined) return;
+  try {
+    const jobId = await deps.jobs.send('sync-sims', {}, { singletonKey: 'first-sweep' });
+    logger.info({ job_id: jobId }, 'no SIMs stored yet: first fleet sweep queued');
+  } catch (error) {
+    logger.warn({ err: error }, 'could not queue the first fleet sweep; the schedule will run it');
   }
 }
 

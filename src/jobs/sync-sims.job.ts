@@ -6,6 +6,8 @@ export interface SyncSimsData {
   accountId?: string;
   /** Fetch quotas and recent usage of SIMs whose status or quota status changed (default true). */
   details?: boolean;
+  /** Never-detailed SIMs to fetch details for per account in this run (default: the sweep's bound). */
+  firstDetailsLimit?: number;
 }
 
 /**
@@ -24,7 +26,12 @@ export function syncSimsJob(deps: { fleet: Pick<Fleet, 'sync'> }): JobDefinition
       const accounts = data?.accountId !== undefined ? [data.accountId] : await deps.fleet.sync.activeAccountIds();
       let listed = 0;
       for (const accountId of accounts) {
-        const result = await deps.fleet.sync.sweep(accountId, { priority: 'background', signal: ctx.signal, details: data?.details ?? true });
+        const result = await deps.fleet.sync.sweep(accountId, {
+          priority: 'background',
+          signal: ctx.signal,
+          details: data?.details ?? true,
+          ...(data?.firstDetailsLimit !== undefined && { firstDetailsLimit: data.firstDetailsLimit }),
+        });
         ctx.logger.info({ ...result }, 'sync-sims: account swept');
         listed += result.listed;
       }

@@ -33,7 +33,8 @@ describe.each(backends)('provider -> database sync (%s)', (backend) => {
 
   it('sweeps a 300-SIM fleet into exactly 300 rows with one upsert statement per page', async () => {
     const before = await statements(t, 'with');
-    const result = await syncSimsJob(t.deps).handler({ accountId: t.accountId! }, jobContext(t));
+    // firstDetailsLimit 0: this file checks change detection; first-time details have their own test.
+    const result = await syncSimsJob(t.deps).handler({ accountId: t.accountId!, firstDetailsLimit: 0 }, jobContext(t));
     expect(result).toEqual({ items: 300 });
     const count = await t.deps.database.db.selectFrom('sims').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     expect(Number(count.n)).toBe(300);
@@ -44,8 +45,8 @@ describe.each(backends)('provider -> database sync (%s)', (backend) => {
   });
 
   it('re-running upserts nothing new', async () => {
-    const result = await t.deps.fleet.sync.sweep(t.accountId!, { priority: 'background' });
-    expect(result).toMatchObject({ listed: 300, inserted: 0, changed: 0, modified: 0, detailsSynced: 0 });
+    const result = await t.deps.fleet.sync.sweep(t.accountId!, { priority: 'background', firstDetailsLimit: 0 });
+    expect(result).toMatchObject({ listed: 300, inserted: 0, changed: 0, modified: 0, detailsSynced: 0, firstDetails: 0 });
     const count = await t.deps.database.db.selectFrom('sims').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     expect(Number(count.n)).toBe(300);
   });
@@ -56,7 +57,7 @@ describe.each(backends)('provider -> database sync (%s)', (backend) => {
     // Three simulated weeks: nearly-exhausted SIMs run dry, some steady ones drop below 20 %.
     await advanceSimulator(t, 21 * 86_400);
     const requests = await simulatorRequests(t);
-    const result = await t.deps.fleet.sync.sweep(t.accountId!, { priority: 'background' });
+    const result = await t.deps.fleet.sync.sweep(t.accountId!, { priority: 'background', firstDetailsLimit: 0 });
     const after = await db.selectFrom('sims').select(['iccid', 'quota_status_id', 'quota_status_sms_id', 'status']).execute();
     const changed = after.filter((r) => {
       const old = before.get(r.iccid)!;
@@ -109,5 +110,32 @@ describe.each(backends)('provider -> database sync (%s)', (backend) => {
     const next = await syncUsageJob(t.deps).handler({ limit: 3, days: 10 }, jobContext(t));
     expect((await simulatorRequests(t))[USAGE]).toBe(before + 8);
     expect(next).toMatchObject({ items: expect.any(Number) });
+  });
+
+  it('fetches quotas for never-detailed SIMs a bounded batch per sweep, a new batch each time', async () => {
+    const db = t.deps.database.db;
+    const undetailed = async () =>
+      (
+        await db
+          .selectFrom('sims')
+          .select('iccid')
+          .where('data_total_bytes', 'is', null)
+          .where('data_expiry_date', 'is', null)
+          .execute()
+      ).map((r) => r.iccid);
+    const start = await undetailed();
+    expect(start.length).toBeGreaterThan(10);
+    for (const round of [1, 2]) {
+      const requests = await simulatorRequests(t);
+      const before = new Set(await undetailed());
+      const result = await t.deps.fleet.sync.sweep(t.accountId!, { priority: 'background', firstDetailsLimit: 5 });
+      const delta = ((await simulatorRequests(t))[QUOTA_DATA] ?? 0) - (requests[QUOTA_DATA] ?? 0);
+      // At most the bound (plus SIMs that changed), and every one that succeeded now has its quota.
+      expect(delta, `round ${round}`).toBe(result.changed + 5);
+      expect(result.firstDetails, `round ${round}`).toBeGreaterThan(0);
+      const after = await undetailed();
+      expect(before.size - after.length, `round ${round}`).toBeGreaterThanOrEqual(result.firstDetails);
+      expect(after.every((iccid) => before.has(iccid))).toBe(true);
+    }
   });
 });

@@ -26,6 +26,12 @@ import type { SimRow } from './sims.view.js';
 const DAY_MS = 86_400_000;
 /** 1NCE keeps daily usage for six months; older days cannot be back-filled. */
 export const USAGE_HISTORY_DAYS = 183;
+/**
+ * Never-detailed SIMs fetched per sweep: 3 calls each (data quota, SMS quota, usage), so 300 SIMs
+ * spend about 90 s of a 10 req/s budget in each 15-minute sweep.
+ */
+const FIRST_DETAILS_PER_SWEEP = 300;
+
 /** How far back usage is re-fetched for a SIM whose quota changed and that has no usage stored. */
 const RECENT_USAGE_DAYS = 7;
 const EVENT_PAGE_SIZE = 1000;
@@ -64,6 +70,8 @@ export interface SweepResult {
   /** SIMs whose quotas and recent usage were fetched because they changed. */
   detailsSynced: number;
   detailFailures: number;
+  /** SIMs seen for the first time whose quotas and usage were fetched (bounded per sweep). */
+  firstDetails: number;
   /** Time spent inside the page upserts (database), ms. */
   upsertMs: number;
   durationMs: number;
@@ -399,14 +407,21 @@ export function createSimSync(deps: FleetDeps) {
    */
   async function sweep(
     accountId: string,
-    options: SyncOptions & { pageSize?: number; concurrency?: number; details?: boolean; onPage?: (page: number, totalPages: number | null) => void } = {},
+    options: SyncOptions & {
+      pageSize?: number;
+      concurrency?: number;
+      details?: boolean;
+      /** Never-detailed SIMs to fetch quotas and usage for in this sweep (default FIRST_DETAILS_PER_SWEEP). */
+      firstDetailsLimit?: number;
+      onPage?: (page: number, totalPages: number | null) => void;
+    } = {},
   ): Promise<SweepResult> {
     const started = now();
     const client = await deps.provider.get(accountId);
     const opts: SyncOptions = { priority: options.priority ?? 'background', ...(options.signal !== undefined && { signal: options.signal }) };
     const pageSize = options.pageSize ?? 100;
     const concurrency = Math.max(1, options.concurrency ?? 4);
-    const totals: SweepResult = { accountId, pages: 0, listed: 0, upserted: 0, inserted: 0, changed: 0, modified: 0, skipped: 0, detailsSynced: 0, detailFailures: 0, upsertMs: 0, durationMs: 0 };
+    const totals: SweepResult = { accountId, pages: 0, listed: 0, upserted: 0, inserted: 0, changed: 0, modified: 0, skipped: 0, detailsSynced: 0, detailFailures: 0, firstDetails: 0, upsertMs: 0, durationMs: 0 };
     const changed: string[] = [];
     const fetchPage = (n: number) => {
       const promise = client.listSimsPage(n, { ...call(opts), pageSize });
@@ -454,11 +469,28 @@ export function createSimSync(deps: FleetDeps) {
     }
 
     totals.changed = changed.length;
-    if (options.details !== false && changed.length > 0) {
+    if (options.details !== false) {
       const streamed = (await deps.streamHealthy?.(accountId).catch(() => false)) ?? false;
       for (const iccid of changed) {
         options.signal?.throwIfAborted();
         if (await syncChangedDetails(iccid, opts, streamed)) totals.detailsSynced++;
+        else totals.detailFailures++;
+      }
+      // SIMs never detailed (new ones, whose list entry carries no remaining volume) get their quotas
+      // a bounded batch per sweep, so a large first import spreads over sweeps instead of one burst.
+      const firstTime = await deps.db
+        .selectFrom('sims')
+        .select('iccid')
+        .where('account_id', '=', accountId)
+        .where('data_total_bytes', 'is', null)
+        .where('data_expiry_date', 'is', null)
+        .where('iccid', 'not in', changed.length > 0 ? changed : [''])
+        .orderBy('id')
+        .limit(options.firstDetailsLimit ?? FIRST_DETAILS_PER_SWEEP)
+        .execute();
+      for (const { iccid } of firstTime) {
+        options.signal?.throwIfAborted();
+        if (await syncChangedDetails(iccid, opts, streamed)) totals.firstDetails++;
         else totals.detailFailures++;
       }
     }
