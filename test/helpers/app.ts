@@ -8,7 +8,7 @@ import { createDeps, type Deps } from '../../src/deps.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
-import { backends, createTestDatabase, redisUrl, type Backend } from './db.js';
+import { backends, createTestDatabase, jobsSchemaFor, redisUrl, type Backend } from './db.js';
 
 export { backends, redisUrl, type Backend };
 
@@ -81,9 +81,10 @@ export async function buildTestApp(options: BuildTestAppOptions = {}): Promise<T
     env.ONCE_CLIENT_ID = overrides.clientId ?? 'test-client';
     env.ONCE_CLIENT_SECRET = overrides.clientSecret ?? 'test-secret';
   }
-  const config = loadConfig(env);
   const metrics = createMetrics();
   const testDb = await createTestDatabase(options.backend ?? 'pglite', metrics.db);
+  if (testDb.schema !== undefined && env.JOBS_SCHEMA === undefined) env.JOBS_SCHEMA = jobsSchemaFor(testDb.schema);
+  const config = loadConfig(env);
   const deps = await createDeps(config, createLogger(config), { database: testDb.database, metrics });
   let accountId: string | undefined;
   if (simulator !== undefined) {

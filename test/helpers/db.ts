@@ -16,6 +16,11 @@ export const backends: Backend[] = databaseUrl === undefined ? ['pglite'] : ['pg
 
 let template: Blob | undefined;
 
+/** The job engine's own schema for a test schema, so queued jobs never leak between tests. */
+export function jobsSchemaFor(schema: string): string {
+  return `${schema}_jobs`;
+}
+
 export interface TestDatabase {
   database: Database;
   /** The PostgreSQL schema this test owns (postgres backend only). */
@@ -60,6 +65,7 @@ export async function createTestDatabase(backend: Backend, observer?: DbObserver
       await client.connect();
       try {
         await client.query(`drop schema if exists ${schema} cascade`);
+        await client.query(`drop schema if exists ${jobsSchemaFor(schema)} cascade`);
       } finally {
         await client.end();
       }
