@@ -124,6 +124,26 @@ describe.each(backends)('Data Streamer ingest (%s)', (backend) => {
     expect(await count('usage_records')).toBe(4);
   });
 
+  it('adds new records that change nothing on the SIM to the rollup without rewriting the sims row', async () => {
+    const db = t.deps.database.db;
+    const before = await db.selectFrom('sims').select(['data_remaining_bytes', 'last_seen_at', 'updated_at']).where('id', '=', simId).executeTakeFirstOrThrow();
+    const dayBefore = await db.selectFrom('sim_usage').select('data_total_bytes').where('sim_id', '=', simId).where('day', '=', '2025-03-01').executeTakeFirstOrThrow();
+    // Zero bytes, and earlier than the SIM was last seen: stored and rolled up, but no column moves.
+    const response = await post([usage(1101, { start_timestamp: '2025-03-01T08:00:00Z', end_timestamp: '2025-03-01T08:05:00Z', volume: { total: 0, tx: 0, rx: 0 } })]);
+    expect(response.json()).toEqual({ received: 1, stored: 1, duplicates: 0, unmatched: 0 });
+    const after = await db.selectFrom('sims').select(['data_remaining_bytes', 'last_seen_at', 'updated_at']).where('id', '=', simId).executeTakeFirstOrThrow();
+    expect(after).toEqual(before);
+    const dayAfter = await db.selectFrom('sim_usage').select('data_total_bytes').where('sim_id', '=', simId).where('day', '=', '2025-03-01').executeTakeFirstOrThrow();
+    expect(dayAfter).toEqual(dayBefore);
+
+    // A later record with bytes does move them (and the trigger-maintained updated_at).
+    await post([usage(1102, { start_timestamp: '2025-03-01T12:00:00Z', end_timestamp: '2025-03-01T12:05:00Z', volume: { total: 1, tx: 0.5, rx: 0.5 } })]);
+    const moved = await db.selectFrom('sims').select(['data_remaining_bytes', 'last_seen_at', 'updated_at']).where('id', '=', simId).executeTakeFirstOrThrow();
+    expect(moved.data_remaining_bytes).toBe((before.data_remaining_bytes as number) - 1_048_576);
+    expect(new Date(moved.last_seen_at as unknown as string).toISOString()).toBe('2025-03-01T12:05:00.000Z');
+    expect(moved.updated_at).not.toEqual(before.updated_at);
+  });
+
   it('stores events once and moves connectivity (offline -> online -> offline) with webhooks-ready transitions', async () => {
     const response = await post([
       event(3001, 1, '2025-03-01T11:00:00Z'),

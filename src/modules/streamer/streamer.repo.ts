@@ -40,6 +40,8 @@ export function createStreamerRepo() {
     async insertUsage(trx: Executor, records: UsageRecord[], simIds: Array<number | null>): Promise<Set<number>> {
       if (records.length === 0) return new Set();
       // One JSON document for the whole batch: far cheaper to send and parse than 15 array literals.
+      // Inserted in key order, so two concurrent batches carrying the same ids (a retransmission racing
+      // the original) wait for each other on the unique index instead of deadlocking.
       const rows = records.map((r, i) => ({
         record_id: r.recordId,
         started_at: r.startedAt.toISOString(),
@@ -65,6 +67,7 @@ export function createStreamerRepo() {
         from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as t(
           record_id text, started_at timestamptz, ended_at timestamptz, sim_id bigint, iccid text, imsi text, traffic_type text,
           rx_bytes bigint, tx_bytes bigint, total_bytes bigint, sms_count bigint, operator text, country text, rat text, raw jsonb)
+        order by record_id, started_at
         on conflict (record_id, started_at) do nothing
         returning record_id, started_at`.execute(trx);
       // Map inserted (id, start) pairs back to the first input index carrying them.
@@ -98,7 +101,10 @@ export function createStreamerRepo() {
           synced_at = now()`.execute(trx);
     },
 
-    /** Consumes new usage from the SIMs' remaining quota and moves last_seen_at forward. */
+    /**
+     * Consumes new usage from the SIMs' remaining quota and moves last_seen_at forward. Rows whose
+     * values would not change are skipped: rewriting a sims row writes an entry in each of its indexes.
+     */
     async applyUsageToSims(trx: Executor, rows: Array<{ simId: number; dataBytes: number; sms: number; lastSeen: Date }>) {
       if (rows.length === 0) return;
       await sql`
@@ -110,7 +116,10 @@ export function createStreamerRepo() {
           last_seen_at = greatest(s.last_seen_at, t.last_seen)
         from jsonb_to_recordset(${JSON.stringify(rows.map((r) => ({ sim_id: r.simId, data_bytes: r.dataBytes, sms: r.sms, last_seen: r.lastSeen.toISOString() })))}::jsonb)
              as t(sim_id bigint, data_bytes bigint, sms bigint, last_seen timestamptz)
-        where s.id = t.sim_id`.execute(trx);
+        where s.id = t.sim_id
+          and ((t.data_bytes <> 0 and s.data_remaining_bytes is not null)
+               or (t.sms <> 0 and s.sms_remaining <> 0)
+               or s.last_seen_at is null or t.last_seen > s.last_seen_at)`.execute(trx);
     },
 
     /** Inserts events, skipping ids already stored; returns the indexes that were new. */
