@@ -41,8 +41,9 @@ export async function buildApp(deps: Deps): Promise<App> {
   app.addSchema(ProblemSchema);
   installErrorHandling(app);
   installMetricsHooks(app, deps.metrics);
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    done(null, payload);
   });
   // Routes registered by plugins (the docs UI) are public documentation; everything else declares a policy.
   app.addHook('onRoute', (route) => {

@@ -11,14 +11,17 @@ export function installMetricsHooks(app: FastifyInstance, metrics: Metrics): voi
     if (inFlight.delete(request)) metrics.http.inFlight.dec();
   };
 
-  app.addHook('onRequest', async (request) => {
+  // Callback-style hooks: no promise per request for bookkeeping that never awaits.
+  app.addHook('onRequest', (request, _reply, done) => {
     inFlight.add(request);
     metrics.http.inFlight.inc();
+    done();
   });
-  app.addHook('onRequestAbort', async (request) => {
+  app.addHook('onRequestAbort', (request, done) => {
     finish(request);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     finish(request);
     const labels = {
       method: request.method,
@@ -27,5 +30,6 @@ export function installMetricsHooks(app: FastifyInstance, metrics: Metrics): voi
     };
     metrics.http.requests.inc(labels);
     metrics.http.duration.observe(labels, reply.elapsedTime / 1000);
+    done();
   });
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import type { AuditService } from '../../modules/audit/audit.service.js';
 import type { AuditOutcome } from '../../db/schema.js';
@@ -33,12 +33,10 @@ export function installAuditHook(app: FastifyInstance, audit: AuditService): voi
   });
 
   // onSend, not onResponse: the entry is written before the client sees the outcome, so a caller
-  // that got a response can rely on the audit trail already containing it.
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (!MUTATING.has(request.method)) return payload;
-    const url = request.routeOptions.url;
-    if (url === undefined || !url.startsWith(API_PREFIX) || request.routeOptions.config.audit === false) return payload;
-
+  // that got a response can rely on the audit trail already containing it. Attached per route, and
+  // only to mutating /api/v1 routes, so reads pay nothing for it.
+  const onSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    const url = request.routeOptions.url!;
     const details = request.auditDetails ?? {};
     const context = auditContext(request);
     const errorCode = request.auditErrorCode;
@@ -54,5 +52,16 @@ export function installAuditHook(app: FastifyInstance, audit: AuditService): voi
       detail: errorCode === undefined ? details.detail : { ...details.detail, error_code: errorCode },
     });
     return payload;
+  };
+
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!route.url.startsWith(API_PREFIX) || route.config?.audit === false || !methods.some((m) => MUTATING.has(m))) return;
+    const existing = route.onSend === undefined ? [] : Array.isArray(route.onSend) ? route.onSend : [route.onSend];
+    // A route serving several methods (none today) still audits only its mutating ones.
+    const audited = methods.every((m) => MUTATING.has(m))
+      ? onSend
+      : async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => (MUTATING.has(request.method) ? onSend(request, reply, payload) : payload);
+    route.onSend = [...existing, audited];
   });
 }
