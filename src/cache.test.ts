@@ -90,6 +90,12 @@ describe('memory cache', () => {
     expect(await cache.get('k')).toEqual({ tags: ['a'] });
   });
 
+  it('round-trips values as JSON, like Redis, so both stores give callers the same types', async () => {
+    const cache = createMemoryCache();
+    await cache.set('d', { at: new Date('2026-11-24T10:00:00.000Z'), n: 1 }, 60);
+    expect(await cache.get('d')).toEqual({ at: '2026-11-24T10:00:00.000Z', n: 1 });
+  });
+
   it('evicts the oldest entries past its size bound', async () => {
     const cache = createMemoryCache(undefined, Date.now, 3);
     for (const k of ['a', 'b', 'c', 'd']) await cache.set(k, k, 60);

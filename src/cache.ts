@@ -78,32 +78,36 @@ function createSingleFlight() {
   };
 }
 
-/** In-process TTL cache with insertion-order eviction past `maxEntries`. */
+/**
+ * In-process TTL cache with insertion-order eviction past `maxEntries`. Values are kept as JSON text,
+ * exactly as Redis keeps them: a hit parses a fresh copy (cheaper than a structured clone, and callers
+ * see the same types - dates as strings - whichever store is configured).
+ */
 export function createMemoryCache(observer?: CacheObserver, now = () => Date.now(), maxEntries = MEMORY_MAX_ENTRIES): Cache {
-  const entries = new Map<string, { value: unknown; expiresAt: number }>();
+  const entries = new Map<string, { json: string; expiresAt: number }>();
   const singleFlight = createSingleFlight();
 
-  const read = (key: string): { found: boolean; value: unknown } => {
+  const read = (key: string): string | undefined => {
     const entry = entries.get(key);
-    if (entry === undefined) return { found: false, value: undefined };
+    if (entry === undefined) return undefined;
     if (entry.expiresAt <= now()) {
       entries.delete(key);
-      return { found: false, value: undefined };
+      return undefined;
     }
-    return { found: true, value: entry.value };
+    return entry.json;
   };
 
   const cache: Cache = {
     kind: 'memory',
     get<T>(key: string) {
-      const { found, value } = read(key);
-      observer?.lookup(found ? 'hit' : 'miss');
-      return Promise.resolve(found ? (structuredClone(value) as T) : undefined);
+      const json = read(key);
+      observer?.lookup(json !== undefined ? 'hit' : 'miss');
+      return Promise.resolve(json !== undefined ? (JSON.parse(json) as T) : undefined);
     },
     set(key, value, ttlSeconds) {
       entries.delete(key);
-      // Stored as a clone so callers mutating their object never change the cached copy.
-      entries.set(key, { value: structuredClone(value), expiresAt: now() + ttlSeconds * 1000 });
+      // Serialised now, so callers mutating their object never change the cached copy.
+      entries.set(key, { json: JSON.stringify(value), expiresAt: now() + ttlSeconds * 1000 });
       while (entries.size > maxEntries) {
         const oldest = entries.keys().next();
         if (oldest.done === true) break;
