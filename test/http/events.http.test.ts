@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
+import { backends, type TestApp } from '../helpers/app.js';
 import { authHeaders } from '../helpers/auth.js';
-import { sweepFleet } from '../modules/sims/fixtures.js';
-
-const DAY_MS = 86_400_000;
+import { activeSim, sweptFleetApp } from '../modules/sims/fixtures.js';
 
 describe.each(backends)('SIM events over HTTP (%s)', (backend) => {
   let t: TestApp;
@@ -12,35 +10,32 @@ describe.each(backends)('SIM events over HTTP (%s)', (backend) => {
   let iccid: string;
 
   beforeAll(async () => {
-    t = await buildTestApp({ backend, simulator: { fleetSize: 20 }, env: { API_RATE_LIMIT_RPS: '100000' } });
+    t = await sweptFleetApp(backend);
     viewer = await authHeaders(t, 'viewer');
     operator = await authHeaders(t, 'operator');
-    await sweepFleet(t);
-    iccid = (
-      await t.deps.database.db
-        .selectFrom('sims')
-        .select('iccid')
-        .where('status', '=', 'Enabled')
-        .where('activation_date', '>', new Date(Date.now() - 3000 * DAY_MS))
-        .where('quota_status_id', '=', 0)
-        .orderBy('iccid', 'desc')
-        .executeTakeFirstOrThrow()
-    ).iccid;
+    iccid = (await activeSim(t, { quotaLeft: true, order: 'desc' })).iccid;
   });
   afterAll(async () => {
     await t.close();
   });
 
-  const list = (query: string) => t.app.inject({ method: 'GET', url: `/api/v1/sims/${iccid}/events${query}`, headers: viewer });
+  const list = (query: string) =>
+    t.app.inject({ method: 'GET', url: `/api/v1/sims/${iccid}/events${query}`, headers: viewer });
 
   it('stores the events 1NCE holds, once, however often it syncs', async () => {
     expect((await list('')).json().total).toBe(0);
-    const first = await t.app.inject({ method: 'POST', url: `/api/v1/sims/${iccid}/events/sync`, headers: operator });
+    const first = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/sims/${iccid}/events/sync`,
+      headers: operator,
+    });
     expect(first.statusCode).toBe(200);
     const { fetched, inserted } = first.json();
     expect(fetched).toBeGreaterThan(0);
     expect(inserted).toBe(fetched);
-    const again = (await t.app.inject({ method: 'POST', url: `/api/v1/sims/${iccid}/events/sync`, headers: operator })).json();
+    const again = (
+      await t.app.inject({ method: 'POST', url: `/api/v1/sims/${iccid}/events/sync`, headers: operator })
+    ).json();
     expect(again).toEqual({ fetched, inserted: 0 });
     expect((await list('?page_size=500')).json().total).toBe(fetched);
   });
@@ -62,7 +57,9 @@ describe.each(backends)('SIM events over HTTP (%s)', (backend) => {
     expect(recent.items.every((e: { occurred_at: string }) => e.occurred_at >= middle)).toBe(true);
     expect(recent.total).toBeLessThan(all.total);
     const page2 = (await list('?page=2&page_size=3')).json();
-    expect(page2.items.map((e: { id: string }) => e.id)).toEqual(all.items.slice(3, 6).map((e: { id: string }) => e.id));
+    expect(page2.items.map((e: { id: string }) => e.id)).toEqual(
+      all.items.slice(3, 6).map((e: { id: string }) => e.id),
+    );
     expect(page2.total_pages).toBe(Math.ceil(all.total / 3));
     expect((await list('?severity=LOUD')).statusCode).toBe(400);
   });

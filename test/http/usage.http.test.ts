@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
+import { backends, type TestApp } from '../helpers/app.js';
 import { authHeaders } from '../helpers/auth.js';
-import { simulatorRequests, sweepFleet } from '../modules/sims/fixtures.js';
+import { activeSim, simulatorRequests, sweptFleetApp } from '../modules/sims/fixtures.js';
 
 const DAY_MS = 86_400_000;
 const day = (offset: number) => new Date(Date.now() + offset * DAY_MS).toISOString().slice(0, 10);
@@ -14,21 +14,10 @@ describe.each(backends)('usage over HTTP (%s)', (backend) => {
   let simId: number;
 
   beforeAll(async () => {
-    t = await buildTestApp({ backend, simulator: { fleetSize: 20 }, env: { API_RATE_LIMIT_RPS: '100000' } });
+    t = await sweptFleetApp(backend);
     viewer = await authHeaders(t, 'viewer');
     operator = await authHeaders(t, 'operator');
-    await sweepFleet(t);
-    // An enabled SIM that is not past its ten-year expiry (1NCE answers 422 for those).
-    const sim = await t.deps.database.db
-      .selectFrom('sims')
-      .select(['id', 'iccid'])
-      .where('status', '=', 'Enabled')
-      .where('activation_date', '>', new Date(Date.now() - 3000 * DAY_MS))
-      .where('quota_status_id', '=', 0)
-      .orderBy('iccid')
-      .executeTakeFirstOrThrow();
-    iccid = sim.iccid;
-    simId = sim.id;
+    ({ id: simId, iccid } = await activeSim(t, { quotaLeft: true }));
   });
   afterAll(async () => {
     await t.close();

@@ -1,4 +1,4 @@
-import type { TestApp } from '../../helpers/app.js';
+import { buildTestApp, type Backend, type TestApp } from '../../helpers/app.js';
 
 /** Simulator request counts by "METHOD /route/template". */
 export async function simulatorRequests(t: TestApp): Promise<Record<string, number>> {
@@ -32,4 +32,27 @@ export async function sweepFleet(t: TestApp, details = false) {
 export async function storedIccids(t: TestApp): Promise<string[]> {
   const rows = await t.deps.database.db.selectFrom('sims').select('iccid').orderBy('iccid').execute();
   return rows.map((r) => r.iccid);
+}
+
+const ACTIVE_WINDOW_MS = 3000 * 86_400_000;
+
+/** A test app on a 20-SIM simulated fleet that has been swept into the database, with an unthrottled API. */
+export async function sweptFleetApp(backend: Backend): Promise<TestApp> {
+  const t = await buildTestApp({ backend, simulator: { fleetSize: 20 }, env: { API_RATE_LIMIT_RPS: '100000' } });
+  await sweepFleet(t);
+  return t;
+}
+
+/**
+ * An enabled SIM that is not past its ten-year expiry (1NCE answers 422 for those), optionally with
+ * more than 20 % quota left; the first by ICCID in the given order.
+ */
+export async function activeSim(t: TestApp, options: { quotaLeft?: boolean; order?: 'asc' | 'desc' } = {}): Promise<{ id: number; iccid: string }> {
+  let query = t.deps.database.db
+    .selectFrom('sims')
+    .select(['id', 'iccid'])
+    .where('status', '=', 'Enabled')
+    .where('activation_date', '>', new Date(Date.now() - ACTIVE_WINDOW_MS));
+  if (options.quotaLeft === true) query = query.where('quota_status_id', '=', 0);
+  return query.orderBy('iccid', options.order ?? 'asc').executeTakeFirstOrThrow();
 }
