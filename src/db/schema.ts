@@ -218,7 +218,11 @@ export interface UsageRecordsTable {
   operator: string | null;
   country: string | null;
   rat: string | null;
+  /** Records stored before 0012; streamed records point into their payload instead. */
   raw: Json | null;
+  /** The stream payload holding this record verbatim (0012), and its position in that batch. */
+  payload_id: number | null;
+  payload_index: number | null;
   received_at: GeneratedTimestamp;
   created_at: GeneratedTimestamp;
 }
@@ -289,7 +293,10 @@ export interface SimEventsTable {
   source: IngestSource;
   alert: Generated<boolean>;
   description: string | null;
+  /** Polled events (and streamed ones stored before 0012); streamed events point into their payload. */
   raw: Json | null;
+  payload_id: number | null;
+  payload_index: number | null;
   received_at: GeneratedTimestamp;
   created_at: GeneratedTimestamp;
 }
@@ -556,6 +563,14 @@ export interface StreamerBatchesTable {
   created_at: GeneratedTimestamp;
 }
 
+/** Each stored Data Streamer POST, verbatim (0012): the raw form of the records that point into it. */
+export interface StreamPayloadsTable {
+  id: Generated<number>;
+  received_at: GeneratedTimestamp;
+  record_count: number;
+  body: Json;
+}
+
 /** Last Data Streamer record per provider account (0009). */
 export interface StreamerActivityTable {
   account_id: string;
@@ -593,6 +608,7 @@ export interface DB {
   idempotency_keys: IdempotencyKeysTable;
   job_runs: JobRunsTable;
   streamer_batches: StreamerBatchesTable;
+  stream_payloads: StreamPayloadsTable;
   streamer_activity: StreamerActivityTable;
 }
 

@@ -43,6 +43,12 @@ export function retentionTargets(retention: Deps['config']['retention']): Target
   if (retention.eventDays !== undefined) {
     targets.push({ name: 'sim_events', table: 'sim_events', where: sql`occurred_at < ${days(retention.eventDays)}` });
   }
+  // Stream payloads are the raw form of streamed usage records and events alike: trimmed only when
+  // both are, on the longer of the two windows.
+  if (retention.usageDays !== undefined && retention.eventDays !== undefined) {
+    const keepDays = Math.max(retention.usageDays, retention.eventDays);
+    targets.push({ name: 'stream_payloads', table: 'stream_payloads', where: sql`received_at < ${days(keepDays)}` });
+  }
   targets.push(
     { name: 'idempotency_keys', table: 'idempotency_keys', where: sql`created_at < now() - make_interval(hours => ${IDEMPOTENCY_KEY_HOURS})` },
     { name: 'job_runs', table: 'job_runs', where: sql`started_at < ${days(JOB_RUNS_DAYS)} and outcome <> 'running'` },
@@ -58,7 +64,8 @@ export function retentionTargets(retention: Deps['config']['retention']): Target
 
 /**
  * 'cleanup': applies retention. Usage and events are kept forever unless USAGE_RETENTION_DAYS /
- * EVENT_RETENTION_DAYS are set (owned history is the point); operational tables (idempotency keys,
+ * EVENT_RETENTION_DAYS are set (owned history is the point), and raw stream payloads as long as
+ * either of them; operational tables (idempotency keys,
  * job runs, delivered webhooks, streamer batch log) are trimmed on fixed windows.
  */
 export function cleanupJob(deps: Pick<Deps, 'config' | 'database'>): JobDefinition {

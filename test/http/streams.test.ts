@@ -98,6 +98,32 @@ describe.each(backends)('Data Streamer ingest (%s)', (backend) => {
     expect(await t.deps.streamer.streamHealthy(t.accountId!)).toBe(true);
   });
 
+  it('keeps each batch verbatim once, as the raw form of its records, and not again for a pure retransmission', async () => {
+    const db = t.deps.database.db;
+    const payloads = async () => Number((await sql<{ n: string }>`select count(*)::text as n from stream_payloads`.execute(db)).rows[0]!.n);
+    const before = await payloads();
+    // Whitespace and key order as the sender wrote them: what is kept is the text, not a re-encoding.
+    const text = `[ ${JSON.stringify(usage(1101))},\n  ${JSON.stringify(usage(1102, { cost: 0.25 }))} ]`;
+    const send = (payload: string) =>
+      t.app.inject({ method: 'POST', url: '/api/v1/streams/1nce', headers: { ...AUTH, 'content-type': 'application/json; charset=utf-8' }, payload });
+    expect((await send(text)).json()).toMatchObject({ stored: 2 });
+    expect(await payloads()).toBe(before + 1);
+
+    const raw = await sql<{ body: string; raw: unknown; payload_index: number }>`
+      select p.body::text as body, p.body -> u.payload_index as raw, u.payload_index
+      from usage_records u join stream_payloads p on p.id = u.payload_id where u.record_id = '1102'`.execute(db);
+    expect(raw.rows[0]).toEqual({ body: text, raw: usage(1102, { cost: 0.25 }), payload_index: 1 });
+
+    // The same batch again stores nothing new, so no second copy of it either.
+    expect((await send(text)).json()).toMatchObject({ stored: 0, duplicates: 2 });
+    expect(await payloads()).toBe(before + 1);
+
+    // A record repeated within one batch is stored once, from its first occurrence.
+    expect((await post([usage(1201), usage(1202), usage(1201)])).json()).toMatchObject({ received: 3, stored: 2, duplicates: 1 });
+    const repeated = await db.selectFrom('usage_records').select('payload_index').where('record_id', '=', '1201').execute();
+    expect(repeated).toEqual([{ payload_index: 0 }]);
+  });
+
   it('rejects a batch with one malformed record whole (400) and stores nothing from it', async () => {
     const before = { usage: await count('usage_records'), events: await count('sim_events'), batches: await count('streamer_batches') };
     const response = await post([usage(2001), usage(2002, { volume: { total: 'lots', tx: 0, rx: 0 } }), event(2003, 3, 'not a date')]);
@@ -118,10 +144,11 @@ describe.each(backends)('Data Streamer ingest (%s)', (backend) => {
   });
 
   it('refuses more than 3,000 records', async () => {
+    const before = await count('usage_records');
     const batch = Array.from({ length: 3001 }, (_, i) => usage(100_000 + i));
     const response = await post(batch);
     expect(response.statusCode).toBe(400);
-    expect(await count('usage_records')).toBe(4);
+    expect(await count('usage_records')).toBe(before);
   });
 
   it('adds new records that change nothing on the SIM to the rollup without rewriting the sims row', async () => {

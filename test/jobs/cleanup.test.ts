@@ -14,6 +14,7 @@ async function seed(t: TestApp) {
   await sql`insert into sim_usage (sim_id, day, source) values (${sim.id}, (now() - interval '400 days')::date, 'poll'), (${sim.id}, now()::date, 'poll')`.execute(db);
   await sql`insert into usage_records (record_id, started_at, traffic_type) values ('old', ${old}, 'data'), ('new', now(), 'data')`.execute(db);
   await sql`insert into sim_events (event_key, occurred_at, source) values ('old', ${old}, 'stream'), ('new', now(), 'stream')`.execute(db);
+  await sql`insert into stream_payloads (received_at, record_count, body) values (${old}, 1, '[{}]'), (now(), 1, '[{}]')`.execute(db);
   await sql`insert into idempotency_keys (scope, key, request_hash, created_at) values ('s', 'old', 'h', now() - interval '2 days'), ('s', 'new', 'h', now())`.execute(db);
   await sql`insert into job_runs (job_name, started_at, outcome) values ('x', now() - interval '40 days', 'success'), ('x', now(), 'success'), ('x', now() - interval '40 days', 'running')`.execute(db);
 }
@@ -36,6 +37,7 @@ describe.each(backends)('cleanup job (%s)', (backend) => {
     expect(await count(t, 'sim_usage')).toBe(2);
     expect(await count(t, 'usage_records')).toBe(2);
     expect(await count(t, 'sim_events')).toBe(2);
+    expect(await count(t, 'stream_payloads')).toBe(2);
     expect(await count(t, 'idempotency_keys')).toBe(1);
     // The old finished run goes; a run still marked running is left for the engine to close.
     expect(await count(t, 'job_runs')).toBe(2);
@@ -48,5 +50,15 @@ describe.each(backends)('cleanup job (%s)', (backend) => {
     expect(await count(t, 'sim_usage')).toBe(1);
     expect(await count(t, 'usage_records')).toBe(1);
     expect(await count(t, 'sim_events')).toBe(1);
+    // Raw payloads serve both: trimmed on the longer window (365 days; the old one is 400 days old).
+    expect(await count(t, 'stream_payloads')).toBe(1);
+  });
+
+  it('keeps stream payloads while either usage or events are kept forever', async () => {
+    t = await buildTestApp({ backend, env: { USAGE_RETENTION_DAYS: '30' } });
+    await seed(t);
+    await cleanupJob(t.deps).handler({}, ctx);
+    expect(await count(t, 'usage_records')).toBe(1);
+    expect(await count(t, 'stream_payloads')).toBe(2);
   });
 });

@@ -10,6 +10,18 @@ const STREAM_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 /** /api/v1/streams: the 1NCE Data Streamer's HTTP ("REST API") destination. */
 export function streamsRoutes(streamer: StreamerService): FastifyPluginAsyncTypebox {
   return async (app) => {
+    // This plugin's own JSON parser (encapsulated: other routes keep Fastify's): the same parsing and
+    // prototype-poisoning rules, but the text is kept, so each batch is stored exactly as 1NCE sent it.
+    const bodyText = new WeakMap<object, string>();
+    const parseJson = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      bodyText.set(request, text);
+      // The default parser answers through `done` (its callback form); nothing to await.
+      void parseJson(request, text, done);
+    });
+
     app.post(
       '/1nce',
       {
@@ -23,19 +35,24 @@ export function streamsRoutes(streamer: StreamerService): FastifyPluginAsyncType
             `A JSON array of up to ${MAX_BATCH_RECORDS} records, HTTP Basic auth with STREAMER_USERNAME / STREAMER_PASSWORD. ` +
             'The whole batch is validated first: one malformed record rejects it (400, nothing stored). ' +
             'Records are deduplicated on their id, so 1NCE retransmissions are harmless. 200 means committed.',
-          body: Type.Array(Type.Unknown(), { maxItems: MAX_BATCH_RECORDS, description: 'Usage, event or SMS event records' }),
+          body: Type.Array(Type.Unknown(), {
+            maxItems: MAX_BATCH_RECORDS,
+            description: 'Usage, event or SMS event records',
+          }),
           response: {
             200: Type.Object({
               received: Type.Integer(),
               stored: Type.Integer({ description: 'Records not seen before' }),
               duplicates: Type.Integer({ description: 'Retransmitted records (already stored)' }),
-              unmatched: Type.Integer({ description: 'Records for ICCIDs not synced yet (stored, linked by ICCID)' }),
+              unmatched: Type.Integer({
+                description: 'Records for ICCIDs not synced yet (stored, linked by ICCID)',
+              }),
             }),
             ...problemResponses(400, 401, 413, 415, 429),
           },
         },
       },
-      async (request) => streamer.ingest(request.body, request.ip),
+      async (request) => streamer.ingest(request.body, request.ip, bodyText.get(request)),
     );
   };
 }

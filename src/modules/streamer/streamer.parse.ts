@@ -30,7 +30,8 @@ export interface UsageRecord {
   operator: string | null;
   country: string | null;
   rat: string | null;
-  raw: unknown;
+  /** Position in the posted array: the record's raw form is that element of the stored payload. */
+  index: number;
 }
 
 /** A network, quota or SMS event ready to store. */
@@ -50,7 +51,8 @@ export interface EventRecord {
   kind: 'event' | 'sms';
   /** MO SMS payload fields, for the `sms.received` webhook. */
   sms?: { direction: 'MO' | 'MT'; text: string | null; source: string | null; status: string | null };
-  raw: unknown;
+  /** Position in the posted array (see UsageRecord.index). */
+  index: number;
 }
 
 export interface ParsedBatch {
@@ -110,74 +112,130 @@ function iccidOf(record: Obj): { iccid: string | null; bad: boolean } {
   return { iccid: null, bad: false };
 }
 
-const SEVERITIES: Record<string, 'INFO' | 'WARN' | 'CRITICAL'> = { info: 'INFO', warn: 'WARN', warning: 'WARN', critical: 'CRITICAL' };
+const SEVERITIES: Record<string, 'INFO' | 'WARN' | 'CRITICAL'> = {
+  info: 'INFO',
+  warn: 'WARN',
+  warning: 'WARN',
+  critical: 'CRITICAL',
+};
 const SEVERITY_BY_ID: Record<number, 'INFO' | 'WARN' | 'CRITICAL'> = { 0: 'INFO', 1: 'WARN', 2: 'CRITICAL' };
 
-function parseUsage(record: Obj, at: string, errors: FieldError[]): UsageRecord | undefined {
+function parseUsage(record: Obj, index: number, errors: FieldError[]): UsageRecord | undefined {
+  const at = `/body/${index}`;
   const id = parseId(record.id);
-  if (id === undefined) errors.push({ field: `${at}/id`, message: 'must be a non-negative integer or an id string' });
+  if (id === undefined)
+    errors.push({ field: `${at}/id`, message: 'must be a non-negative integer or an id string' });
   const startedAt = parseDate(record.start_timestamp);
-  if (startedAt === undefined) errors.push({ field: `${at}/start_timestamp`, message: 'must be an ISO-8601 UTC timestamp' });
-  const endedAt = record.end_timestamp === undefined || record.end_timestamp === null ? null : parseDate(record.end_timestamp);
-  if (endedAt === undefined) errors.push({ field: `${at}/end_timestamp`, message: 'must be an ISO-8601 UTC timestamp or null' });
+  if (startedAt === undefined)
+    errors.push({ field: `${at}/start_timestamp`, message: 'must be an ISO-8601 UTC timestamp' });
+  const endedAt =
+    record.end_timestamp === undefined || record.end_timestamp === null
+      ? null
+      : parseDate(record.end_timestamp);
+  if (endedAt === undefined)
+    errors.push({ field: `${at}/end_timestamp`, message: 'must be an ISO-8601 UTC timestamp or null' });
   const traffic = obj(record.traffic_type);
   const trafficId = parseInt32(traffic?.id);
   const description = typeof traffic?.description === 'string' ? traffic.description.toLowerCase() : '';
-  const trafficType = trafficId === 5 || description === 'data' ? 'data' : trafficId === 6 || description === 'sms' ? 'sms' : undefined;
-  if (trafficType === undefined) errors.push({ field: `${at}/traffic_type`, message: 'must be Data (id 5) or SMS (id 6)' });
+  const trafficType =
+    trafficId === 5 || description === 'data'
+      ? 'data'
+      : trafficId === 6 || description === 'sms'
+        ? 'sms'
+        : undefined;
+  if (trafficType === undefined)
+    errors.push({ field: `${at}/traffic_type`, message: 'must be Data (id 5) or SMS (id 6)' });
   const volume = obj(record.volume);
-  if (volume === undefined) errors.push({ field: `${at}/volume`, message: 'must be an object with total, rx and tx' });
-  const amounts = { total: parseAmount(volume?.total), rx: parseAmount(volume?.rx), tx: parseAmount(volume?.tx) };
-  for (const [key, value] of Object.entries(amounts)) {
-    if (value === null) errors.push({ field: `${at}/volume/${key}`, message: 'must be a non-negative number' });
-  }
-  if (volume !== undefined && amounts.total === undefined && amounts.rx === undefined && amounts.tx === undefined) {
+  if (volume === undefined)
+    errors.push({ field: `${at}/volume`, message: 'must be an object with total, rx and tx' });
+  const total = parseAmount(volume?.total);
+  const rx = parseAmount(volume?.rx);
+  const tx = parseAmount(volume?.tx);
+  if (total === null) errors.push({ field: `${at}/volume/total`, message: 'must be a non-negative number' });
+  if (rx === null) errors.push({ field: `${at}/volume/rx`, message: 'must be a non-negative number' });
+  if (tx === null) errors.push({ field: `${at}/volume/tx`, message: 'must be a non-negative number' });
+  if (volume !== undefined && total === undefined && rx === undefined && tx === undefined) {
     errors.push({ field: `${at}/volume`, message: 'carries no total, rx or tx' });
   }
   const { iccid, bad } = iccidOf(record);
   if (bad) errors.push({ field: `${at}/sim/iccid`, message: 'is not a valid ICCID' });
   const imsi = typeof record.imsi === 'string' ? record.imsi : text(obj(record.imsi)?.imsi);
-  if (id === undefined || startedAt === undefined || endedAt === undefined || trafficType === undefined || volume === undefined) return undefined;
-  if (Object.values(amounts).some((v) => v === null)) return undefined;
+  if (
+    id === undefined ||
+    startedAt === undefined ||
+    endedAt === undefined ||
+    trafficType === undefined ||
+    volume === undefined
+  )
+    return undefined;
+  if (total === null || rx === null || tx === null) return undefined;
 
   const operator = obj(record.operator);
   const pdp = obj(obj(record.detail)?.pdp_context);
-  const base = {
+  const rat =
+    typeof pdp?.rat_type === 'number' || typeof pdp?.rat_type === 'string' ? String(pdp.rat_type) : null;
+  // Built in one literal per traffic type (same shape either way): this runs 3,000 times per batch.
+  if (trafficType === 'data') {
+    const rxBytes = mbToBytes(rx ?? null);
+    const txBytes = mbToBytes(tx ?? null);
+    return {
+      recordId: id,
+      startedAt,
+      endedAt,
+      iccid,
+      imsi,
+      trafficType,
+      rxBytes,
+      txBytes,
+      totalBytes: mbToBytes(total ?? null) ?? (rxBytes ?? 0) + (txBytes ?? 0),
+      smsCount: null,
+      smsMo: 0,
+      smsMt: 0,
+      operator: text(operator?.name),
+      country: text(obj(operator?.country)?.name),
+      rat,
+      index,
+    };
+  }
+  // SMS: counts, not MB. tx = MO messages, rx = MT messages (reference 11.2; wording ambiguous).
+  const count = (v: number | string | undefined) => (v === undefined ? 0 : Math.round(Number(v)));
+  const mo = count(tx);
+  const mt = count(rx);
+  return {
     recordId: id,
     startedAt,
     endedAt,
     iccid,
     imsi,
+    trafficType,
+    rxBytes: null,
+    txBytes: null,
+    totalBytes: null,
+    smsCount: total === undefined ? mo + mt : count(total),
+    smsMo: mo,
+    smsMt: mt,
     operator: text(operator?.name),
     country: text(obj(operator?.country)?.name),
-    rat: typeof pdp?.rat_type === 'number' || typeof pdp?.rat_type === 'string' ? String(pdp.rat_type) : null,
-    raw: record,
+    rat,
+    index,
   };
-  if (trafficType === 'data') {
-    const rx = mbToBytes(amounts.rx ?? null);
-    const tx = mbToBytes(amounts.tx ?? null);
-    const total = mbToBytes(amounts.total ?? null) ?? (rx ?? 0) + (tx ?? 0);
-    return { ...base, trafficType, rxBytes: rx, txBytes: tx, totalBytes: total, smsCount: null, smsMo: 0, smsMt: 0 };
-  }
-  // SMS: counts, not MB. tx = MO messages, rx = MT messages (reference 11.2; wording ambiguous).
-  const count = (v: number | string | null | undefined) => (v === undefined || v === null ? 0 : Math.round(Number(v)));
-  const mo = count(amounts.tx ?? undefined);
-  const mt = count(amounts.rx ?? undefined);
-  const total = amounts.total === undefined || amounts.total === null ? mo + mt : count(amounts.total);
-  return { ...base, trafficType, rxBytes: null, txBytes: null, totalBytes: null, smsCount: total, smsMo: mo, smsMt: mt };
 }
 
-function parseEvent(record: Obj, at: string, errors: FieldError[]): EventRecord | undefined {
+function parseEvent(record: Obj, index: number, errors: FieldError[]): EventRecord | undefined {
+  const at = `/body/${index}`;
   const id = parseId(record.id);
-  if (id === undefined) errors.push({ field: `${at}/id`, message: 'must be a non-negative integer or an id string' });
+  if (id === undefined)
+    errors.push({ field: `${at}/id`, message: 'must be a non-negative integer or an id string' });
   const occurredAt = parseDate(record.timestamp);
-  if (occurredAt === undefined) errors.push({ field: `${at}/timestamp`, message: 'must be an ISO-8601 UTC timestamp' });
+  if (occurredAt === undefined)
+    errors.push({ field: `${at}/timestamp`, message: 'must be an ISO-8601 UTC timestamp' });
   const type = obj(record.event_type);
   const typeId = parseInt32(type?.id);
   if (typeId === undefined) errors.push({ field: `${at}/event_type/id`, message: 'must be an integer' });
   const severityObj = obj(record.event_severity);
   const severityId = parseInt32(severityObj?.id) ?? null;
-  const severityText = typeof severityObj?.description === 'string' ? severityObj.description.toLowerCase() : '';
+  const severityText =
+    typeof severityObj?.description === 'string' ? severityObj.description.toLowerCase() : '';
   const sourceObj = obj(record.event_source);
   const { iccid, bad } = iccidOf(record);
   if (bad) errors.push({ field: `${at}/sim/iccid`, message: 'is not a valid ICCID' });
@@ -195,16 +253,19 @@ function parseEvent(record: Obj, at: string, errors: FieldError[]): EventRecord 
     alert: record.alert === true,
     description: text(record.description),
     kind: 'event',
-    raw: record,
+    index,
   };
 }
 
 /** Platform 2.0 SMS events: MO message (`payload`, `source_address`) or MT delivery report (`status`). */
-function parseSmsEvent(record: Obj, at: string, errors: FieldError[]): EventRecord | undefined {
+function parseSmsEvent(record: Obj, index: number, errors: FieldError[]): EventRecord | undefined {
+  const at = `/body/${index}`;
   const id = parseId(record.id);
-  if (id === undefined) errors.push({ field: `${at}/id`, message: 'must be a non-negative integer or an id string' });
+  if (id === undefined)
+    errors.push({ field: `${at}/id`, message: 'must be a non-negative integer or an id string' });
   const occurredAt = parseDate(record.final_date ?? record.submit_date);
-  if (occurredAt === undefined) errors.push({ field: `${at}/submit_date`, message: 'must be a date (YYYY-MM-DD HH:mm:ss, UTC)' });
+  if (occurredAt === undefined)
+    errors.push({ field: `${at}/submit_date`, message: 'must be a date (YYYY-MM-DD HH:mm:ss, UTC)' });
   const { iccid, bad } = iccidOf(record);
   if (bad) errors.push({ field: `${at}/endpoint/name`, message: 'is not a valid ICCID' });
   if (id === undefined || occurredAt === undefined) return undefined;
@@ -224,8 +285,13 @@ function parseSmsEvent(record: Obj, at: string, errors: FieldError[]): EventReco
     alert: false,
     description: mo ? 'Mobile-originated SMS received' : `MT SMS ${status ?? ''}`.trim(),
     kind: 'sms',
-    sms: { direction: mo ? 'MO' : 'MT', text: text(record.payload), source: text(record.source_address), status },
-    raw: record,
+    sms: {
+      direction: mo ? 'MO' : 'MT',
+      text: text(record.payload),
+      source: text(record.source_address),
+      status,
+    },
+    index,
   };
 }
 
@@ -236,35 +302,50 @@ const MAX_REPORTED_ERRORS = 50;
  * Validates a whole batch before anything is stored. Returns the records, or every problem found
  * (as JSON pointers into the body) so a malformed batch is rejected whole.
  */
-export function parseStreamBatch(body: unknown): { ok: true; batch: ParsedBatch } | { ok: false; errors: FieldError[] } {
-  if (!Array.isArray(body)) return { ok: false, errors: [{ field: '/body', message: 'must be a JSON array of records' }] };
+export function parseStreamBatch(
+  body: unknown,
+): { ok: true; batch: ParsedBatch } | { ok: false; errors: FieldError[] } {
+  if (!Array.isArray(body))
+    return { ok: false, errors: [{ field: '/body', message: 'must be a JSON array of records' }] };
   if (body.length > MAX_BATCH_RECORDS) {
-    return { ok: false, errors: [{ field: '/body', message: `holds ${body.length} records; at most ${MAX_BATCH_RECORDS} per request` }] };
+    return {
+      ok: false,
+      errors: [
+        { field: '/body', message: `holds ${body.length} records; at most ${MAX_BATCH_RECORDS} per request` },
+      ],
+    };
   }
   const errors: FieldError[] = [];
   const batch: ParsedBatch = { usage: [], events: [] };
   body.forEach((record: unknown, index) => {
-    const at = `/body/${index}`;
     if (!isObj(record)) {
-      errors.push({ field: at, message: 'must be an object' });
+      errors.push({ field: `/body/${index}`, message: 'must be an object' });
       return;
     }
     if (record.traffic_type !== undefined) {
-      const usage = parseUsage(record, at, errors);
+      const usage = parseUsage(record, index, errors);
       if (usage !== undefined) batch.usage.push(usage);
     } else if (record.event_type !== undefined) {
-      const event = parseEvent(record, at, errors);
+      const event = parseEvent(record, index, errors);
       if (event !== undefined) batch.events.push(event);
     } else if (record.submit_date !== undefined) {
-      const event = parseSmsEvent(record, at, errors);
+      const event = parseSmsEvent(record, index, errors);
       if (event !== undefined) batch.events.push(event);
     } else {
-      errors.push({ field: at, message: 'is neither a usage record (traffic_type), an event (event_type) nor an SMS event (submit_date)' });
+      errors.push({
+        field: `/body/${index}`,
+        message:
+          'is neither a usage record (traffic_type), an event (event_type) nor an SMS event (submit_date)',
+      });
     }
   });
   if (errors.length > 0) {
     const shown = errors.slice(0, MAX_REPORTED_ERRORS);
-    if (errors.length > MAX_REPORTED_ERRORS) shown.push({ field: '/body', message: `${errors.length - MAX_REPORTED_ERRORS} more problems not listed` });
+    if (errors.length > MAX_REPORTED_ERRORS)
+      shown.push({
+        field: '/body',
+        message: `${errors.length - MAX_REPORTED_ERRORS} more problems not listed`,
+      });
     return { ok: false, errors: shown };
   }
   return { ok: true, batch };

@@ -26,18 +26,62 @@ export interface StoredUsage {
   sms_mt: number;
 }
 
+/**
+ * Maps the payload positions of inserted rows back to positions in `records`. A record repeated
+ * within one batch is inserted once, from its first occurrence (rows are inserted in key order, then
+ * payload order).
+ */
+function positionsOf(
+  records: ReadonlyArray<{ index: number }>,
+  inserted: ReadonlyArray<{ payload_index: number }>,
+): Set<number> {
+  const position = new Map<number, number>();
+  records.forEach((r, i) => position.set(r.index, i));
+  const fresh = new Set<number>();
+  for (const row of inserted) {
+    const i = position.get(row.payload_index);
+    if (i !== undefined) fresh.add(i);
+  }
+  return fresh;
+}
+
 /** The SQL of Data Streamer ingest: set-based (unnest) so a 3,000-record batch is a handful of statements. */
 export function createStreamerRepo() {
   return {
     async simsByIccid(trx: Executor, iccids: string[]): Promise<Map<string, SimRef>> {
       if (iccids.length === 0) return new Map();
       const rows = await sql<SimRef>`
-        select id, iccid, account_id, connectivity_status from sims where iccid = any (${iccids}::text[]) order by id for update`.execute(trx);
+        select id, iccid, account_id, connectivity_status from sims where iccid = any (${iccids}::text[]) order by id for update`.execute(
+        trx,
+      );
       return new Map(rows.rows.map((r) => [r.iccid, r]));
     },
 
+    /**
+     * Reserves the id of this batch's payload row before the records that point to it are written,
+     * so the payload itself is stored only once we know some record was new.
+     */
+    async reservePayloadId(trx: Executor): Promise<number> {
+      const result = await sql<{
+        id: number;
+      }>`select nextval(pg_get_serial_sequence('stream_payloads', 'id')) as id`.execute(trx);
+      return Number(result.rows[0]!.id);
+    },
+
+    /** Keeps the POSTed body verbatim: the raw form of every record pointing into it. */
+    async insertPayload(trx: Executor, id: number, body: string, recordCount: number): Promise<void> {
+      await sql`insert into stream_payloads (id, record_count, body) values (${id}, ${recordCount}, ${body}::json)`.execute(
+        trx,
+      );
+    },
+
     /** Inserts usage records, skipping ids already stored; returns the indexes (into `records`) that were new. */
-    async insertUsage(trx: Executor, records: UsageRecord[], simIds: Array<number | null>): Promise<Set<number>> {
+    async insertUsage(
+      trx: Executor,
+      records: UsageRecord[],
+      simIds: Array<number | null>,
+      payloadId: number,
+    ): Promise<Set<number>> {
       if (records.length === 0) return new Set();
       // One JSON document for the whole batch: far cheaper to send and parse than 15 array literals.
       // Inserted in key order, so two concurrent batches carrying the same ids (a retransmission racing
@@ -57,40 +101,41 @@ export function createStreamerRepo() {
         operator: r.operator,
         country: r.country,
         rat: r.rat,
-        raw: r.raw,
+        payload_index: r.index,
       }));
-      const result = await sql<{ record_id: string; started_at: Date }>`
+      const result = await sql<{ payload_index: number }>`
         insert into usage_records (record_id, started_at, ended_at, sim_id, iccid, imsi, traffic_type, rx_bytes, tx_bytes,
-                                   total_bytes, sms_count, operator, country, rat, raw)
+                                   total_bytes, sms_count, operator, country, rat, payload_id, payload_index)
         select record_id, started_at, ended_at, sim_id, iccid, imsi, traffic_type, rx_bytes, tx_bytes,
-               total_bytes, sms_count, operator, country, rat, raw
-        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as t(
+               total_bytes, sms_count, operator, country, rat, ${payloadId}::bigint, payload_index
+        from json_to_recordset(${JSON.stringify(rows)}::json) as t(
           record_id text, started_at timestamptz, ended_at timestamptz, sim_id bigint, iccid text, imsi text, traffic_type text,
-          rx_bytes bigint, tx_bytes bigint, total_bytes bigint, sms_count bigint, operator text, country text, rat text, raw jsonb)
-        order by record_id, started_at
+          rx_bytes bigint, tx_bytes bigint, total_bytes bigint, sms_count bigint, operator text, country text, rat text,
+          payload_index integer)
+        order by record_id, started_at, payload_index
         on conflict (record_id, started_at) do nothing
-        returning record_id, started_at`.execute(trx);
-      // Map inserted (id, start) pairs back to the first input index carrying them.
-      const firstIndex = new Map<string, number>();
-      records.forEach((r, i) => {
-        const key = `${r.recordId}|${r.startedAt.getTime()}`;
-        if (!firstIndex.has(key)) firstIndex.set(key, i);
-      });
-      const fresh = new Set<number>();
-      for (const row of result.rows) {
-        const index = firstIndex.get(`${row.record_id}|${new Date(row.started_at).getTime()}`);
-        if (index !== undefined) fresh.add(index);
-      }
-      return fresh;
+        returning payload_index`.execute(trx);
+      return positionsOf(records, result.rows);
     },
 
     /** Adds new records to the daily rollup (one row per SIM and UTC day). */
-    async addDailyUsage(trx: Executor, rows: Array<{ simId: number; day: string; rx: number; tx: number; total: number; mo: number; mt: number }>) {
+    async addDailyUsage(
+      trx: Executor,
+      rows: Array<{
+        simId: number;
+        day: string;
+        rx: number;
+        tx: number;
+        total: number;
+        mo: number;
+        mt: number;
+      }>,
+    ) {
       if (rows.length === 0) return;
       await sql`
         insert into sim_usage (sim_id, day, data_rx_bytes, data_tx_bytes, data_total_bytes, sms_mo, sms_mt, source, synced_at)
         select "simId", day, rx, tx, total, mo, mt, 'stream', now()
-        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        from json_to_recordset(${JSON.stringify(rows)}::json)
              as t("simId" bigint, day date, rx bigint, tx bigint, total bigint, mo bigint, mt bigint)
         on conflict (sim_id, day) do update set
           data_rx_bytes = sim_usage.data_rx_bytes + excluded.data_rx_bytes,
@@ -105,7 +150,10 @@ export function createStreamerRepo() {
      * Consumes new usage from the SIMs' remaining quota and moves last_seen_at forward. Rows whose
      * values would not change are skipped: rewriting a sims row writes an entry in each of its indexes.
      */
-    async applyUsageToSims(trx: Executor, rows: Array<{ simId: number; dataBytes: number; sms: number; lastSeen: Date }>) {
+    async applyUsageToSims(
+      trx: Executor,
+      rows: Array<{ simId: number; dataBytes: number; sms: number; lastSeen: Date }>,
+    ) {
       if (rows.length === 0) return;
       await sql`
         update sims s set
@@ -114,7 +162,7 @@ export function createStreamerRepo() {
           sms_remaining = case when s.sms_remaining is null or t.sms = 0 then s.sms_remaining
                                else greatest(0, s.sms_remaining - t.sms) end,
           last_seen_at = greatest(s.last_seen_at, t.last_seen)
-        from jsonb_to_recordset(${JSON.stringify(rows.map((r) => ({ sim_id: r.simId, data_bytes: r.dataBytes, sms: r.sms, last_seen: r.lastSeen.toISOString() })))}::jsonb)
+        from json_to_recordset(${JSON.stringify(rows.map((r) => ({ sim_id: r.simId, data_bytes: r.dataBytes, sms: r.sms, last_seen: r.lastSeen.toISOString() })))}::json)
              as t(sim_id bigint, data_bytes bigint, sms bigint, last_seen timestamptz)
         where s.id = t.sim_id
           and ((t.data_bytes <> 0 and s.data_remaining_bytes is not null)
@@ -123,7 +171,12 @@ export function createStreamerRepo() {
     },
 
     /** Inserts events, skipping ids already stored; returns the indexes that were new. */
-    async insertEvents(trx: Executor, records: EventRecord[], simIds: Array<number | null>): Promise<Set<number>> {
+    async insertEvents(
+      trx: Executor,
+      records: EventRecord[],
+      simIds: Array<number | null>,
+      payloadId: number,
+    ): Promise<Set<number>> {
       if (records.length === 0) return new Set();
       const rows = records.map((r, i) => ({
         event_key: r.eventKey,
@@ -138,33 +191,27 @@ export function createStreamerRepo() {
         event_source_id: r.eventSourceId,
         alert: r.alert,
         description: r.description,
-        raw: r.raw,
+        payload_index: r.index,
       }));
-      const result = await sql<{ event_key: string; occurred_at: Date }>`
+      const result = await sql<{ payload_index: number }>`
         insert into sim_events (event_key, occurred_at, sim_id, iccid, event_type_id, event_type, severity, severity_id,
-                                event_source, event_source_id, source, alert, description, raw)
+                                event_source, event_source_id, source, alert, description, payload_id, payload_index)
         select event_key, occurred_at, sim_id, iccid, event_type_id, event_type, severity, severity_id,
-               event_source, event_source_id, 'stream', alert, description, raw
-        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as t(
+               event_source, event_source_id, 'stream', alert, description, ${payloadId}::bigint, payload_index
+        from json_to_recordset(${JSON.stringify(rows)}::json) as t(
           event_key text, occurred_at timestamptz, sim_id bigint, iccid text, event_type_id int, event_type text, severity text,
-          severity_id smallint, event_source text, event_source_id smallint, alert boolean, description text, raw jsonb)
+          severity_id smallint, event_source text, event_source_id smallint, alert boolean, description text, payload_index integer)
+        order by event_key, occurred_at, payload_index
         on conflict (event_key, occurred_at) do nothing
-        returning event_key, occurred_at`.execute(trx);
-      const firstIndex = new Map<string, number>();
-      records.forEach((r, i) => {
-        const key = `${r.eventKey}|${r.occurredAt.getTime()}`;
-        if (!firstIndex.has(key)) firstIndex.set(key, i);
-      });
-      const fresh = new Set<number>();
-      for (const row of result.rows) {
-        const index = firstIndex.get(`${row.event_key}|${new Date(row.occurred_at).getTime()}`);
-        if (index !== undefined) fresh.add(index);
-      }
-      return fresh;
+        returning payload_index`.execute(trx);
+      return positionsOf(records, result.rows);
     },
 
     /** Records a connectivity change (snapshot + the denormalised column on sims). */
-    async setConnectivity(trx: Executor, rows: Array<{ simId: number; status: ConnectivityStatus; at: Date }>) {
+    async setConnectivity(
+      trx: Executor,
+      rows: Array<{ simId: number; status: ConnectivityStatus; at: Date }>,
+    ) {
       if (rows.length === 0) return;
       const ids = rows.map((r) => r.simId);
       const statuses = rows.map((r) => r.status);
@@ -182,14 +229,24 @@ export function createStreamerRepo() {
     /** Quota used up (events 19 and 21): nothing remains until the next top-up or sync says otherwise. */
     async markExhausted(trx: Executor, dataSimIds: number[], smsSimIds: number[]) {
       if (dataSimIds.length > 0) {
-        await sql`update sims set data_remaining_bytes = least(coalesce(data_remaining_bytes, 0), 0) where id = any (${dataSimIds}::bigint[])`.execute(trx);
+        await sql`update sims set data_remaining_bytes = least(coalesce(data_remaining_bytes, 0), 0) where id = any (${dataSimIds}::bigint[])`.execute(
+          trx,
+        );
       }
       if (smsSimIds.length > 0) {
         await sql`update sims set sms_remaining = 0 where id = any (${smsSimIds}::bigint[])`.execute(trx);
       }
     },
 
-    async recordBatch(trx: Executor, row: { kind: 'usage' | 'event' | 'sms'; record_count: number; duplicate_count: number; source_ip: string | null }) {
+    async recordBatch(
+      trx: Executor,
+      row: {
+        kind: 'usage' | 'event' | 'sms';
+        record_count: number;
+        duplicate_count: number;
+        source_ip: string | null;
+      },
+    ) {
       await trx.insertInto('streamer_batches').values(row).execute();
     },
 
@@ -207,7 +264,11 @@ export function createStreamerRepo() {
     },
 
     async lastReceivedAt(db: Executor, accountId: string): Promise<Date | undefined> {
-      const row = await db.selectFrom('streamer_activity').select('last_received_at').where('account_id', '=', accountId).executeTakeFirst();
+      const row = await db
+        .selectFrom('streamer_activity')
+        .select('last_received_at')
+        .where('account_id', '=', accountId)
+        .executeTakeFirst();
       return row === undefined ? undefined : new Date(row.last_received_at);
     },
   };

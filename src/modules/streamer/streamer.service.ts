@@ -40,6 +40,7 @@ const CONNECTIVITY_BY_EVENT: Record<number, ConnectivityStatus | 'ATTACHED_UNLES
 const DATA_QUOTA_USED_UP = 19;
 const SMS_QUOTA_USED_UP = 21;
 
+const DAY_MS = 86_400_000;
 const utcDay = (d: Date) => d.toISOString().slice(0, 10);
 
 /**
@@ -51,49 +52,80 @@ export function createStreamerService(deps: StreamerServiceDeps) {
   const repo = createStreamerRepo();
 
   return {
-    /** Stores one POSTed batch; throws ValidationError (nothing stored) when any record is malformed. */
-    async ingest(body: unknown, sourceIp: string | null): Promise<IngestResult> {
+    /**
+     * Stores one POSTed batch; throws ValidationError (nothing stored) when any record is malformed.
+     * `bodyText` is the request body as received: kept verbatim as the records' raw form (without it,
+     * the parsed body is serialised again).
+     */
+    async ingest(body: unknown, sourceIp: string | null, bodyText?: string): Promise<IngestResult> {
       const parsed = parseStreamBatch(body);
       if (!parsed.ok) {
         deps.metrics.batches.inc({ outcome: 'rejected' });
-        throw new ValidationError('The batch holds malformed records; nothing was stored', parsed.errors, 'invalid_stream_batch');
+        throw new ValidationError(
+          'The batch holds malformed records; nothing was stored',
+          parsed.errors,
+          'invalid_stream_batch',
+        );
       }
       const { usage, events } = parsed.batch;
       const notifications: Array<{ type: Parameters<Notify>[0]; payload: Record<string, unknown> }> = [];
 
       const result = await deps.db.transaction().execute(async (trx) => {
-        const iccids = [...new Set([...usage, ...events].map((r) => r.iccid).filter((i): i is string => i !== null))];
-        const sims = await repo.simsByIccid(trx, iccids);
-        const simOf = (iccid: string | null): SimRef | undefined => (iccid === null ? undefined : sims.get(iccid));
+        const iccids = new Set<string>();
+        for (const r of usage) if (r.iccid !== null) iccids.add(r.iccid);
+        for (const r of events) if (r.iccid !== null) iccids.add(r.iccid);
+        const sims = await repo.simsByIccid(trx, [...iccids]);
+        const simOf = (iccid: string | null): SimRef | undefined =>
+          iccid === null ? undefined : sims.get(iccid);
         const perAccount = new Map<string, number>();
         let unmatched = 0;
-        for (const r of [...usage, ...events]) {
+        const count = (r: { iccid: string | null }) => {
           const sim = simOf(r.iccid);
           if (sim === undefined) unmatched += 1;
           else perAccount.set(sim.account_id, (perAccount.get(sim.account_id) ?? 0) + 1);
-        }
+        };
+        usage.forEach(count);
+        events.forEach(count);
 
-        // Usage: raw records, then the rollup and SIM columns from the new ones only.
+        // Usage: the records (pointing into the batch's payload), then the rollup and SIM columns from
+        // the new ones only.
+        const payloadId = usage.length + events.length > 0 ? await repo.reservePayloadId(trx) : 0;
+        const usageSims = usage.map((r) => simOf(r.iccid));
         const freshUsage = await repo.insertUsage(
           trx,
           usage,
-          usage.map((r) => simOf(r.iccid)?.id ?? null),
+          usageSims.map((sim) => sim?.id ?? null),
+          payloadId,
         );
-        const daily = new Map<string, { simId: number; day: string; rx: number; tx: number; total: number; mo: number; mt: number }>();
+        const daily = new Map<
+          string,
+          { simId: number; day: string; rx: number; tx: number; total: number; mo: number; mt: number }
+        >();
         const perSim = new Map<number, { simId: number; dataBytes: number; sms: number; lastSeen: Date }>();
         for (const index of freshUsage) {
           const r = usage[index]!;
-          const sim = simOf(r.iccid);
+          const sim = usageSims[index];
           if (sim === undefined) continue;
-          const day = utcDay(r.startedAt);
-          const key = `${sim.id}|${day}`;
-          const d = daily.get(key) ?? { simId: sim.id, day, rx: 0, tx: 0, total: 0, mo: 0, mt: 0 };
+          const dayNumber = Math.floor(r.startedAt.getTime() / DAY_MS);
+          const key = `${sim.id}|${dayNumber}`;
+          let d = daily.get(key);
+          if (d === undefined) {
+            d = {
+              simId: sim.id,
+              day: utcDay(new Date(dayNumber * DAY_MS)),
+              rx: 0,
+              tx: 0,
+              total: 0,
+              mo: 0,
+              mt: 0,
+            };
+            daily.set(key, d);
+          }
           d.rx += r.rxBytes ?? 0;
           d.tx += r.txBytes ?? 0;
           d.total += r.totalBytes ?? 0;
           d.mo += r.smsMo;
           d.mt += r.smsMt;
-          daily.set(key, d);
           const seen = r.endedAt !== null && r.endedAt > r.startedAt ? r.endedAt : r.startedAt;
           const s = perSim.get(sim.id) ?? { simId: sim.id, dataBytes: 0, sms: 0, lastSeen: seen };
           s.dataBytes += r.totalBytes ?? 0;
@@ -102,7 +134,10 @@ export function createStreamerService(deps: StreamerServiceDeps) {
           perSim.set(sim.id, s);
         }
         // Sorted, so concurrent batches lock rollup rows in one order and never deadlock.
-        await repo.addDailyUsage(trx, [...daily.values()].sort((a, b) => a.simId - b.simId || a.day.localeCompare(b.day)));
+        await repo.addDailyUsage(
+          trx,
+          [...daily.values()].sort((a, b) => a.simId - b.simId || a.day.localeCompare(b.day)),
+        );
         await repo.applyUsageToSims(trx, [...perSim.values()]);
 
         // Events: store, then replay the new ones per SIM in time order to move connectivity.
@@ -110,8 +145,20 @@ export function createStreamerService(deps: StreamerServiceDeps) {
           trx,
           events,
           events.map((r) => simOf(r.iccid)?.id ?? null),
+          payloadId,
         );
-        const newEvents = [...freshEvents].map((i) => events[i]!).sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
+        // A batch that was entirely a retransmission is already stored under its first payload.
+        if (freshUsage.size + freshEvents.size > 0) {
+          await repo.insertPayload(
+            trx,
+            payloadId,
+            bodyText ?? JSON.stringify(body),
+            usage.length + events.length,
+          );
+        }
+        const newEvents = [...freshEvents]
+          .map((i) => events[i]!)
+          .sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
         const connectivity = new Map<number, { sim: SimRef; status: ConnectivityStatus; at: Date }>();
         const dataExhausted = new Set<number>();
         const smsExhausted = new Set<number>();
@@ -121,12 +168,21 @@ export function createStreamerService(deps: StreamerServiceDeps) {
           collectEventEffects(e, sim, connectivity, dataExhausted, smsExhausted, notifications);
         }
         const changed = [...connectivity.values()].filter((c) => c.status !== c.sim.connectivity_status);
-        await repo.setConnectivity(trx, changed.map((c) => ({ simId: c.sim.id, status: c.status, at: c.at })));
+        await repo.setConnectivity(
+          trx,
+          changed.map((c) => ({ simId: c.sim.id, status: c.status, at: c.at })),
+        );
         for (const c of changed) {
           if (c.status === 'ONLINE' || c.status === 'OFFLINE') {
             notifications.push({
               type: c.status === 'ONLINE' ? 'sim.online' : 'sim.offline',
-              payload: { iccid: c.sim.iccid, previous_status: c.sim.connectivity_status, status: c.status, at: c.at.toISOString(), source: 'stream' },
+              payload: {
+                iccid: c.sim.iccid,
+                previous_status: c.sim.connectivity_status,
+                status: c.status,
+                at: c.at.toISOString(),
+                source: 'stream',
+              },
             });
           }
         }
@@ -136,10 +192,16 @@ export function createStreamerService(deps: StreamerServiceDeps) {
         if (usage.length > 0) kinds.push(['usage', usage.length, usage.length - freshUsage.size]);
         const sms = events.filter((e) => e.kind === 'sms').length;
         const freshSms = [...freshEvents].filter((i) => events[i]!.kind === 'sms').length;
-        if (events.length - sms > 0) kinds.push(['event', events.length - sms, events.length - sms - (freshEvents.size - freshSms)]);
+        if (events.length - sms > 0)
+          kinds.push(['event', events.length - sms, events.length - sms - (freshEvents.size - freshSms)]);
         if (sms > 0) kinds.push(['sms', sms, sms - freshSms]);
         for (const [kind, count, duplicates] of kinds) {
-          await repo.recordBatch(trx, { kind, record_count: count, duplicate_count: duplicates, source_ip: sourceIp });
+          await repo.recordBatch(trx, {
+            kind,
+            record_count: count,
+            duplicate_count: duplicates,
+            source_ip: sourceIp,
+          });
         }
         await repo.touchActivity(trx, perAccount);
 
@@ -179,20 +241,39 @@ function collectEventEffects(
 ): void {
   if (e.kind === 'sms') {
     if (e.sms?.direction === 'MO') {
-      notifications.push({ type: 'sms.received', payload: { iccid: sim.iccid, text: e.sms.text, source_address: e.sms.source, received_at: e.occurredAt.toISOString(), source: 'stream' } });
+      notifications.push({
+        type: 'sms.received',
+        payload: {
+          iccid: sim.iccid,
+          text: e.sms.text,
+          source_address: e.sms.source,
+          received_at: e.occurredAt.toISOString(),
+          source: 'stream',
+        },
+      });
     }
     return;
   }
   const effect = e.eventTypeId === null ? undefined : CONNECTIVITY_BY_EVENT[e.eventTypeId];
   if (effect !== undefined) {
     const current = connectivity.get(sim.id)?.status ?? sim.connectivity_status;
-    const status = effect === 'ATTACHED_UNLESS_ONLINE' ? (current === 'ONLINE' ? 'ONLINE' : 'ATTACHED') : effect;
+    const status =
+      effect === 'ATTACHED_UNLESS_ONLINE' ? (current === 'ONLINE' ? 'ONLINE' : 'ATTACHED') : effect;
     connectivity.set(sim.id, { sim, status, at: e.occurredAt });
   }
   if (e.eventTypeId === DATA_QUOTA_USED_UP || e.eventTypeId === SMS_QUOTA_USED_UP) {
     const service = e.eventTypeId === DATA_QUOTA_USED_UP ? 'data' : 'sms';
     (service === 'data' ? dataExhausted : smsExhausted).add(sim.id);
-    notifications.push({ type: 'quota.exhausted', payload: { iccid: sim.iccid, service, at: e.occurredAt.toISOString(), description: e.description, source: 'stream' } });
+    notifications.push({
+      type: 'quota.exhausted',
+      payload: {
+        iccid: sim.iccid,
+        service,
+        at: e.occurredAt.toISOString(),
+        description: e.description,
+        source: 'stream',
+      },
+    });
   }
 }
 
