@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AlertMetric, AlertRulesTable, AlertsTable, AlertSeverity, AlertState, DB, TopupPeriod } from '../../db/schema.js';
 import type { SimSnapshot } from './alerts.evaluate.js';
+import { pageOf } from '../../db/paging.js';
 
 export type AlertRuleRow = Selectable<AlertRulesTable>;
 export type AlertRow = Selectable<AlertsTable>;
@@ -137,18 +138,17 @@ export function createAlertsRepo(db: Kysely<DB>) {
       if (filter.metric !== undefined) q = q.where('alerts.metric', '=', filter.metric);
       if (filter.iccid !== undefined) q = q.where('sims.iccid', '=', filter.iccid);
       if (filter.ruleId !== undefined) q = q.where('alerts.rule_id', '=', filter.ruleId);
-      const [rows, total] = await Promise.all([
-        q
-          .selectAll('alerts')
-          .select(['sims.iccid as iccid', 'alert_rules.name as rule_name'])
-          .orderBy('alerts.raised_at', 'desc')
-          .orderBy('alerts.id')
-          .limit(pageSize)
-          .offset((page - 1) * pageSize)
-          .execute(),
-        q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      return { rows, total: Number(total.n) };
+      return pageOf(
+        q,
+        (query) =>
+          query
+            .selectAll('alerts')
+            .select(['sims.iccid as iccid', 'alert_rules.name as rule_name'])
+            .orderBy('alerts.raised_at', 'desc')
+            .orderBy('alerts.id'),
+        page,
+        pageSize,
+      );
     },
 
     async findAlert(id: string) {

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { BulkJobItemStatus, BulkJobStatus, DB, JsonObject, Row } from '../../db/schema.js';
 import type { SelectedItem } from './bulk.selection.js';
+import { pageOf } from '../../db/paging.js';
 
 export type BulkJobRow = Row<'bulk_jobs'>;
 export type BulkItemRow = Row<'bulk_job_items'>;
@@ -71,21 +72,15 @@ export function createBulkRepo(db: Kysely<DB>) {
     async pageJobs(status: BulkJobStatus | undefined, page: number, pageSize: number) {
       let query = db.selectFrom('bulk_jobs');
       if (status !== undefined) query = query.where('status', '=', status);
-      const [items, count] = await Promise.all([
-        query.selectAll().orderBy('created_at', 'desc').orderBy('id').limit(pageSize).offset((page - 1) * pageSize).execute(),
-        query.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      return { items, total: Number(count.n) };
+      const { rows, total } = await pageOf(query, (q) => q.selectAll().orderBy('created_at', 'desc').orderBy('id'), page, pageSize);
+      return { items: rows, total };
     },
 
     async pageItems(jobId: string, status: BulkJobItemStatus | undefined, page: number, pageSize: number) {
       let query = db.selectFrom('bulk_job_items').where('job_id', '=', jobId);
       if (status !== undefined) query = query.where('status', '=', status);
-      const [items, count] = await Promise.all([
-        query.selectAll().orderBy('iccid').limit(pageSize).offset((page - 1) * pageSize).execute(),
-        query.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      return { items, total: Number(count.n) };
+      const { rows, total } = await pageOf(query, (q) => q.selectAll().orderBy('iccid'), page, pageSize);
+      return { items: rows, total };
     },
 
     /** Items after `afterIccid` in ICCID order (keyset), for the result CSV. */

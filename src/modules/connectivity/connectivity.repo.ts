@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB, NewRow, Row } from '../../db/schema.js';
+import { pageOf } from '../../db/paging.js';
 
 export type ConnectivityRow = Row<'sim_connectivity'>;
 export type ResetRow = Row<'connectivity_resets'>;
@@ -54,11 +55,7 @@ export function createConnectivityRepo(db: Kysely<DB>) {
         .where('sim_id', '=', simId)
         .$if(range.from !== undefined, (q) => q.where('observed_at', '>=', range.from as never))
         .$if(range.to !== undefined, (q) => q.where('observed_at', '<', range.to as never));
-      const [rows, count] = await Promise.all([
-        base.selectAll().orderBy('observed_at', 'desc').limit(pageSize).offset((page - 1) * pageSize).execute(),
-        base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      return { rows, total: Number(count.n) };
+      return pageOf(base, (q) => q.selectAll().orderBy('observed_at', 'desc'), page, pageSize);
     },
 
     insertReset(simId: number, userId: number | null): Promise<ResetRow> {

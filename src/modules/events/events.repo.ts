@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB, EventSeverity, NewRow, Row } from '../../db/schema.js';
+import { pageOf } from '../../db/paging.js';
 
 export type EventRow = Row<'sim_events'>;
 
@@ -44,11 +45,7 @@ export function createEventsRepo(db: Kysely<DB>) {
         .$if(filter.severity !== undefined, (q) => q.where('severity', 'in', filter.severity!))
         .$if(filter.from !== undefined, (q) => q.where('occurred_at', '>=', filter.from!))
         .$if(filter.to !== undefined, (q) => q.where('occurred_at', '<', filter.to!));
-      const [rows, count] = await Promise.all([
-        base.selectAll().orderBy('occurred_at', 'desc').orderBy('event_key').limit(pageSize).offset((page - 1) * pageSize).execute(),
-        base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      return { rows, total: Number(count.n) };
+      return pageOf(base, (q) => q.selectAll().orderBy('occurred_at', 'desc').orderBy('event_key'), page, pageSize);
     },
 
     /** Whether the SIM has an event matching `types` (lower-case names) at or after `since`. */

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB, NewRow, Row } from '../../db/schema.js';
 import type { ProviderOrder } from '../../provider/provider.types.js';
+import { pageOf } from '../../db/paging.js';
 
 export type OrderRow = Row<'orders'>;
 export type OrderItemRow = Row<'order_items'>;
@@ -68,17 +69,17 @@ export function createOrdersRepo(db: Kysely<DB>) {
       if (filter.accountId !== undefined) query = query.where('account_id', '=', filter.accountId);
       if (filter.type !== undefined) query = query.where('order_type', '=', filter.type);
       if (filter.status !== undefined) query = query.where('status', '=', filter.status);
-      const [items, count] = await Promise.all([
-        query
-          .selectAll()
-          .orderBy('order_date', (ob) => ob.desc().nullsFirst())
-          .orderBy('id', 'desc')
-          .limit(pageSize)
-          .offset((page - 1) * pageSize)
-          .execute(),
-        query.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      return { items, total: Number(count.n) };
+      const { rows, total } = await pageOf(
+        query,
+        (q) =>
+          q
+            .selectAll()
+            .orderBy('order_date', (ob) => ob.desc().nullsFirst())
+            .orderBy('id', 'desc'),
+        page,
+        pageSize,
+      );
+      return { items: rows, total };
     },
 
     /**

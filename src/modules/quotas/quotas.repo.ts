@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB, NewRow, QuotaService, Row } from '../../db/schema.js';
+import { pageOf } from '../../db/paging.js';
 
 export type QuotaRow = Row<'sim_quotas'>;
 
@@ -68,11 +69,7 @@ export function createQuotasRepo(db: Kysely<DB>) {
         .where('service', '=', service)
         .$if(range.from !== undefined, (q) => q.where('captured_at', '>=', range.from as never))
         .$if(range.to !== undefined, (q) => q.where('captured_at', '<', range.to as never));
-      const [rows, count] = await Promise.all([
-        base.selectAll().orderBy('captured_at', 'desc').limit(pageSize).offset((page - 1) * pageSize).execute(),
-        base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      return { rows, total: Number(count.n) };
+      return pageOf(base, (q) => q.selectAll().orderBy('captured_at', 'desc'), page, pageSize);
     },
   };
 }

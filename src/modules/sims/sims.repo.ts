@@ -3,6 +3,7 @@ import type { DB, NewRow, RowUpdate } from '../../db/schema.js';
 import { Conflict } from '../../errors.js';
 import { simFilterWhere, type SimFilter, type SimSort } from './sims.filter.js';
 import type { SimListRow, SimRow } from './sims.view.js';
+import { pageOf } from '../../db/paging.js';
 
 /** Columns lists and exports read: all but `provider_raw`, whose jsonb would be parsed only to be dropped. */
 const LIST_COLUMNS = [
@@ -126,22 +127,21 @@ export function createSimsRepo(db: Kysely<DB>) {
       pageSize: number,
     ): Promise<{ rows: SimListRow[]; total: number }> {
       const base = db.selectFrom('sims').where(simFilterWhere(filter));
-      const [rows, count] = await Promise.all([
-        base
-          .select(LIST_COLUMNS)
-          .$call((q) =>
-            sort.field === 'iccid'
-              ? q.orderBy('iccid', sort.direction)
-              : q
-                  .orderBy(sort.field, (ob) => (sort.direction === 'asc' ? ob.asc() : ob.desc()).nullsLast())
-                  .orderBy('iccid', 'asc'),
-          )
-          .limit(pageSize)
-          .offset((page - 1) * pageSize)
-          .execute(),
-        base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      return { rows, total: Number(count.n) };
+      return pageOf(
+        base,
+        (query) =>
+          query
+            .select(LIST_COLUMNS)
+            .$call((q) =>
+              sort.field === 'iccid'
+                ? q.orderBy('iccid', sort.direction)
+                : q
+                    .orderBy(sort.field, (ob) => (sort.direction === 'asc' ? ob.asc() : ob.desc()).nullsLast())
+                    .orderBy('iccid', 'asc'),
+            ),
+        page,
+        pageSize,
+      );
     },
 
     /** The next keyset batch after `after` (exports: constant memory, no OFFSET, no cursor needed). */

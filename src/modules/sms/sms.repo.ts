@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB, NewRow, Row, SmsDirection, SmsStatus } from '../../db/schema.js';
 import type { ProviderSms } from '../../provider/provider.types.js';
+import { pageOf } from '../../db/paging.js';
 
 export type SmsRow = Row<'sms_messages'>;
 
@@ -41,17 +42,17 @@ export function createSmsRepo(db: Kysely<DB>) {
       if (filter.status !== undefined) query = query.where('status', '=', filter.status);
       if (filter.from !== undefined) query = query.where('submit_date', '>=', filter.from);
       if (filter.to !== undefined) query = query.where('submit_date', '<', filter.to);
-      const [items, count] = await Promise.all([
-        query
-          .selectAll()
-          .orderBy('submit_date', (ob) => ob.desc().nullsFirst())
-          .orderBy('id', 'desc')
-          .limit(pageSize)
-          .offset((page - 1) * pageSize)
-          .execute(),
-        query.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      return { items, total: Number(count.n) };
+      const { rows, total } = await pageOf(
+        query,
+        (q) =>
+          q
+            .selectAll()
+            .orderBy('submit_date', (ob) => ob.desc().nullsFirst())
+            .orderBy('id', 'desc'),
+        page,
+        pageSize,
+      );
+      return { items: rows, total };
     },
 
     /**

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { DB, WebhookDeliveriesTable, WebhookDeliveryStatus, WebhookSubscriptionsTable } from '../../db/schema.js';
+import { pageOf } from '../../db/paging.js';
 
 export type SubscriptionRow = Selectable<WebhookSubscriptionsTable>;
 export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
@@ -111,11 +112,7 @@ export function createWebhooksRepo(db: Kysely<DB>) {
     async listDeliveries(subscriptionId: string, filter: { status?: WebhookDeliveryStatus | undefined }, page: number, pageSize: number) {
       let q = db.selectFrom('webhook_deliveries').where('subscription_id', '=', subscriptionId);
       if (filter.status !== undefined) q = q.where('status', '=', filter.status);
-      const [rows, total] = await Promise.all([
-        q.selectAll().orderBy('created_at', 'desc').orderBy('id').limit(pageSize).offset((page - 1) * pageSize).execute(),
-        q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      return { rows, total: Number(total.n) };
+      return pageOf(q, (query) => query.selectAll().orderBy('created_at', 'desc').orderBy('id'), page, pageSize);
     },
   };
 }
