@@ -9,7 +9,7 @@ import {
   ResetSchema,
 } from '../../modules/connectivity/connectivity.schemas.js';
 import type { ConnectivityService } from '../../modules/connectivity/connectivity.service.js';
-import { IccidParams } from '../../modules/sims/sims.schemas.js';
+import { IccidParams } from '../../lib/schemas.js';
 import { auditContext, describeAudit } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
 

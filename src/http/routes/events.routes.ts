@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { EventPageSchema, EventsQuery, EventSyncResultSchema } from '../../modules/events/events.schemas.js';
 import type { EventsService } from '../../modules/events/events.service.js';
-import { IccidParams } from '../../modules/sims/sims.schemas.js';
+import { IccidParams } from '../../lib/schemas.js';
 import { auditContext, describeAudit } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
 

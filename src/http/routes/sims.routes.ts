@@ -2,9 +2,9 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { parseSimFilter, parseSort } from '../../modules/sims/sims.filter.js';
+import { IccidParams } from '../../lib/schemas.js';
 import {
   CreateSimBody,
-  IccidParams,
   ImportQuery,
   ImportResultSchema,
   JobAcceptedSchema,

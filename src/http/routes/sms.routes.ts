@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { SmsService } from '../../modules/sms/sms.service.js';
-import { IccidParam, ListSmsQuery, SendSmsBody, SentSmsSchema, SmsIdParams, SmsPageSchema, SmsSchema, SmsSyncSchema } from '../../modules/sms/sms.schemas.js';
+import { IccidParams } from '../../lib/schemas.js';
+import { ListSmsQuery, SendSmsBody, SentSmsSchema, SmsIdParams, SmsPageSchema, SmsSchema, SmsSyncSchema } from '../../modules/sms/sms.schemas.js';
 import { auditContext, describeAudit } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
 
@@ -19,7 +20,7 @@ export function smsRoutes(sms: SmsService): FastifyPluginAsyncTypebox {
           tags: ['sms'],
           summary: 'Send an MT-SMS (GSM-7 up to 160 / UCS-2 up to 70 characters per SMS; longer texts go as concatenated parts)',
           security: BEARER_OR_KEY,
-          params: IccidParam,
+          params: IccidParams,
           body: SendSmsBody,
           response: { 201: SentSmsSchema, ...problemResponses(400, 401, 403, 404, 415, 422, 429, ...PROVIDER_ERRORS) },
         },
@@ -45,7 +46,7 @@ export function smsRoutes(sms: SmsService): FastifyPluginAsyncTypebox {
           tags: ['sms'],
           summary: 'Stored MT and MO messages of a SIM (kept beyond 1NCE’s 7 days), newest first',
           security: BEARER_OR_KEY,
-          params: IccidParam,
+          params: IccidParams,
           querystring: ListSmsQuery,
           response: { 200: SmsPageSchema, ...problemResponses(400, 401, 403, 404, 429) },
         },
@@ -69,7 +70,7 @@ export function smsRoutes(sms: SmsService): FastifyPluginAsyncTypebox {
           tags: ['sms'],
           summary: 'Refresh the SIM’s SMS from 1NCE: delivery states of sent parts, new MO messages',
           security: BEARER_OR_KEY,
-          params: IccidParam,
+          params: IccidParams,
           response: { 200: SmsSyncSchema, ...problemResponses(400, 401, 403, 404, 429, ...PROVIDER_ERRORS) },
         },
       },

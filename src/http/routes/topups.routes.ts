@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { TopupsService } from '../../modules/topups/topups.service.js';
 import { parseIdempotencyKey } from '../../modules/topups/idempotency.js';
-import { IccidParam } from '../../modules/sms/sms.schemas.js';
+import { IccidParams } from '../../lib/schemas.js';
 import { TopupBody, TopupHeaders, TopupSchema } from '../../modules/topups/topups.schemas.js';
 import { auditContext, describeAudit } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
@@ -27,7 +27,7 @@ export function topupsRoutes(topups: TopupsService): FastifyPluginAsyncTypebox {
             'Same key, different request: 422 `idempotency_key_reused`. Same key while the first is still running: 409 `idempotency_in_progress`. ' +
             'If 1NCE may have booked it but did not confirm: 502 `topup_outcome_unknown` (stored, replayed, never retried).',
           security: BEARER_OR_KEY,
-          params: IccidParam,
+          params: IccidParams,
           headers: TopupHeaders,
           body: TopupBody,
           response: { 201: TopupSchema, ...problemResponses(400, 401, 403, 404, 409, 415, 422, 429, 502, 503, 504) },

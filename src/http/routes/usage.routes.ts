@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { IccidParams } from '../../modules/sims/sims.schemas.js';
+import { IccidParams } from '../../lib/schemas.js';
 import { UsageQuery, UsageResponseSchema, UsageSummaryQuery, UsageSummarySchema, UsageSyncBody, UsageSyncResultSchema } from '../../modules/usage/usage.schemas.js';
 import type { UsageService } from '../../modules/usage/usage.service.js';
 import { auditContext, describeAudit } from '../auth/request-context.js';

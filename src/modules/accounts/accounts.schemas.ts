@@ -1,9 +1,7 @@
 import { Type, type Static } from 'typebox';
+import { DateTime, Nullable } from '../../lib/schemas.js';
 
 /** Request and response schemas of the provider account routes. Secrets are accepted, never returned. */
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
-const DateTime = Type.String({ format: 'date-time' });
 
 const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', examples: ['EU production'] });
 const ApiUrl = Type.String({ maxLength: 500, pattern: '^https?://[^\\s]+$', description: '1NCE Management API base URL', examples: ['https://api.1nce.com/management-api'] });

@@ -1,12 +1,10 @@
 import { Type, type Static } from 'typebox';
+import { DateTime, Nullable } from '../../lib/schemas.js';
 import { SimFilterProperties } from '../sims/sims.schemas.js';
 import { SMS_MAX_LENGTH } from '../sms/sms.schemas.js';
 import { PaymentMethodSchema } from '../topups/topups.schemas.js';
 
 /** Request and response schemas of the bulk action routes. */
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
-const DateTime = Type.String({ format: 'date-time' });
 
 export const BULK_ACTIONS = ['enable', 'disable', 'label', 'add_tag', 'remove_tag', 'imei_lock', 'imei_unlock', 'topup', 'sms', 'reset'] as const;
 export type BulkAction = (typeof BULK_ACTIONS)[number];

@@ -1,8 +1,7 @@
 import { Type } from 'typebox';
+import { Iccid, Nullable } from '../../lib/schemas.js';
 
 /** Schemas of the connectivity routes. */
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const ConnectivityQuery = Type.Object({
   cached: Type.Optional(Type.Boolean({ default: false, description: 'Serve the latest stored snapshot instead of asking 1NCE' })),
@@ -62,7 +61,7 @@ export const ResetSchema = Type.Object({
 });
 
 export const ResetParams = Type.Object({
-  iccid: Type.String({ maxLength: 22 }),
+  iccid: Iccid,
   id: Type.String({ format: 'uuid' }),
 });
 

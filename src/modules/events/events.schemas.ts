@@ -1,8 +1,7 @@
 import { Type } from 'typebox';
+import { Nullable } from '../../lib/schemas.js';
 
 /** Schemas of the SIM event routes. */
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const EventsQuery = Type.Object({
   type: Type.Optional(Type.String({ maxLength: 100, description: 'Event type name (e.g. `Create PDP Context`) or numeric type id' })),

@@ -1,9 +1,7 @@
 import { Type, type Static } from 'typebox';
+import { DateTime, Nullable } from '../../lib/schemas.js';
 
 /** Request and response schemas of the order routes (top-ups are orders too). */
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
-const DateTime = Type.String({ format: 'date-time' });
 
 export const AccountQueryProperty = Type.Optional(Type.String({ format: 'uuid', description: 'Provider account id (default: the default account)' }));
 

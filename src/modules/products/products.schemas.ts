@@ -1,9 +1,8 @@
 import { Type, type Static } from 'typebox';
+import { Nullable } from '../../lib/schemas.js';
 import { AccountQueryProperty } from '../orders/orders.schemas.js';
 
 /** Response schemas of the product catalogue routes. */
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
 const ChargeSchema = Type.Object({
   name: Nullable(Type.String()),

@@ -1,11 +1,10 @@
 import { Type, type Static } from 'typebox';
+import { Iccid, Nullable } from '../../lib/schemas.js';
 
 /** Schemas of the quota routes. Data volumes are integer bytes; SMS volumes are messages. */
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
-
 export const QuotaParams = Type.Object({
-  iccid: Type.String({ maxLength: 22, description: 'ICCID (19 digits, or 20 with the Luhn check digit)' }),
+  iccid: Iccid,
   service: Type.Union([Type.Literal('data'), Type.Literal('sms')]),
 });
 

@@ -1,20 +1,11 @@
 import { Type, type Static } from 'typebox';
+import { DateTime, ICCID_EXAMPLE, Nullable } from '../../lib/schemas.js';
 import { SORTABLE_FIELDS } from './sims.filter.js';
 
 /**
  * Request and response schemas of the SIM routes: validation, serialisation and OpenAPI from one
  * source. Volumes are integer bytes (data) or message counts (SMS); times are ISO-8601 UTC.
  */
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
-const DateTime = Type.String({ format: 'date-time' });
-
-export const ICCID_EXAMPLE = '8988280666000000019';
-
-/** `:iccid` path parameter: 19 digits, or 20 with the Luhn check digit. */
-export const IccidParams = Type.Object({
-  iccid: Type.String({ description: 'ICCID (19 digits, or 20 with the Luhn check digit)', examples: [ICCID_EXAMPLE], maxLength: 22 }),
-});
 
 const StringOrList = (description: string) =>
   Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Array(Type.String({ maxLength: 200 }), { maxItems: 100 })], { description }));

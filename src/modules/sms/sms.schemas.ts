@@ -1,16 +1,10 @@
 import { Type, type Static } from 'typebox';
+import { DateTime, Iccid, Nullable } from '../../lib/schemas.js';
 
 /** Request and response schemas of the SMS routes. */
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
-const DateTime = Type.String({ format: 'date-time' });
-
-export const IccidParam = Type.Object({
-  iccid: Type.String({ description: 'ICCID: 19 digits, or 20 with the Luhn check digit', examples: ['8988280666000000019'] }),
-});
-
 export const SmsIdParams = Type.Object({
-  iccid: IccidParam.properties.iccid,
+  iccid: Iccid,
   id: Type.Integer({ minimum: 1, description: 'Our id of the stored SMS (not 1NCE’s)' }),
 });
 

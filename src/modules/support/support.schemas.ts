@@ -1,10 +1,8 @@
 import { Type, type Static } from 'typebox';
+import { DateTime, Nullable } from '../../lib/schemas.js';
 import { AccountQueryProperty } from '../orders/orders.schemas.js';
 
 /** Request and response schemas of the support ticket routes. */
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
-const DateTime = Type.String({ format: 'date-time' });
 
 const CommunicationSchema = Type.Object({
   id: Nullable(Type.String()),
