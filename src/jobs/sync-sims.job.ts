@@ -6,16 +6,23 @@ export interface SyncSimsData {
   accountId?: string;
   /** Fetch quotas and recent usage of SIMs whose status or quota status changed (default true). */
   details?: boolean;
-  /** Never-detailed SIMs to fetch details for per account in this run (default: the sweep's bound). */
+  /** Never-detailed SIMs to fetch details for per account in this run (default: as many as the time budget allows). */
   firstDetailsLimit?: number;
 }
 
+/** Share of the schedule interval a sweep may spend on first-time details of new SIMs. */
+export const FIRST_DETAILS_SHARE_OF_INTERVAL = 0.5;
+
 /**
  * 'sync-sims': sweeps every 1NCE list page (100 SIMs each) at background priority and bulk-upserts
- * each page; quotas and usage are fetched only for SIMs whose status or quota status changed. A
- * run killed half-way is retried from page 1: every write is an upsert, so nothing duplicates.
+ * each page; quotas and usage are fetched only for SIMs whose status or quota status changed. New
+ * SIMs get their first quotas and usage until half of the schedule interval has passed since the
+ * run started (about 1,500 SIMs per 15-minute run at 10 requests/s), so a large first import is
+ * detailed within hours, not days, and never crowds out the next run. A run killed half-way is
+ * retried from page 1: every write is an upsert, so nothing duplicates.
  */
-export function syncSimsJob(deps: { fleet: Pick<Fleet, 'sync'> }): JobDefinition<SyncSimsData> {
+export function syncSimsJob(deps: { fleet: Pick<Fleet, 'sync'>; config: { schedules: { syncSimsMinutes: number } } }): JobDefinition<SyncSimsData> {
+  const firstDetailsUntilMs = deps.config.schedules.syncSimsMinutes * 60_000 * FIRST_DETAILS_SHARE_OF_INTERVAL;
   return {
     name: 'sync-sims',
     retryLimit: 2,
@@ -30,6 +37,7 @@ export function syncSimsJob(deps: { fleet: Pick<Fleet, 'sync'> }): JobDefinition
           priority: 'background',
           signal: ctx.signal,
           details: data?.details ?? true,
+          firstDetailsUntilMs,
           ...(data?.firstDetailsLimit !== undefined && { firstDetailsLimit: data.firstDetailsLimit }),
         });
         ctx.logger.info({ ...result }, 'sync-sims: account swept');

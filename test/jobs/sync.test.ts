@@ -138,4 +138,31 @@ describe.each(backends)('provider -> database sync (%s)', (backend) => {
       expect(after.every((iccid) => before.has(iccid))).toBe(true);
     }
   });
+
+  it('details new SIMs only while the time budget lasts, reading them a chunk at a time', async () => {
+    const db = t.deps.database.db;
+    const undetailed = async () =>
+      (await db.selectFrom('sims').select('id').where('data_total_bytes', 'is', null).where('data_expiry_date', 'is', null).execute()).length;
+    const fleet = t.deps.fleet.sync;
+    expect(await fleet.sweep(t.accountId!, { priority: 'background', firstDetailsUntilMs: 0 })).toMatchObject({ firstDetails: 0 });
+
+    // A clock that moves one second each time it is read (a few reads per SIM): with a 60 s budget
+    // the sweep stops after some SIMs, read in several chunks of 2, long before it runs out of them.
+    let clock = Date.now();
+    const { cache, provider, accounts, audit, logger } = t.deps;
+    const stepping = createSimSync({ db, cache, provider, accounts, audit, logger, notify: vi.fn(), now: () => (clock += 1_000) });
+    const before = await undetailed();
+    const result = await stepping.sweep(t.accountId!, { priority: 'background', firstDetailsUntilMs: 60_000, firstDetailsChunk: 2, details: true });
+    expect(result.firstDetails).toBeGreaterThan(2);
+    expect(result.firstDetails).toBeLessThan(30);
+    expect(before).toBeGreaterThan(100);
+    expect(before - (await undetailed())).toBe(result.firstDetails);
+  });
+
+  it('gives the scheduled run half its interval for first-time details', async () => {
+    const sweep = vi.spyOn(t.deps.fleet.sync, 'sweep');
+    await syncSimsJob({ fleet: t.deps.fleet, config: { schedules: { syncSimsMinutes: 20 } } }).handler({ accountId: t.accountId!, firstDetailsLimit: 0 }, jobContext(t));
+    expect(sweep).toHaveBeenCalledWith(t.accountId!, expect.objectContaining({ firstDetailsUntilMs: 10 * 60_000, firstDetailsLimit: 0 }));
+    sweep.mockRestore();
+  });
 });

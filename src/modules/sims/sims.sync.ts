@@ -27,10 +27,12 @@ const DAY_MS = 86_400_000;
 /** 1NCE keeps daily usage for six months; older days cannot be back-filled. */
 export const USAGE_HISTORY_DAYS = 183;
 /**
- * Never-detailed SIMs fetched per sweep: 3 calls each (data quota, SMS quota, usage), so 300 SIMs
- * spend about 90 s of a 10 req/s budget in each 15-minute sweep.
+ * Never-detailed SIMs fetched per sweep when no time budget is given: 3 calls each (data quota, SMS
+ * quota, usage), so 300 SIMs spend about 90 s of a 10 req/s budget.
  */
 const FIRST_DETAILS_PER_SWEEP = 300;
+/** Never-detailed SIMs read from the database at a time while a time budget lasts. */
+const FIRST_DETAILS_CHUNK = 100;
 
 /** How far back usage is re-fetched for a SIM whose quota changed and that has no usage stored. */
 const RECENT_USAGE_DAYS = 7;
@@ -411,8 +413,15 @@ export function createSimSync(deps: FleetDeps) {
       pageSize?: number;
       concurrency?: number;
       details?: boolean;
-      /** Never-detailed SIMs to fetch quotas and usage for in this sweep (default FIRST_DETAILS_PER_SWEEP). */
+      /**
+       * Never-detailed SIMs to fetch quotas and usage for in this sweep: at most this many (default
+       * FIRST_DETAILS_PER_SWEEP, or no count limit when a time budget is given).
+       */
       firstDetailsLimit?: number;
+      /** Stop starting first-time details once this many ms have passed since the sweep started. */
+      firstDetailsUntilMs?: number;
+      /** Never-detailed SIMs read from the database at a time (default FIRST_DETAILS_CHUNK). */
+      firstDetailsChunk?: number;
       onPage?: (page: number, totalPages: number | null) => void;
     } = {},
   ): Promise<SweepResult> {
@@ -476,22 +485,35 @@ export function createSimSync(deps: FleetDeps) {
         if (await syncChangedDetails(iccid, opts, streamed)) totals.detailsSynced++;
         else totals.detailFailures++;
       }
-      // SIMs never detailed (new ones, whose list entry carries no remaining volume) get their quotas
-      // a bounded batch per sweep, so a large first import spreads over sweeps instead of one burst.
-      const firstTime = await deps.db
-        .selectFrom('sims')
-        .select('iccid')
-        .where('account_id', '=', accountId)
-        .where('data_total_bytes', 'is', null)
-        .where('data_expiry_date', 'is', null)
-        .where('iccid', 'not in', changed.length > 0 ? changed : [''])
-        .orderBy('id')
-        .limit(options.firstDetailsLimit ?? FIRST_DETAILS_PER_SWEEP)
-        .execute();
-      for (const { iccid } of firstTime) {
-        options.signal?.throwIfAborted();
-        if (await syncChangedDetails(iccid, opts, streamed)) totals.firstDetails++;
-        else totals.detailFailures++;
+      // SIMs never detailed (new ones: the list gives their remaining volume, not the total or the
+      // expiry) get their quotas a bounded amount per sweep, so a large first import spreads over
+      // sweeps instead of one burst: a count, or (from the scheduled job) a time budget that leaves
+      // the rest of the interval's request budget to the other jobs.
+      const budgetEnds = options.firstDetailsUntilMs === undefined ? Infinity : started + options.firstDetailsUntilMs;
+      let remaining = options.firstDetailsLimit ?? (options.firstDetailsUntilMs === undefined ? FIRST_DETAILS_PER_SWEEP : Infinity);
+      const chunkSize = Math.max(1, options.firstDetailsChunk ?? FIRST_DETAILS_CHUNK);
+      let afterId = 0;
+      while (remaining > 0 && now() < budgetEnds) {
+        const chunk = await deps.db
+          .selectFrom('sims')
+          .select(['id', 'iccid'])
+          .where('account_id', '=', accountId)
+          .where('data_total_bytes', 'is', null)
+          .where('data_expiry_date', 'is', null)
+          .where('id', '>', afterId)
+          .where('iccid', 'not in', changed.length > 0 ? changed : [''])
+          .orderBy('id')
+          .limit(Math.min(remaining, chunkSize))
+          .execute();
+        for (const { id, iccid } of chunk) {
+          if (now() >= budgetEnds) break;
+          options.signal?.throwIfAborted();
+          afterId = id;
+          remaining--;
+          if (await syncChangedDetails(iccid, opts, streamed)) totals.firstDetails++;
+          else totals.detailFailures++;
+        }
+        if (chunk.length < chunkSize) break;
       }
     }
     totals.durationMs = now() - started;
