@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
 import { signedIn } from '../modules/users/fixtures.js';
@@ -134,6 +135,31 @@ describe.each(backends)('SMS over HTTP (%s)', (backend) => {
     const rows = await t.deps.database.db.selectFrom('sms_messages').select(['status', 'last_error', 'part_number']).where('payload', 'like', 'xxx%').orderBy('part_number').execute();
     expect(rows.map((r) => r.status)).toEqual(['UNKNOWN', 'FAILED']);
     expect(rows[0]!.last_error).toMatch(/outcome unknown/);
+  });
+
+  it('adopts a part whose outcome was unknown when a later sync finds it at 1NCE, instead of storing it twice', async () => {
+    const db = t.deps.database.db;
+    const sim = await db.selectFrom('sims').select(['id', 'msisdn']).where('iccid', '=', online.iccid).executeTakeFirstOrThrow();
+    // What a lost answer leaves behind: 1NCE has the message, we only know we asked.
+    const client = await t.deps.provider.get(t.accountId!);
+    const { id: providerId } = await client.sendSms(online.iccid, { payload: 'answer lost on the way back', dcs: 0 });
+    const local = await db
+      .insertInto('sms_messages')
+      .values({
+        sim_id: sim.id, direction: 'MT', status: 'UNKNOWN', payload: 'answer lost on the way back', dcs: 0, encoding: 'GSM7',
+        destination_address: sim.msisdn, part_number: 1, part_total: 1, message_group: randomUUID(), submit_date: new Date(),
+        last_error: 'outcome unknown, not resent: timeout',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+
+    const sync = await t.app.inject({ method: 'POST', url: `/api/v1/sims/${online.iccid}/sms/sync`, headers: operator });
+    expect(sync.statusCode).toBe(200);
+    const rows = await db.selectFrom('sms_messages').selectAll().where('payload', '=', 'answer lost on the way back').execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ id: local.id, provider_sms_id: providerId });
+    expect(rows[0]!.status).not.toBe('UNKNOWN');
+    expect(rows[0]!.last_error).toMatch(/found at 1NCE/);
   });
 
   it('rejects bad input, unknown SIMs and viewers', async () => {

@@ -15,8 +15,46 @@ export interface SmsFilter {
   to?: Date | undefined;
 }
 
+/** How far 1NCE's submit time of a message may be from ours for it to be the part we sent. */
+const ADOPT_WINDOW_MS = 15 * 60_000;
+
 /** Queries on `sms_messages`; one row per SMS part (MT) or received message (MO). */
 export function createSmsRepo(db: Kysely<DB>) {
+  /**
+   * A part we sent whose outcome was unknown (the request may have reached 1NCE; its answer did
+   * not reach us) is the message a later sync finds at 1NCE with the same text and header,
+   * submitted around the same time, when no row holds that provider id yet. It takes the provider
+   * id and state instead of the sync storing the message a second time. The oldest candidate wins.
+   */
+  async function adoptUnknownPart(simId: number, sms: ProviderSms): Promise<boolean> {
+    if (sms.submittedAt === null || sms.payload === null) return false;
+    const known = await db.selectFrom('sms_messages').select('id').where('sim_id', '=', simId).where('provider_sms_id', '=', sms.id).executeTakeFirst();
+    if (known !== undefined) return false;
+    const candidate = await db
+      .selectFrom('sms_messages')
+      .select('id')
+      .where('sim_id', '=', simId)
+      .where('direction', '=', 'MT')
+      .where('status', '=', 'UNKNOWN')
+      .where('provider_sms_id', 'is', null)
+      .where('payload', '=', sms.payload)
+      .where(sql<boolean>`lower(coalesce(udh, '')) = ${(sms.udh ?? '').toLowerCase()}`)
+      .where('submit_date', '>=', new Date(sms.submittedAt.getTime() - ADOPT_WINDOW_MS))
+      .where('submit_date', '<=', new Date(sms.submittedAt.getTime() + ADOPT_WINDOW_MS))
+      .orderBy('submit_date')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    if (candidate === undefined) return false;
+    const adopted = await db
+      .updateTable('sms_messages')
+      .set({ ...providerState(sms), provider_sms_id: sms.id, last_error: 'outcome was unknown; found at 1NCE by a later sync' })
+      .where('id', '=', candidate.id)
+      .where('provider_sms_id', 'is', null)
+      .executeTakeFirst();
+    return Number(adopted.numUpdatedRows) === 1;
+  }
+
   return {
     /** Inserts the parts of one outgoing message before any of them is sent. */
     insertParts(rows: Array<NewRow<'sms_messages'>>) {
@@ -63,16 +101,11 @@ export function createSmsRepo(db: Kysely<DB>) {
       const inserted: SmsRow[] = [];
       let updated = 0;
       for (const sms of messages) {
-        const state = {
-          status: sms.status,
-          status_id: statusIdOf(sms),
-          delivery_date: sms.deliveredAt,
-          expiry_date: sms.expiresAt,
-          final_date: sms.finalAt,
-          last_delivery_attempt: sms.lastDeliveryAttemptAt,
-          retry_count: sms.retryCount,
-          raw: sms.raw as Record<string, unknown>,
-        };
+        const state = providerState(sms);
+        if (sms.direction !== 'MO' && (await adoptUnknownPart(simId, sms))) {
+          updated++;
+          continue;
+        }
         const row = await db
           .insertInto('sms_messages')
           .values({
@@ -98,6 +131,20 @@ export function createSmsRepo(db: Kysely<DB>) {
       }
       return { inserted, updated };
     },
+  };
+}
+
+/** The delivery state 1NCE reports for a message, as stored columns. */
+function providerState(sms: ProviderSms) {
+  return {
+    status: sms.status,
+    status_id: statusIdOf(sms),
+    delivery_date: sms.deliveredAt,
+    expiry_date: sms.expiresAt,
+    final_date: sms.finalAt,
+    last_delivery_attempt: sms.lastDeliveryAttemptAt,
+    retry_count: sms.retryCount,
+    raw: sms.raw as Record<string, unknown>,
   };
 }
 
