@@ -1,4 +1,5 @@
 import type { Fleet } from '../modules/sims/fleet.js';
+import type { SmsService } from '../modules/sms/sms.service.js';
 import type { JobDefinition } from './engine.js';
 
 /** Data of a 'sync-sims' job: one account, or every active account when omitted. */
@@ -18,10 +19,15 @@ export const FIRST_DETAILS_SHARE_OF_INTERVAL = 0.5;
  * each page; quotas and usage are fetched only for SIMs whose status or quota status changed. New
  * SIMs get their first quotas and usage until half of the schedule interval has passed since the
  * run started (about 1,500 SIMs per 15-minute run at 10 requests/s), so a large first import is
- * detailed within hours, not days, and never crowds out the next run. A run killed half-way is
+ * detailed within hours, not days, and never crowds out the next run. SIMs with SMS parts of unknown
+ * outcome get their SMS synced, so those parts resolve. A run killed half-way is
  * retried from page 1: every write is an upsert, so nothing duplicates.
  */
-export function syncSimsJob(deps: { fleet: Pick<Fleet, 'sync'>; config: { schedules: { syncSimsMinutes: number } } }): JobDefinition<SyncSimsData> {
+export function syncSimsJob(deps: {
+  fleet: Pick<Fleet, 'sync'>;
+  sms: Pick<SmsService, 'reconcileUnknown'>;
+  config: { schedules: { syncSimsMinutes: number } };
+}): JobDefinition<SyncSimsData> {
   const firstDetailsUntilMs = deps.config.schedules.syncSimsMinutes * 60_000 * FIRST_DETAILS_SHARE_OF_INTERVAL;
   return {
     name: 'sync-sims',
@@ -43,6 +49,9 @@ export function syncSimsJob(deps: { fleet: Pick<Fleet, 'sync'>; config: { schedu
         ctx.logger.info({ ...result }, 'sync-sims: account swept');
         listed += result.listed;
       }
+      // SMS parts whose outcome was unknown: their SIMs' messages are read again until 1NCE shows them.
+      const reconciled = await deps.sms.reconcileUnknown({ priority: 'background' });
+      if (reconciled.sims > 0) ctx.logger.info(reconciled, 'sync-sims: SMS of unknown outcome looked up');
       return { items: listed };
     },
   };

@@ -153,13 +153,18 @@ describe.each(backends)('SMS over HTTP (%s)', (backend) => {
       .returning('id')
       .executeTakeFirstOrThrow();
 
-    const sync = await t.app.inject({ method: 'POST', url: `/api/v1/sims/${online.iccid}/sms/sync`, headers: operator });
-    expect(sync.statusCode).toBe(200);
+    // The scheduled SIM sync looks such SIMs up by itself (no operator action needed).
+    expect(await t.deps.sms.reconcileUnknown()).toEqual({ sims: 1, synced: 1 });
     const rows = await db.selectFrom('sms_messages').selectAll().where('payload', '=', 'answer lost on the way back').execute();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ id: local.id, provider_sms_id: providerId });
     expect(rows[0]!.status).not.toBe('UNKNOWN');
     expect(rows[0]!.last_error).toMatch(/found at 1NCE/);
+
+    // A second sync changes nothing: the message is now known by its id.
+    const sync = await t.app.inject({ method: 'POST', url: `/api/v1/sims/${online.iccid}/sms/sync`, headers: operator });
+    expect(sync.statusCode).toBe(200);
+    expect(await db.selectFrom('sms_messages').select('id').where('payload', '=', 'answer lost on the way back').execute()).toHaveLength(1);
   });
 
   it('rejects bad input, unknown SIMs and viewers', async () => {

@@ -16,6 +16,8 @@ const OPEN_STATES: ReadonlySet<SmsStatus> = new Set(['QUEUED', 'PENDING', 'BUFFE
 /** 1NCE keeps 7 days of SMS; at 100 per page this bounds one sync. */
 const SYNC_PAGE_SIZE = 100;
 const SYNC_MAX_PAGES = 50;
+/** 1NCE keeps SMS for 7 days: an UNKNOWN part older than that can no longer be found there. */
+const RECONCILE_DAYS = 7;
 
 export interface SmsServiceDeps {
   db: Kysely<DB>;
@@ -244,6 +246,36 @@ export function createSmsService(deps: SmsServiceDeps) {
         if (lastPage || result.items.length === 0) break;
       }
       return { iccid: sim.iccid, fetched, inserted, updated };
+    },
+
+    /**
+     * Syncs the SMS of SIMs holding parts whose outcome is unknown (sent within 1NCE's 7-day
+     * retention), so each is adopted once 1NCE shows it. Run by the scheduled SIM sync; at most
+     * `limit` SIMs per call, the ones waiting longest first.
+     */
+    async reconcileUnknown(options: { limit?: number; priority?: Priority } = {}) {
+      const rows = await deps.db
+        .selectFrom('sms_messages')
+        .innerJoin('sims', 'sims.id', 'sms_messages.sim_id')
+        .select('sims.iccid')
+        .select((eb) => eb.fn.min('sms_messages.submit_date').as('oldest'))
+        .where('sms_messages.status', '=', 'UNKNOWN')
+        .where('sms_messages.provider_sms_id', 'is', null)
+        .where('sms_messages.submit_date', '>=', new Date(Date.now() - RECONCILE_DAYS * 86_400_000))
+        .groupBy('sims.iccid')
+        .orderBy('oldest')
+        .limit(options.limit ?? 50)
+        .execute();
+      let synced = 0;
+      for (const { iccid } of rows) {
+        try {
+          await this.sync(iccid, options.priority ?? 'background');
+          synced++;
+        } catch (error) {
+          deps.logger.warn({ err: error, iccid }, 'could not sync SMS to resolve parts of unknown outcome');
+        }
+      }
+      return { sims: rows.length, synced };
     },
   };
 }
