@@ -35,6 +35,12 @@ export type Json<S = unknown> = ColumnType<S, JsonWrite, JsonWrite>;
 /** jsonb column holding an array: read as `S[]`, written as JSON text. */
 export type JsonArray<S = unknown> = ColumnType<S[], string, string>;
 
+/** jsonb with a database default: optional on insert (`Generated<Json>` would nest two ColumnTypes, which Kysely does not unwrap). */
+export type GeneratedJson<S = unknown> = ColumnType<S, JsonWrite | undefined, JsonWrite>;
+
+/** jsonb array with a database default: optional on insert, written as JSON text. */
+export type GeneratedJsonArray<S = unknown> = ColumnType<S[], string | undefined, string>;
+
 /** Plain JSON object as stored in jsonb object columns. */
 export type JsonObject = { [key: string]: unknown };
 
@@ -172,7 +178,7 @@ export interface SimsTable {
   quota_status_sms_description: string | null;
   label: string | null;
   tags: Generated<string[]>;
-  custom_fields: Generated<Json<JsonObject>>;
+  custom_fields: GeneratedJson<JsonObject>;
   provider_raw: Json | null;
   connectivity_status: ConnectivityStatus | null;
   last_seen_at: Timestamp | null;
@@ -341,8 +347,8 @@ export interface ProductsTable {
   max_quantity: number | null;
   max_quantity_per_customer: number | null;
   min_contract_duration_months: number | null;
-  one_time_charges: Generated<JsonArray>;
-  recurring_charges: Generated<JsonArray>;
+  one_time_charges: GeneratedJsonArray;
+  recurring_charges: GeneratedJsonArray;
   raw: Json | null;
   synced_at: GeneratedTimestamp;
   created_at: GeneratedTimestamp;
@@ -393,7 +399,7 @@ export interface SupportTicketsTable {
   sender_name: string | null;
   create_date: Timestamp | null;
   solved_date: Timestamp | null;
-  communications: Generated<JsonArray>;
+  communications: GeneratedJsonArray;
   created_by_user_id: number | null;
   raw: Json | null;
   last_synced_at: Timestamp | null;
@@ -492,7 +498,7 @@ export interface WebhookDeliveriesTable {
 export interface BulkJobsTable {
   id: Generated<string>;
   action: string;
-  params: Generated<Json<JsonObject>>;
+  params: GeneratedJson<JsonObject>;
   selection: Json<JsonObject>;
   dry_run: Generated<boolean>;
   status: Generated<BulkJobStatus>;

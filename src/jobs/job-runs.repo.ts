@@ -73,7 +73,7 @@ export function createJobRunsRepo(db: Kysely<DB>) {
         .selectAll()
         .where('job_name', '=', jobName)
         .where('outcome', '=', 'failure')
-        .where('started_at', '>=', since as never)
+        .where('started_at', '>=', since)
         .orderBy('started_at', 'desc')
         .limit(limit)
         .execute();

@@ -174,7 +174,7 @@ export function createAlertsRepo(db: Kysely<DB>) {
         .where('rule_id', '=', ruleId)
         .where('sim_id', '=', simId)
         .where('status', '<>', 'failed')
-        .where('created_at', '>=', sql<Date>`date_trunc(${period}, now() at time zone 'utc') at time zone 'utc'` as never)
+        .where('created_at', '>=', sql<Date>`date_trunc(${period}, now() at time zone 'utc') at time zone 'utc'`)
         .executeTakeFirstOrThrow();
       return Number(row.n);
     },

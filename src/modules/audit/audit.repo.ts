@@ -42,9 +42,8 @@ function applyFilter<O>(query: SelectQueryBuilder<DB, 'audit_log', O>, filter: A
         : q.where('target_id', '=', filter.target);
   }
   if (filter.outcome !== undefined) q = q.where('outcome', '=', filter.outcome);
-  // `as never`: Generated<Timestamp> compares as the nested ColumnType in Kysely's types (see users/dates.ts).
-  if (filter.from !== undefined) q = q.where('occurred_at', '>=', filter.from as never);
-  if (filter.to !== undefined) q = q.where('occurred_at', '<', filter.to as never);
+  if (filter.from !== undefined) q = q.where('occurred_at', '>=', filter.from);
+  if (filter.to !== undefined) q = q.where('occurred_at', '<', filter.to);
   return q;
 }
 

@@ -37,8 +37,7 @@ export function createBulkRepo(db: Kysely<DB>) {
           .insertInto('bulk_jobs')
           .values({
             action: job.action,
-            // `as never`: db/schema.ts types params Generated<Json<...>>, whose write type Kysely does not unwrap.
-            params: job.params as never,
+            params: job.params,
             selection: job.selection,
             created_by_user_id: job.createdByUserId,
             total: items.length,
@@ -149,7 +148,7 @@ export function createBulkRepo(db: Kysely<DB>) {
     markRunning(id: string) {
       return db
         .updateTable('bulk_jobs')
-        .set({ status: 'running', started_at: sql<Date>`coalesce(started_at, now())` as never })
+        .set({ status: 'running', started_at: sql<Date>`coalesce(started_at, now())` })
         .where('id', '=', id)
         .where('status', 'in', ['queued', 'running'])
         .returningAll()

@@ -13,7 +13,7 @@ export function createConnectivityRepo(db: Kysely<DB>) {
       return db.transaction().execute(async (trx) => {
         const row = await trx
           .insertInto('sim_connectivity')
-          .values({ ...snapshot, observed_at: snapshot.observed_at as never })
+          .values({ ...snapshot, observed_at: snapshot.observed_at })
           .onConflict((oc) =>
             oc.columns(['sim_id', 'observed_at']).doUpdateSet((eb) => ({
               status: eb.ref('excluded.status'),

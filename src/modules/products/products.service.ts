@@ -37,12 +37,9 @@ function toDto(row: Row<'products'>): ProductDto {
   };
 }
 
-/**
- * jsonb array text. `as never`: db/schema.ts declares these columns `Generated<JsonArray>`, which
- * Kysely does not unwrap to JsonArray's write type (string), so the column accepts no value at all.
- */
+/** Charges as jsonb array text (node-postgres would send a JS array as a Postgres array literal). */
 const charges = (list: ProviderProduct['oneTimeCharges']) =>
-  JSON.stringify(list.map((c) => ({ name: c.name, amount_net: c.amountNet, currency: c.currency }))) as never;
+  JSON.stringify(list.map((c) => ({ name: c.name, amount_net: c.amountNet, currency: c.currency })));
 const int = (n: number | null) => (n === null || !Number.isFinite(n) ? null : Math.trunc(n));
 
 /** 1NCE's product catalogue per account: stored, cached, refreshed on demand or when empty. */
@@ -63,8 +60,7 @@ export function createProductsService(deps: ProductsServiceDeps) {
           one_time_charges: charges(p.oneTimeCharges),
           recurring_charges: charges(p.recurringCharges),
           raw: p.raw as Record<string, unknown>,
-          // `as never`: Generated<Timestamp> is not unwrapped for writes either (see charges()).
-          synced_at: new Date() as never,
+          synced_at: new Date(),
         };
         await trx
           .insertInto('products')

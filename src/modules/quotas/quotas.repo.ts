@@ -16,7 +16,7 @@ export function createQuotasRepo(db: Kysely<DB>) {
       return db.transaction().execute(async (trx) => {
         const row = await trx
           .insertInto('sim_quotas')
-          .values({ ...snapshot, captured_at: snapshot.captured_at as never })
+          .values({ ...snapshot, captured_at: snapshot.captured_at })
           .onConflict((oc) =>
             oc.columns(['sim_id', 'service', 'captured_at']).doUpdateSet((eb) => ({
               volume_total: eb.ref('excluded.volume_total'),

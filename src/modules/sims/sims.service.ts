@@ -113,7 +113,7 @@ export function createSimsService(deps: FleetDeps & { sync: SimSync }) {
         label: body.label ?? null,
         status: body.status ?? null,
         tags: normalizeTags(body.tags ?? []),
-        custom_fields: (body.custom_fields ?? {}) as never,
+        custom_fields: (body.custom_fields ?? {}),
         source: 'manual',
       };
       const created = await repo.insert(row);
@@ -154,7 +154,7 @@ export function createSimsService(deps: FleetDeps & { sync: SimSync }) {
         applied.local.push('tags');
       }
       if (body.custom_fields !== undefined) {
-        update.custom_fields = mergeCustomFields(sim.custom_fields, body.custom_fields) as never;
+        update.custom_fields = mergeCustomFields(sim.custom_fields, body.custom_fields);
         applied.local.push('custom_fields');
       }
       const row = await repo.update(sim.id, update);

@@ -49,8 +49,7 @@ function providerColumns(ticket: ProviderSupportTicket) {
     status: ticket.status,
     create_date: ticket.createdAt,
     solved_date: ticket.solvedAt,
-    // `as never`: see products.service.ts (Generated<JsonArray> accepts no write value in db/schema.ts).
-    communications: JSON.stringify(ticket.communications.map((c) => ({ ...c, at: c.at?.toISOString() ?? null }))) as never,
+    communications: JSON.stringify(ticket.communications.map((c) => ({ ...c, at: c.at?.toISOString() ?? null }))),
     raw: ticket.raw as Record<string, unknown>,
     last_synced_at: new Date(),
   };

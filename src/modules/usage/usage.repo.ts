@@ -54,7 +54,7 @@ export function createUsageRepo(db: Kysely<DB>) {
       if (days.length > 0) {
         const result = await trx
           .insertInto('sim_usage')
-          .values(days.map((d) => ({ sim_id: simId, ...d, source: 'poll', synced_at: new Date() as never })))
+          .values(days.map((d) => ({ sim_id: simId, ...d, source: 'poll', synced_at: new Date() })))
           .onConflict((oc) =>
             oc.columns(['sim_id', 'day']).doUpdateSet((eb) => ({
               data_rx_bytes: eb.ref('excluded.data_rx_bytes'),
