@@ -59,6 +59,23 @@ describe.each(stores)('%s cache', (kind, factory) => {
     }
   });
 
+  it('reads several keys in one call, counters included', async () => {
+    const { cache, close } = await factory();
+    try {
+      await cache.set('m:a', { n: 1 }, 60);
+      expect(await cache.getMany(['m:a', 'm:none', 'm:gen'])).toEqual([{ n: 1 }, undefined, undefined]);
+      expect(await cache.increment('m:gen')).toBe(1);
+      expect(await cache.increment('m:gen')).toBe(2);
+      expect(await cache.getMany(['m:gen', 'm:a'])).toEqual([2, { n: 1 }]);
+      expect(await cache.get('m:gen')).toBe(2);
+      expect(await cache.getMany([])).toEqual([]);
+      await cache.deleteByPrefix('m:');
+      expect(await cache.getMany(['m:gen', 'm:a'])).toEqual([undefined, undefined]);
+    } finally {
+      await close();
+    }
+  });
+
   it('wraps a computation: one call for concurrent misses, none on a hit', async () => {
     const { cache, close } = await factory();
     try {
@@ -109,7 +126,18 @@ describe('memory cache', () => {
     await cache.get('x');
     await cache.set('x', 1, 60);
     await cache.get('x');
-    expect(seen).toEqual(['miss', 'hit']);
+    await cache.getMany(['x', 'y']);
+    expect(seen).toEqual(['miss', 'hit', 'hit', 'miss']);
+  });
+
+  it('never expires or evicts counters', async () => {
+    let now = 0;
+    const cache = createMemoryCache(undefined, () => now, 2);
+    await cache.increment('gen');
+    for (const k of ['a', 'b', 'c', 'd']) await cache.set(k, k, 1);
+    now += 10 * 86_400_000;
+    expect(await cache.get('gen')).toBe(1);
+    expect(await cache.increment('gen')).toBe(2);
   });
 });
 
@@ -123,6 +151,8 @@ describe('redis cache during an outage', () => {
       expect(await cache.get('k')).toBeUndefined();
       expect(await cache.wrap('k', 60, () => Promise.resolve('computed'))).toBe('computed');
       await expect(cache.deleteByPrefix('k')).resolves.toBe(0);
+      expect(await cache.getMany(['k', 'l'])).toEqual([undefined, undefined]);
+      expect(await cache.increment('k')).toBeUndefined();
       await expect(cache.ping()).rejects.toThrow();
       expect(seen).toContain('error');
     } finally {

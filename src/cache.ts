@@ -9,6 +9,17 @@ import type { Logger } from 'pino';
 export interface Cache {
   readonly kind: 'redis' | 'memory';
   get<T>(key: string): Promise<T | undefined>;
+  /**
+   * Reads several keys in one round trip (MGET on Redis); one result per key, in order, undefined
+   * for a missing key. Each key counts as one lookup. A store error reads as all undefined.
+   */
+  getMany(keys: readonly string[]): Promise<unknown[]>;
+  /**
+   * Adds 1 to the integer counter under `key` (created at 1) and returns the new value; undefined when
+   * the store cannot be reached. Counters never expire and are never evicted by the memory store's
+   * size bound (INCR on Redis); `get`/`getMany` read them as numbers.
+   */
+  increment(key: string): Promise<number | undefined>;
   set(key: string, value: unknown, ttlSeconds: number): Promise<void>;
   delete(key: string): Promise<void>;
   /** Deletes every key starting with `prefix` (SCAN-based on Redis, never KEYS). Returns how many. */
@@ -85,9 +96,13 @@ function createSingleFlight() {
  */
 export function createMemoryCache(observer?: CacheObserver, now = () => Date.now(), maxEntries = MEMORY_MAX_ENTRIES): Cache {
   const entries = new Map<string, { json: string; expiresAt: number }>();
+  /** `increment` counters: outside `entries`, so neither expiry nor the size bound ever drops one. */
+  const counters = new Map<string, number>();
   const singleFlight = createSingleFlight();
 
   const read = (key: string): string | undefined => {
+    const counter = counters.get(key);
+    if (counter !== undefined) return String(counter);
     const entry = entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.expiresAt <= now()) {
@@ -104,7 +119,23 @@ export function createMemoryCache(observer?: CacheObserver, now = () => Date.now
       observer?.lookup(json !== undefined ? 'hit' : 'miss');
       return Promise.resolve(json !== undefined ? (JSON.parse(json) as T) : undefined);
     },
+    getMany(keys) {
+      return Promise.resolve(
+        keys.map((key) => {
+          const json = read(key);
+          observer?.lookup(json !== undefined ? 'hit' : 'miss');
+          return json !== undefined ? (JSON.parse(json) as unknown) : undefined;
+        }),
+      );
+    },
+    increment(key) {
+      const next = (counters.get(key) ?? 0) + 1;
+      entries.delete(key);
+      counters.set(key, next);
+      return Promise.resolve(next);
+    },
     set(key, value, ttlSeconds) {
+      counters.delete(key);
       entries.delete(key);
       // Serialised now, so callers mutating their object never change the cached copy.
       entries.set(key, { json: JSON.stringify(value), expiresAt: now() + ttlSeconds * 1000 });
@@ -116,11 +147,18 @@ export function createMemoryCache(observer?: CacheObserver, now = () => Date.now
       return Promise.resolve();
     },
     delete(key) {
+      counters.delete(key);
       entries.delete(key);
       return Promise.resolve();
     },
     deleteByPrefix(prefix) {
       let count = 0;
+      for (const key of [...counters.keys()]) {
+        if (key.startsWith(prefix)) {
+          counters.delete(key);
+          count++;
+        }
+      }
       for (const key of [...entries.keys()]) {
         if (key.startsWith(prefix)) {
           entries.delete(key);
@@ -141,6 +179,7 @@ export function createMemoryCache(observer?: CacheObserver, now = () => Date.now
     ping: () => Promise.resolve(),
     close() {
       entries.clear();
+      counters.clear();
       return Promise.resolve();
     },
   };
@@ -160,6 +199,26 @@ export function createRedisCache(redis: Redis, namespace: string, observer?: Cac
         return raw === null ? undefined : (JSON.parse(raw) as T);
       } catch {
         observer?.lookup('error');
+        return undefined;
+      }
+    },
+    async getMany(keys) {
+      if (keys.length === 0) return [];
+      try {
+        const raws = await redis.mget(keys.map((key) => namespace + key));
+        return raws.map((raw) => {
+          observer?.lookup(raw === null ? 'miss' : 'hit');
+          return raw === null ? undefined : (JSON.parse(raw) as unknown);
+        });
+      } catch {
+        for (let i = 0; i < keys.length; i++) observer?.lookup('error');
+        return keys.map(() => undefined);
+      }
+    },
+    async increment(key) {
+      try {
+        return await redis.incr(namespace + key);
+      } catch {
         return undefined;
       }
     },

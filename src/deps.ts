@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createDb, type Database } from './db/client.js';
-import { createMemoryCache, createRedisCache, createRedisClient, waitForRedis, type Cache } from './cache.js';
+import { createMemoryCache, createRedisCache, createRedisClient, waitForRedis, type Cache, type CacheObserver } from './cache.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createAccountsService, type AccountsService } from './modules/accounts/accounts.service.js';
 import { createSecretBox, type SecretBox } from './modules/accounts/secret-box.js';
@@ -123,7 +123,17 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     ...(redis !== undefined && { redis }),
   });
   const audit = createAuditService({ db: database.db, logger });
-  const identity = createIdentity({ db: database.db, config, metrics, logger, redis, audit });
+  // Authentication lookups get their own store instance over the same Redis namespace (or their own
+  // in-memory map): hits and misses are counted under cache="auth", and in memory they never compete
+  // with SIM entries for the size bound. Hit = answered without the database; store errors count per key.
+  const authCacheObserver: CacheObserver = { lookup: (result) => metrics.cache.requests.inc({ cache: 'auth', result }) };
+  const authStoreErrors: CacheObserver = {
+    lookup: (result) => {
+      if (result === 'error') authCacheObserver.lookup(result);
+    },
+  };
+  const authCacheStore = redis === undefined ? createMemoryCache() : createRedisCache(redis, `${config.redisPrefix}cache:`, authStoreErrors);
+  const identity = createIdentity({ db: database.db, config, metrics, logger, redis, audit, authCacheStore, authCacheObserver });
   metrics.trackActiveApiKeys(() => identity.apiKeys.countActive());
   const jobs = createJobEngine({
     database,
@@ -186,6 +196,8 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     fleet,
     async close() {
       await jobs.stop();
+      identity.authCache.close();
+      await authCacheStore.close();
       await cache.close();
       if (redis !== undefined) redis.disconnect();
       await database.close();

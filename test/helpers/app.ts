@@ -100,6 +100,8 @@ export async function buildTestApp(options: BuildTestAppOptions = {}): Promise<T
     ...(simulator !== undefined && { simulator, simulatorOrigin: simulatorOrigin!, accountId: accountId! }),
     async close() {
       await app.close();
+      // The cache namespace holds a counter without expiry (auth:gen); leave nothing behind in a shared Redis.
+      if (options.redis === true) await deps.cache.deleteByPrefix('');
       await deps.close();
       await simulator?.close();
       await testDb.cleanup();

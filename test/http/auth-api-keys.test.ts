@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { API_KEY_PATTERN, hashApiKeySecret } from '../../src/modules/users/api-key-format.js';
 import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
 import { signedIn } from '../modules/users/fixtures.js';
@@ -14,6 +14,9 @@ describe.each(backends)('API keys (%s)', (backend) => {
     t = await buildTestApp({ backend, env: { API_RATE_LIMIT_RPS: '100000' } });
   });
   afterAll(async () => t.close());
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 
   it('returns the key once; listings and the database never contain it', async () => {
     const session = await signedIn(t, 'operator');
@@ -88,6 +91,8 @@ describe.each(backends)('API keys (%s)', (backend) => {
     expect(Date.parse(key.expires_at) - Date.now()).toBeGreaterThan(23 * 3600_000);
     expect((await me(key.api_key)).statusCode).toBe(200);
     await t.deps.database.db.updateTable('api_keys').set({ expires_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', key.id).execute();
+    // An edit behind the services' back must invalidate the cached lookups itself (or wait out their TTL).
+    await t.deps.identity.authCache.invalidate();
     const response = await me(key.api_key);
     expect(response.statusCode).toBe(401);
     expect(response.json()).toMatchObject({ code: 'api_key_expired' });
@@ -117,23 +122,47 @@ describe.each(backends)('API keys (%s)', (backend) => {
     expect((await t.app.inject({ method: 'DELETE', url: '/api/v1/auth/api-keys/00000000-0000-4000-8000-000000000000', headers: admin.headers })).statusCode).toBe(404);
   });
 
-  it('writes last_used_at at most once a minute per key', async () => {
+  it('writes last_used_at at most once a minute per key, also while the key is cached', async () => {
     const session = await signedIn(t, 'viewer');
     const key = (await create(session.headers)).json();
     const lastUsed = async () =>
       (await t.deps.database.db.selectFrom('api_keys').select('last_used_at').where('id', '=', key.id).executeTakeFirstOrThrow()).last_used_at;
+    const updates = async () =>
+      (await t.deps.metrics.registry.getSingleMetric('simfleet_db_query_duration_seconds')!.get()).values
+        .filter((v) => (v as { metricName?: string }).metricName === 'simfleet_db_query_duration_seconds_count' && v.labels.operation === 'update')
+        .reduce((sum, v) => sum + v.value, 0);
     expect(await lastUsed()).toBeNull();
     await me(key.api_key);
     const first = await lastUsed();
     expect(first).toBeInstanceOf(Date);
-    await me(key.api_key);
-    await me(key.api_key);
+    const writes = await updates();
+    for (let i = 0; i < 5; i++) expect((await me(key.api_key)).statusCode).toBe(200);
     expect((await lastUsed())!.getTime()).toBe(first!.getTime());
-    // Two minutes later (moved back in the database) the next use writes again.
+    // The cached row still says "never used": no write is even attempted.
+    expect(await updates()).toBe(writes);
+
+    // Two minutes later (moved back in the database, and on this process's clock) the next use writes again.
     await t.deps.database.db.updateTable('api_keys').set({ last_used_at: sql<Date>`now() - interval '2 minutes'` }).where('id', '=', key.id).execute();
     const stale = await lastUsed();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 120_000);
     await me(key.api_key);
     expect((await lastUsed())!.getTime()).toBeGreaterThan(stale!.getTime());
+  });
+
+  it('checks expiry on every request against the cached key', async () => {
+    const session = await signedIn(t, 'viewer');
+    const key = (await create(session.headers)).json();
+    await t.deps.database.db.updateTable('api_keys').set({ expires_at: sql<Date>`now() + interval '5 seconds'` }).where('id', '=', key.id).execute();
+    await t.deps.identity.authCache.invalidate();
+    expect((await me(key.api_key)).statusCode).toBe(200);
+    expect((await me(key.api_key)).statusCode).toBe(200);
+    // Ten seconds on: past the key's expiry, well within the cache TTL (the entry is still cached).
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 10_000);
+    const response = await me(key.api_key);
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toMatchObject({ code: 'api_key_expired' });
   });
 
   it('reports active keys as a gauge', async () => {

@@ -3,7 +3,7 @@ import type { DB, Row, UserRole } from '../../db/schema.js';
 
 export type ApiKeyRow = Row<'api_keys'>;
 
-/** The key columns and owner fields authentication needs, read in one query on every authenticated request. */
+/** The key columns and owner fields authentication needs, read in one query; auth-cache.ts caches them (and revives the dates). */
 export type ApiKeyWithOwner = Pick<ApiKeyRow, 'id' | 'user_id' | 'name' | 'secret_hash' | 'role_cap' | 'expires_at' | 'last_used_at' | 'revoked_at'> & {
   owner_username: string;
   owner_role: UserRole;
@@ -15,7 +15,7 @@ export type ApiKeyListRow = ApiKeyRow & { owner_username: string };
 
 /** Kysely queries over `api_keys`. Lookups go through the unique `prefix` index, never a scan. */
 export function createApiKeysRepo(db: Kysely<DB>) {
-  // Built and compiled once: this runs on every API-key request, and the builder's parse and compile
+  // Built and compiled once: this runs on every API-key cache miss, and the builder's parse and compile
   // steps cost more CPU than the indexed lookup itself. Only the parameter changes per call.
   const byPrefixWithOwner = db
     .selectFrom('api_keys')
@@ -59,7 +59,7 @@ export function createApiKeysRepo(db: Kysely<DB>) {
         .executeTakeFirstOrThrow();
     },
 
-    /** The key with its owner's current role and active flag, read fresh on every call (no caching). */
+    /** The key with its owner's current role and active flag, read fresh on every call (the service caches the result). */
     async findByPrefixWithOwner(prefix: string): Promise<ApiKeyWithOwner | undefined> {
       const result = await db.executeQuery<ApiKeyWithOwner>(CompiledQuery.raw(byPrefixWithOwner.sql, [prefix]));
       return result.rows[0];

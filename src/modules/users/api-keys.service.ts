@@ -4,6 +4,7 @@ import type { DB, UserRole } from '../../db/schema.js';
 import { Forbidden, NotFound, Unauthorized, ValidationError } from '../../errors.js';
 import type { Metrics } from '../../metrics.js';
 import { isoTime } from './dates.js';
+import type { AuthCache } from './auth-cache.js';
 import { apiKeySecretMatches, generateApiKey, parseApiKey } from './api-key-format.js';
 import { createApiKeysRepo, type ApiKeyListRow, type ApiKeyRow } from './api-keys.repo.js';
 import type { Principal } from './principal.js';
@@ -11,6 +12,8 @@ import { lowerRole, roleSatisfies } from './roles.js';
 
 /** `last_used_at` is written at most this often per key, so a busy script does not turn every read into a write. */
 export const LAST_USED_WRITE_INTERVAL_SECONDS = 60;
+/** Past this many remembered keys, the touch map drops the ones whose interval has passed. */
+const TOUCH_MAP_PRUNE_AT = 10_000;
 
 /** An API key as listed (never the secret or its hash). */
 export interface PublicApiKey {
@@ -52,12 +55,32 @@ type Caller = Extract<Principal, { userId: number }>;
 export interface ApiKeysServiceDeps {
   db: Kysely<DB>;
   metrics: Pick<Metrics, 'auth'>;
+  /** Caches the prefix lookup; revocation invalidates it. */
+  authCache: AuthCache;
   logger?: Pick<Logger, 'warn'>;
 }
 
 /** API keys: create (shown once), list, revoke, and authenticate by prefix lookup. */
-export function createApiKeysService({ db, metrics, logger }: ApiKeysServiceDeps) {
+export function createApiKeysService({ db, metrics, authCache, logger }: ApiKeysServiceDeps) {
   const keys = createApiKeysRepo(db);
+  /**
+   * When this process last wrote (or saw written) `last_used_at` per key id. A cached row keeps its
+   * `last_used_at` from when it was loaded, so without this every request on a cached row would
+   * attempt the write.
+   */
+  const touched = new Map<string, number>();
+
+  const lastUseDue = (keyId: string, rowLastUsed: Date | null, nowMs: number): boolean => {
+    const seen = Math.max(rowLastUsed?.getTime() ?? -Infinity, touched.get(keyId) ?? -Infinity);
+    return nowMs - seen >= LAST_USED_WRITE_INTERVAL_SECONDS * 1000;
+  };
+
+  const rememberTouch = (keyId: string, nowMs: number) => {
+    if (touched.size >= TOUCH_MAP_PRUNE_AT) {
+      for (const [id, at] of touched) if (nowMs - at >= LAST_USED_WRITE_INTERVAL_SECONDS * 1000) touched.delete(id);
+    }
+    touched.set(keyId, nowMs);
+  };
 
   const fail = (detail: string, code: string, result: string): Unauthorized => {
     metrics.auth.attempts.inc({ method: 'api_key', result });
@@ -102,14 +125,18 @@ export function createApiKeysService({ db, metrics, logger }: ApiKeysServiceDeps
         throw new NotFound('API key', id);
       }
       const revoked = await keys.revoke(id);
+      await authCache.invalidate();
       return { before: toPublicKey(existing, ''), after: toPublicKey(revoked!, '') };
     },
 
-    /** Resolves `X-API-Key`: one indexed lookup by prefix, constant-time hash comparison. */
+    /**
+     * Resolves `X-API-Key`: the key and its owner by prefix (cached, else one indexed lookup), then per
+     * request the constant-time hash comparison, revocation, expiry and owner checks.
+     */
     async authenticate(presented: string): Promise<Principal> {
       const parsed = parseApiKey(presented);
       if (parsed === undefined) throw fail('The API key is malformed', 'invalid_api_key', 'malformed');
-      const row = await keys.findByPrefixWithOwner(parsed.prefix);
+      const row = await authCache.apiKey(parsed.prefix, () => keys.findByPrefixWithOwner(parsed.prefix));
       if (row === undefined || !apiKeySecretMatches(parsed.secret, row.secret_hash)) {
         throw fail('The API key is not valid', 'invalid_api_key', 'failure');
       }
@@ -119,7 +146,10 @@ export function createApiKeysService({ db, metrics, logger }: ApiKeysServiceDeps
       }
       if (!row.owner_active) throw fail('The account owning this API key is deactivated', 'account_disabled', 'inactive');
 
-      if (row.last_used_at === null || Date.now() - row.last_used_at.getTime() >= LAST_USED_WRITE_INTERVAL_SECONDS * 1000) {
+      const nowMs = Date.now();
+      if (lastUseDue(row.id, row.last_used_at, nowMs)) {
+        // Remembered before the write, so concurrent requests on this key do not all attempt it.
+        rememberTouch(row.id, nowMs);
         // Bookkeeping must never fail the request it describes.
         await keys.touchLastUsed(row.id, LAST_USED_WRITE_INTERVAL_SECONDS).catch((error: unknown) => {
           logger?.warn({ err: { message: (error as Error).message } }, 'could not record API key use');

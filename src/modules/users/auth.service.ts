@@ -4,6 +4,7 @@ import type { DB } from '../../db/schema.js';
 import { Unauthorized } from '../../errors.js';
 import type { Metrics } from '../../metrics.js';
 import type { AccessTokens } from './access-tokens.js';
+import type { AuthCache, AuthUser } from './auth-cache.js';
 import { asDate } from './dates.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { PasswordHasher } from './password.js';
@@ -51,6 +52,8 @@ export interface AuthServiceDeps {
   accessTokens: AccessTokens;
   throttle: LoginThrottle;
   metrics: Pick<Metrics, 'auth'>;
+  /** Caches the per-request user lookup of access-token authentication. */
+  authCache: AuthCache;
   refreshTokenTtlDays: number;
   /** Called when a rotated refresh token is presented again (after its family is revoked). */
   onRefreshReuse?: (event: { userId: number; familyId: string; client: ClientInfo }) => Promise<void>;
@@ -86,8 +89,16 @@ export function createAuthService(deps: AuthServiceDeps) {
     };
   };
 
+  /** Only what access-token authentication reads: the password hash never goes to the cache. */
+  const loadAuthUser = async (id: number): Promise<AuthUser | undefined> => {
+    const row = await users.findById(id);
+    return row === undefined
+      ? undefined
+      : { id: row.id, username: row.username, role: row.role, is_active: row.is_active, password_changed_at: row.password_changed_at };
+  };
+
   /** Tokens issued before the last password change are void (a stolen token dies with the old password). */
-  const issuedBeforePasswordChange = (issuedAtSeconds: number, user: UserRow) =>
+  const issuedBeforePasswordChange = (issuedAtSeconds: number, user: Pick<UserRow, 'password_changed_at'>) =>
     user.password_changed_at !== null && issuedAtSeconds < Math.floor(user.password_changed_at.getTime() / 1000);
 
   return {
@@ -177,7 +188,10 @@ export function createAuthService(deps: AuthServiceDeps) {
       return db.transaction().execute(async (trx) => (await issue(user, randomUUID(), client, trx)).pair);
     },
 
-    /** Resolves a bearer access token to its user, loaded now (role and deactivation apply at once). */
+    /**
+     * Resolves a bearer access token to its user: cached, and invalidated by every change to a user,
+     * so a role change, deactivation or password change applies to the next request.
+     */
     async authenticateAccessToken(token: string): Promise<Principal> {
       let claims;
       try {
@@ -186,7 +200,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         metrics.auth.attempts.inc({ method: 'jwt', result: 'failure' });
         throw error;
       }
-      const user = await users.findById(claims.userId);
+      const user = await deps.authCache.user(claims.userId, () => loadAuthUser(claims.userId));
       if (user === undefined || issuedBeforePasswordChange(claims.issuedAt, user)) {
         metrics.auth.attempts.inc({ method: 'jwt', result: 'failure' });
         throw new Unauthorized('The access token is no longer valid', 'invalid_token');

@@ -72,7 +72,10 @@ export async function runCreateUser(argv: string[], db: Kysely<DB>, io: CommandI
   }
   const password = values.password ?? (await readPassword(io));
 
-  const users = createUsersService({ db, hasher: createPasswordHasher() });
+  // Creating a user invalidates nothing (no cached lookup can exist for a new user), so this
+  // command needs no connection to the servers' auth cache. A command that changes existing
+  // users or keys must invalidate it (Redis) instead of passing this no-op.
+  const users = createUsersService({ db, hasher: createPasswordHasher(), authCache: { invalidate: () => Promise.resolve() } });
   try {
     const user = await users.createUser({ username: values.username, email: values.email ?? null, password, role });
     await createAuditService({ db, logger: { error: () => undefined } }).record({

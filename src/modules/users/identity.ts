@@ -1,12 +1,14 @@
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { Cache, CacheObserver } from '../../cache.js';
 import type { Config } from '../../config.js';
 import type { DB } from '../../db/schema.js';
 import type { Metrics } from '../../metrics.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { createAccessTokens } from './access-tokens.js';
 import { createApiKeysService } from './api-keys.service.js';
+import { createAuthCache } from './auth-cache.js';
 import { createAuthService } from './auth.service.js';
 import {
   createLoginThrottle,
@@ -25,6 +27,13 @@ export interface IdentityDeps {
   logger: Logger;
   redis: Redis | undefined;
   audit: AuditService;
+  /**
+   * Store of the authentication lookup cache: Redis when configured (shared by every replica, so an
+   * invalidation reaches them all), the in-memory store otherwise (this process only).
+   */
+  authCacheStore: Cache;
+  /** Counts auth lookups answered from the cache (hit) or the database (miss). */
+  authCacheObserver?: CacheObserver;
   hasher?: PasswordHasher;
   /** Counter store for login throttling (tests inject a clock-controlled one). */
   throttleStore?: CounterStore;
@@ -42,6 +51,11 @@ export function createIdentity(deps: IdentityDeps) {
     (deps.redis === undefined ? memory : withFallback(createRedisCounterStore(deps.redis, `${deps.config.redisPrefix}login:`), memory, deps.logger));
   const throttle = createLoginThrottle(store);
   const accessTokens = createAccessTokens(deps.config.jwtSecret, deps.config.accessTokenTtlMinutes);
+  const authCache = createAuthCache({
+    cache: deps.authCacheStore,
+    logger: deps.logger,
+    ...(deps.authCacheObserver !== undefined && { observer: deps.authCacheObserver }),
+  });
 
   const auth = createAuthService({
     db: deps.db,
@@ -49,6 +63,7 @@ export function createIdentity(deps: IdentityDeps) {
     accessTokens,
     throttle,
     metrics: deps.metrics,
+    authCache,
     refreshTokenTtlDays: deps.config.refreshTokenTtlDays,
     onRefreshReuse: ({ userId, familyId, client }) =>
       deps.audit.recordSafely({
@@ -67,8 +82,10 @@ export function createIdentity(deps: IdentityDeps) {
     throttle,
     accessTokens,
     auth,
-    users: createUsersService({ db: deps.db, hasher }),
-    apiKeys: createApiKeysService({ db: deps.db, metrics: deps.metrics, logger: deps.logger }),
+    /** Cached authentication lookups; `invalidate()` after changing users or keys outside these services. */
+    authCache,
+    users: createUsersService({ db: deps.db, hasher, authCache }),
+    apiKeys: createApiKeysService({ db: deps.db, metrics: deps.metrics, authCache, logger: deps.logger }),
   };
 }
 

@@ -1,8 +1,9 @@
 import type { UserRole } from '../../db/schema.js';
 
 /**
- * Who is calling, resolved fresh from the database on every request so a deactivation or role
- * change applies to the very next request. `role` is the effective role (an API key's cap applied).
+ * Who is calling, resolved on every request from the cached lookups of auth-cache.ts, which every
+ * deactivation, role or password change and key revocation invalidates, so the change applies to the
+ * very next request. `role` is the effective role (an API key's cap applied).
  */
 export type Principal =
   | { kind: 'user'; userId: number; username: string; role: UserRole; userRole: UserRole }

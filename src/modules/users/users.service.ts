@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB, UserRole } from '../../db/schema.js';
 import { Conflict, NotFound, ValidationError } from '../../errors.js';
+import type { AuthCache } from './auth-cache.js';
 import { isoTime } from './dates.js';
 import type { PasswordHasher } from './password.js';
 import { assertPasswordPolicy } from './password-policy.js';
@@ -51,10 +52,15 @@ export function toPublicUser(row: UserRow): PublicUser {
 export interface UsersServiceDeps {
   db: Kysely<DB>;
   hasher: PasswordHasher;
+  /**
+   * Invalidated after every committed change to a user's role, activation or password, so cached
+   * authentication lookups never outlive the change. Creating a user needs no invalidation.
+   */
+  authCache: Pick<AuthCache, 'invalidate'>;
 }
 
 /** User administration: create, list, roles, activation and passwords. */
-export function createUsersService({ db, hasher }: UsersServiceDeps) {
+export function createUsersService({ db, hasher, authCache }: UsersServiceDeps) {
   const users = createUsersRepo(db);
   const refreshTokens = createRefreshTokensRepo(db);
 
@@ -80,6 +86,7 @@ export function createUsersService({ db, hasher }: UsersServiceDeps) {
       await users.update(id, { password_hash: passwordHash, password_changed_at: new Date() }, trx);
       await refreshTokens.revokeAllForUser(id, reason, trx);
     });
+    await authCache.invalidate();
   };
 
   return {
@@ -106,17 +113,19 @@ export function createUsersService({ db, hasher }: UsersServiceDeps) {
     },
 
     async changeRole(id: number, role: UserRole): Promise<{ before: PublicUser; after: PublicUser }> {
-      return db.transaction().execute(async (trx) => {
+      const result = await db.transaction().execute(async (trx) => {
         const before = await load(id, trx);
         if (before.role === role) return { before: toPublicUser(before), after: toPublicUser(before) };
         if (role !== 'admin') await assertAdminRemains(trx, before);
         const after = await users.update(id, { role }, trx);
         return { before: toPublicUser(before), after: toPublicUser(after!) };
       });
+      await authCache.invalidate();
+      return result;
     },
 
     async setActive(id: number, active: boolean): Promise<{ before: PublicUser; after: PublicUser }> {
-      return db.transaction().execute(async (trx) => {
+      const result = await db.transaction().execute(async (trx) => {
         const before = await load(id, trx);
         if (!active) await assertAdminRemains(trx, before);
         const after = await users.update(id, { is_active: active }, trx);
@@ -124,6 +133,8 @@ export function createUsersService({ db, hasher }: UsersServiceDeps) {
         if (!active) await refreshTokens.revokeAllForUser(id, 'user_deactivated', trx);
         return { before: toPublicUser(before), after: toPublicUser(after!) };
       });
+      await authCache.invalidate();
+      return result;
     },
 
     /** Admin sets a new password: every session of the user ends. */
