@@ -59,6 +59,11 @@ export async function startPlatform(config: Config, logger: Logger, overrides: D
       result.applied.length > 0 ? 'database migrated' : 'database schema up to date',
     );
     logger.info({ database: deps.database.kind, cache: deps.cache.kind, role: config.role }, 'dependencies ready');
+    if (deps.database.kind === 'postgres' && deps.cache.kind === 'memory') {
+      // Fine for one process; with several, a credential change reaches the others only when their
+      // cached lookups expire (30 s), and caches, throttles and the provider budget are per process.
+      logger.warn('REDIS_URL is not set: caches, login throttling and the 1NCE request budget are per process; run a single replica or set REDIS_URL');
+    }
     await ensureFirstAdmin({ config: deps.config, users: deps.identity.users, audit: deps.audit, logger });
 
     const { apiUrl, clientId, clientSecret } = resolved.provider;
