@@ -29,6 +29,7 @@ import { parseSimFilter, DEFAULT_SORT } from '../src/modules/sims/sims.filter.js
 import { createSimsRepo } from '../src/modules/sims/sims.repo.js';
 import { createUsageRepo } from '../src/modules/usage/usage.repo.js';
 import { setDefaultHashCost, TEST_HASH_COST } from '../src/modules/users/password.js';
+import { BENCH_ENV, benchDatabaseUrl, createSchema, dropSchema, scratchSchemaName } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 
@@ -38,7 +39,7 @@ const DAYS = 90;
 const DURATION_SECONDS = 10;
 const CONNECTIONS = 10;
 const SAMPLE_ICCIDS = 2_000;
-const DATABASE_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const DATABASE_URL = benchDatabaseUrl();
 /** A named schema is kept after the run and reused (not reseeded) by the next one. */
 const KEPT_SCHEMA = process.env.BENCH_SCHEMA;
 
@@ -127,19 +128,13 @@ async function load(url: string, headers: Record<string, string>, paths: string[
 export async function runFleetApiBench(): Promise<Record<string, unknown>> {
   setDefaultHashCost(TEST_HASH_COST);
   if (KEPT_SCHEMA !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(KEPT_SCHEMA)) throw new Error('BENCH_SCHEMA must be a plain lower-case identifier');
-  const schema = KEPT_SCHEMA ?? `bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: DATABASE_URL });
-  await admin.connect();
-  await admin.query(`create schema if not exists ${schema}`);
-  await admin.end();
+  const schema = KEPT_SCHEMA ?? scratchSchemaName();
+  await createSchema(DATABASE_URL, schema);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'simfleet-bench-'));
   const config = loadConfig({
-    LOG_LEVEL: 'silent',
+    ...BENCH_ENV,
     DATABASE_URL,
     DATA_DIR: dataDir,
-    JWT_SECRET: 'bench-jwt-secret-0123456789abcdefghijklmnopqrstuv',
-    ONCE_CLIENT_ID: 'bench',
-    ONCE_CLIENT_SECRET: 'bench-secret',
     ONCE_API_URL: 'http://127.0.0.1:9/management-api',
     API_RATE_LIMIT_RPS: '100000',
     DATABASE_POOL_MAX: '10',
@@ -224,12 +219,7 @@ export async function runFleetApiBench(): Promise<Record<string, unknown>> {
     await baseline.close();
     await deps.close();
     await baselineDb.close();
-    if (KEPT_SCHEMA === undefined) {
-      const cleanup = new pg.Client({ connectionString: DATABASE_URL });
-      await cleanup.connect();
-      await cleanup.query(`drop schema if exists ${schema} cascade`);
-      await cleanup.end();
-    }
+    if (KEPT_SCHEMA === undefined) await dropSchema(DATABASE_URL, schema);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -5,15 +5,14 @@
  * >= 20,000/s). Uses BENCH_DATABASE_URL or TEST_DATABASE_URL in a scratch schema (dropped
  * afterwards); without either it falls back to embedded PGlite and says so.
  */
-import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createDb } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { createDeps } from '../src/deps.js';
 import { createLogger } from '../src/logger.js';
+import { BENCH_ENV, configuredDatabaseUrl, createSchema, dropSchema, scratchSchemaName } from './helpers.js';
 
 /** A 100,000-SIM fleet (as in the sync benchmark): a 3,000-record batch then touches ~3,000 distinct SIMs, as a real stream does. */
 const SIMS = 100_000;
@@ -56,18 +55,11 @@ function usageRecord(id: number, simIndex: number, at: Date) {
 
 /** Runs the ingest benchmark and returns its figures. */
 export async function runStreamerBench(): Promise<Record<string, unknown>> {
-  const url = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || undefined;
-  const schema = `bench_${randomBytes(4).toString('hex')}`;
-  if (url !== undefined) {
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`create schema ${schema}`).finally(() => admin.end());
-  }
+  const url = configuredDatabaseUrl();
+  const schema = scratchSchemaName();
+  if (url !== undefined) await createSchema(url, schema);
   const env = {
-    LOG_LEVEL: 'silent',
-    JWT_SECRET: 'bench-jwt-secret-0123456789abcdefghijklmnopqrstuv',
-    ONCE_CLIENT_ID: 'bench',
-    ONCE_CLIENT_SECRET: 'bench-secret',
+    ...BENCH_ENV,
     ONCE_API_URL: 'http://127.0.0.1:9/management-api',
     STREAMER_USERNAME: 'bench',
     STREAMER_PASSWORD: 'bench-streamer-password',
@@ -152,10 +144,6 @@ export async function runStreamerBench(): Promise<Record<string, unknown>> {
     }
   } finally {
     await database.close();
-    if (url !== undefined) {
-      const admin = new pg.Client({ connectionString: url });
-      await admin.connect();
-      await admin.query(`drop schema if exists ${schema} cascade`).finally(() => admin.end());
-    }
+    if (url !== undefined) await dropSchema(url, schema);
   }
 }

@@ -4,11 +4,9 @@
  * theoretical minimum. Reports wall time against it, 429s received (target 0) and database
  * upserts per second (rows written / time spent in the page upserts).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { createDb } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
@@ -16,31 +14,26 @@ import { createDeps } from '../src/deps.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { createSimulator } from '../src/simulator/index.js';
+import { BENCH_ENV, benchDatabaseUrl, createSchema, dropSchema, scratchSchemaName } from './helpers.js';
 
 /** BENCH_SYNC_SIMS shrinks the fleet for a quick trial run. */
 const FLEET_SIZE = Number(process.env.BENCH_SYNC_SIMS ?? 100_000);
 const SIMS_RPS = 10;
 const PAGE_SIZE = 100;
-const DATABASE_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const DATABASE_URL = benchDatabaseUrl();
 
 /** Runs the benchmark and returns its figures. */
 export async function runSyncBench(): Promise<Record<string, unknown>> {
   const simulator = await createSimulator({ port: 0, fleetSize: FLEET_SIZE, seed: 11, clientId: 'bench', clientSecret: 'bench-secret', mode: 'observed', simsRps: SIMS_RPS });
   const apiUrl = await simulator.listen(0, '127.0.0.1');
   const origin = new URL(apiUrl).origin;
-  const schema = `bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: DATABASE_URL });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
+  const schema = scratchSchemaName();
+  await createSchema(DATABASE_URL, schema);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'simfleet-bench-'));
   const config = loadConfig({
-    LOG_LEVEL: 'silent',
+    ...BENCH_ENV,
     DATABASE_URL,
     DATA_DIR: dataDir,
-    JWT_SECRET: 'bench-jwt-secret-0123456789abcdefghijklmnopqrstuv',
-    ONCE_CLIENT_ID: 'bench',
-    ONCE_CLIENT_SECRET: 'bench-secret',
     ONCE_API_URL: apiUrl,
     ROLE: 'api',
   });
@@ -75,10 +68,7 @@ export async function runSyncBench(): Promise<Record<string, unknown>> {
   } finally {
     await deps.close();
     await simulator.close();
-    const cleanup = new pg.Client({ connectionString: DATABASE_URL });
-    await cleanup.connect();
-    await cleanup.query(`drop schema if exists ${schema} cascade`);
-    await cleanup.end();
+    await dropSchema(DATABASE_URL, schema);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
