@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { DB, NewRow, RowUpdate } from '../../db/schema.js';
 import { Conflict } from '../../errors.js';
 import { simFilterWhere, type SimFilter, type SimSort } from './sims.filter.js';
@@ -91,6 +91,14 @@ function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
 }
 
+/** The list order: the sort field with NULLs last, then ICCID (the keyset condition below follows it). */
+const sortedBy =
+  (sort: SimSort) =>
+  <O>(query: SelectQueryBuilder<DB, 'sims', O>): SelectQueryBuilder<DB, 'sims', O> =>
+    sort.field === 'iccid'
+      ? query.orderBy('iccid', sort.direction)
+      : query.orderBy(sort.field, (ob) => (sort.direction === 'asc' ? ob.asc() : ob.desc()).nullsLast()).orderBy('iccid', 'asc');
+
 /** Kysely queries over `sims`; plain rows in and out. */
 export function createSimsRepo(db: Kysely<DB>) {
   const orderAndKeyset = (sort: SimSort, after: KeysetCursor | undefined) => {
@@ -130,15 +138,7 @@ export function createSimsRepo(db: Kysely<DB>) {
       return pageOf(
         base,
         (query) =>
-          query
-            .select(LIST_COLUMNS)
-            .$call((q) =>
-              sort.field === 'iccid'
-                ? q.orderBy('iccid', sort.direction)
-                : q
-                    .orderBy(sort.field, (ob) => (sort.direction === 'asc' ? ob.asc() : ob.desc()).nullsLast())
-                    .orderBy('iccid', 'asc'),
-            ),
+          query.select(LIST_COLUMNS).$call(sortedBy(sort)),
         page,
         pageSize,
       );
@@ -156,13 +156,7 @@ export function createSimsRepo(db: Kysely<DB>) {
         .select(LIST_COLUMNS)
         .where(simFilterWhere(filter))
         .where(orderAndKeyset(sort, after))
-        .$call((q) =>
-          sort.field === 'iccid'
-            ? q.orderBy('iccid', sort.direction)
-            : q
-                .orderBy(sort.field, (ob) => (sort.direction === 'asc' ? ob.asc() : ob.desc()).nullsLast())
-                .orderBy('iccid', 'asc'),
-        )
+        .$call(sortedBy(sort))
         .limit(limit)
         .execute();
     },
