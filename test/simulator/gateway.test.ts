@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-call -- assertions walk JSON bodies read from the wire */
 import { afterEach, describe, expect, it } from 'vitest';
 import { json, startSim, type TestSim } from './sim-helpers.js';
 

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-call -- assertions walk JSON bodies read from the wire */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLuhnValid, isValidIccid, isValidImei, isValidImsi, isValidMsisdn } from '../../src/lib/identifiers.js';
 import { createFleet } from '../../src/simulator/fleet.js';

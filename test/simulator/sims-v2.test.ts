@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-call -- assertions walk JSON bodies read from the wire */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, type Profile } from '../../src/simulator/fleet.js';
 import { START, json, startSim, type TestSim } from './sim-helpers.js';
