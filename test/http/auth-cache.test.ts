@@ -46,6 +46,10 @@ describe.each(stores)('cached authentication lookups (%s store)', (store) => {
    * Uses the credential until an answer comes from the cache (the first lookup of a fresh store only
    * creates the generation counter, the next one stores the entry, the third is a hit).
    */
+  /** An API key of the signed-in user, created directly (its role is the user's own). */
+  const keyOf = (session: { user: { id: number; username: string } }, role: 'admin' | 'operator') =>
+    t.deps.identity.apiKeys.create({ kind: 'user', userId: session.user.id, username: session.user.username, role, userRole: role }, {});
+
   const useCached = async (
     headers: Record<string, string>,
     url = '/api/v1/auth/me',
@@ -73,16 +77,7 @@ describe.each(stores)('cached authentication lookups (%s store)', (store) => {
   it('deactivating the owner refuses the cached key and token at once; reactivating restores them', async () => {
     await open();
     const session = await signedIn(t, 'operator');
-    const key = await t.deps.identity.apiKeys.create(
-      {
-        kind: 'user',
-        userId: session.user.id,
-        username: session.user.username,
-        role: 'operator',
-        userRole: 'operator',
-      },
-      {},
-    );
+    const key = await keyOf(session, 'operator');
     const keyHeaders = { 'x-api-key': key.api_key };
     await useCached(keyHeaders);
     await useCached(session.headers);
@@ -100,16 +95,7 @@ describe.each(stores)('cached authentication lookups (%s store)', (store) => {
   it('a lowered role applies to the next request (403 on an admin route) for a cached token and key', async () => {
     await open();
     const session = await signedIn(t, 'admin');
-    const key = await t.deps.identity.apiKeys.create(
-      {
-        kind: 'user',
-        userId: session.user.id,
-        username: session.user.username,
-        role: 'admin',
-        userRole: 'admin',
-      },
-      {},
-    );
+    const key = await keyOf(session, 'admin');
     const keyHeaders = { 'x-api-key': key.api_key };
     await useCached(session.headers, '/api/v1/users');
     await useCached(keyHeaders, '/api/v1/users');
