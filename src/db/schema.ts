@@ -94,9 +94,16 @@ export interface ApiKeysTable {
   expires_at: Timestamp | null;
   last_used_at: Timestamp | null;
   revoked_at: Timestamp | null;
+  /** Why the key was revoked (migration 0015). */
+  revoked_reason: Generated<ApiKeyRevokedReason | null>;
+  /** The key this one was created with; null for keys created by a signed-in user (migration 0015). */
+  parent_key_id: Generated<string | null>;
   created_at: GeneratedTimestamp;
   updated_at: GeneratedTimestamp;
 }
+
+/** Why an API key stopped working: revoked itself, with its parent, or by its owner's password change. */
+export type ApiKeyRevokedReason = 'revoked' | 'parent_revoked' | 'password_changed' | 'password_reset';
 
 export interface RefreshTokensTable {
   id: Generated<string>;
