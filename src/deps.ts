@@ -24,6 +24,7 @@ import { createProviderAccountsService, type ProviderAccountsService } from './m
 import { createBulkService, type BulkService } from './modules/bulk/bulk.service.js';
 import { createBulkRunner, type BulkRunner } from './modules/bulk/bulk.runner.js';
 import { createFleet, type Fleet } from './modules/sims/fleet.js';
+import { createFleetService, type FleetService } from './modules/fleet/fleet.service.js';
 
 /** How long start-up waits for Redis before continuing degraded. */
 const REDIS_STARTUP_WAIT_MS = 3_000;
@@ -80,6 +81,8 @@ export interface Deps {
   streamer: StreamerService;
   /** SIMs, usage, quotas, connectivity, events, and `fleet.sync` (provider -> database: upsertProviderSims, syncSim, ...). */
   fleet: Fleet;
+  /** Fleet-wide aggregates for the console's dashboard (cached a few seconds). */
+  fleetSummary: FleetService;
   /** Closes what was opened, in reverse order. */
   close(): Promise<void>;
 }
@@ -167,6 +170,14 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     jobs: () => (jobs.started ? jobs : undefined),
   });
 
+  const fleetSummary = createFleetService({
+    db: database.db,
+    cache,
+    providerUsage: () => provider.governor.usage(),
+    pingDatabase: () => database.ping(),
+    pingRedis: redis === undefined ? undefined : () => cache.ping(),
+  });
+
   const deps: Deps = {
     config,
     logger,
@@ -194,6 +205,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     bulk,
     bulkRunner,
     fleet,
+    fleetSummary,
     async close() {
       await jobs.stop();
       identity.authCache.close();
