@@ -25,6 +25,8 @@ import { createBulkService, type BulkService } from './modules/bulk/bulk.service
 import { createBulkRunner, type BulkRunner } from './modules/bulk/bulk.runner.js';
 import { createFleet, type Fleet } from './modules/sims/fleet.js';
 import { createFleetService, type FleetService } from './modules/fleet/fleet.service.js';
+import { configuredSchedules } from './jobs/schedules.js';
+import { createPlatformProbes, cronIntervalSeconds } from './modules/observability/platform-probes.js';
 
 /** How long start-up waits for Redis before continuing degraded. */
 const REDIS_STARTUP_WAIT_MS = 3_000;
@@ -216,5 +218,20 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     },
   };
   registerJobs(deps);
+
+  const schedules = configuredSchedules(config);
+  metrics.setBuildInfo(config.role);
+  metrics.setJobIntervals(Object.fromEntries(Object.entries(schedules).map(([job, s]) => [job, cronIntervalSeconds(s.cron, new Date())])));
+  metrics.trackPlatform(
+    createPlatformProbes({
+      db: database.db,
+      cache,
+      pingDatabase: () => database.ping(),
+      pingRedis: redis === undefined ? undefined : () => cache.ping(),
+      queueNames: () => jobs.definitions().map((d) => d.name),
+      queueSize: (name) => (jobs.started ? jobs.queueSize(name) : undefined),
+      scheduledJobs: Object.keys(schedules),
+    }),
+  );
   return deps;
 }
