@@ -25,6 +25,12 @@ const client = (request: FastifyRequest) => ({ ip: request.ip, userAgent: reques
 /** /api/v1/auth: login, refresh, logout, register, me, password change and API keys. */
 export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'>): FastifyPluginAsyncTypebox {
   return async (app) => {
+    // Tokens, keys and who-am-I must never sit in a browser or proxy cache (errors included).
+    app.addHook('onSend', (_request, reply, payload, done) => {
+      reply.header('cache-control', 'no-store');
+      done(null, payload);
+    });
+
     app.post(
       '/login',
       {
