@@ -585,6 +585,13 @@ export interface StreamerActivityTable {
   updated_at: GeneratedTimestamp;
 }
 
+/** One-time facts about the installation (0016), e.g. that the first sweep was queued. */
+export interface InstallMarkersTable {
+  key: string;
+  created_at: GeneratedTimestamp;
+  created_by: string | null;
+}
+
 /** The Kysely database type: every table the migrations create. */
 export interface DB {
   users: UsersTable;
@@ -616,6 +623,7 @@ export interface DB {
   streamer_batches: StreamerBatchesTable;
   stream_payloads: StreamPayloadsTable;
   streamer_activity: StreamerActivityTable;
+  install_markers: InstallMarkersTable;
 }
 
 /** A table's row as read, e.g. `Row<'sims'>`. */
