@@ -611,6 +611,13 @@ export interface LiveEventStateTable {
   pruned_through: Generated<number>;
 }
 
+/** One-time facts about the installation (0016), e.g. that the first sweep was queued. */
+export interface InstallMarkersTable {
+  key: string;
+  created_at: GeneratedTimestamp;
+  created_by: string | null;
+}
+
 /** The Kysely database type: every table the migrations create. */
 export interface DB {
   users: UsersTable;
@@ -644,6 +651,7 @@ export interface DB {
   streamer_activity: StreamerActivityTable;
   live_events: LiveEventsTable;
   live_event_state: LiveEventStateTable;
+  install_markers: InstallMarkersTable;
 }
 
 /** A table's row as read, e.g. `Row<'sims'>`. */
