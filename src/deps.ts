@@ -27,6 +27,7 @@ import { createFleet, type Fleet } from './modules/sims/fleet.js';
 import { createFleetService, type FleetService } from './modules/fleet/fleet.service.js';
 import { configuredSchedules } from './jobs/schedules.js';
 import { createPlatformProbes, cronIntervalSeconds } from './modules/observability/platform-probes.js';
+import { createStatisticsKeeper } from './db/statistics.js';
 
 /** How long start-up waits for Redis before continuing degraded. */
 const REDIS_STARTUP_WAIT_MS = 3_000;
@@ -151,7 +152,8 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
   const webhooks = createWebhooksService({ db: database.db, secretBox, logger, metrics: metrics.background.webhooks });
   const notify = createNotifier({ webhooks, jobs, logger });
   const alerts = createAlertsService({ db: database.db, logger, metrics: metrics.background.alerts, notify, provider, audit });
-  const streamer = createStreamerService({ db: database.db, logger, metrics: metrics.background.streamer, notify });
+  const statistics = createStatisticsKeeper(database.db, { embedded: database.kind === 'pglite', logger: logger.child({ component: 'statistics' }) });
+  const streamer = createStreamerService({ db: database.db, logger, metrics: metrics.background.streamer, notify, statistics });
   const sms = createSmsService({ db: database.db, provider, audit, logger, notify });
   const orders = createOrdersService({ db: database.db, provider, audit, logger });
   const topups = createTopupsService({ db: database.db, provider, audit, orders });
@@ -159,7 +161,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
   const support = createSupportService({ db: database.db, provider, audit, logger });
   const providerAccounts = createProviderAccountsService({ db: database.db, secretBox, provider });
   const bulk = createBulkService({ db: database.db, logger, jobs: () => (jobs.started ? jobs : undefined) });
-  const bulkRunner = createBulkRunner({ db: database.db, cache, provider, audit, topups, sms, logger: logger.child({ component: 'bulk' }), notify });
+  const bulkRunner = createBulkRunner({ db: database.db, cache, provider, audit, topups, sms, logger: logger.child({ component: 'bulk' }), notify, statistics });
   const fleet = createFleet({
     db: database.db,
     cache,
@@ -169,6 +171,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     logger: logger.child({ component: 'fleet' }),
     notify,
     streamHealthy: (accountId) => streamer.streamHealthy(accountId),
+    statistics,
     jobs: () => (jobs.started ? jobs : undefined),
   });
 

@@ -77,6 +77,8 @@ export function createSimsService(deps: FleetDeps & { sync: SimSync }) {
      */
     async list(filter: SimFilter, sort: SimSort, page: number, pageSize: number, cursor?: string): Promise<SimListPage> {
       const after = cursor === undefined ? undefined : decodeCursor(cursor, sort);
+      // Rows written by anything else (a restore, another tool) get statistics too; rate-limited, not awaited.
+      void deps.statistics?.refresh(['sims']);
       const number = after?.page ?? page;
       const { rows, total, totalIsEstimate, next } = await repo.page(filter, sort, number, pageSize, after);
       return {
