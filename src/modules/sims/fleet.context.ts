@@ -35,6 +35,8 @@ export interface FleetDeps {
   streamHealthy?: (accountId: string) => Promise<boolean>;
   /** The job engine, read lazily because it is wired after the services. */
   jobs?: () => JobSender | undefined;
+  /** Reports SIMs whose stored quota changed, so their alerts are evaluated now (AlertTrigger). */
+  quotaChanged?: (iccids: string[]) => void;
   now?: () => number;
 }
 

@@ -24,6 +24,8 @@ export interface StreamerServiceDeps {
   logger: Logger;
   metrics: BackgroundMetrics['streamer'];
   notify: Notify;
+  /** Reports SIMs whose usage and remaining quota advanced, so their alerts are evaluated now (AlertTrigger). */
+  quotaChanged?: (iccids: string[]) => void;
 }
 
 /** Event type ids (reference 11.3) that move a SIM's connectivity. */
@@ -69,6 +71,7 @@ export function createStreamerService(deps: StreamerServiceDeps) {
       }
       const { usage, events } = parsed.batch;
       const notifications: Array<{ type: Parameters<Notify>[0]; payload: Record<string, unknown> }> = [];
+      const advanced = new Set<string>();
 
       const result = await deps.db.transaction().execute(async (trx) => {
         const iccids = new Set<string>();
@@ -106,6 +109,7 @@ export function createStreamerService(deps: StreamerServiceDeps) {
           const r = usage[index]!;
           const sim = usageSims[index];
           if (sim === undefined) continue;
+          advanced.add(sim.iccid);
           const dayNumber = Math.floor(r.startedAt.getTime() / DAY_MS);
           const key = `${sim.id}|${dayNumber}`;
           let d = daily.get(key);
@@ -213,8 +217,9 @@ export function createStreamerService(deps: StreamerServiceDeps) {
       deps.metrics.records.inc({ kind: 'usage', result: 'duplicate' }, usage.length - result.usage);
       deps.metrics.records.inc({ kind: 'event', result: 'stored' }, result.events);
       deps.metrics.records.inc({ kind: 'event', result: 'duplicate' }, events.length - result.events);
-      // Webhooks only after commit: a rolled-back batch must not announce anything.
+      // Webhooks and alert evaluation only after commit: a rolled-back batch must not announce anything.
       for (const n of notifications) await deps.notify(n.type, n.payload);
+      if (advanced.size > 0) deps.quotaChanged?.([...advanced]);
       const received = usage.length + events.length;
       const stored = result.usage + result.events;
       return { received, stored, duplicates: received - stored, unmatched: result.unmatched };
