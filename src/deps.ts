@@ -14,6 +14,7 @@ import { registerJobs } from './jobs/index.js';
 import { createNotifier, type Notify } from './modules/notify/notify.service.js';
 import { createWebhooksService, type WebhooksService } from './modules/webhooks/webhooks.service.js';
 import { createAlertsService, type AlertsService } from './modules/alerts/alerts.service.js';
+import { createAlertTrigger, type AlertTrigger } from './modules/alerts/alerts.trigger.js';
 import { createStreamerService, type StreamerService } from './modules/streamer/streamer.service.js';
 import { createSmsService, type SmsService } from './modules/sms/sms.service.js';
 import { createOrdersService, type OrdersService } from './modules/orders/orders.service.js';
@@ -80,6 +81,8 @@ export interface Deps {
   webhooks: WebhooksService;
   /** Alert rules, alerts, quota checks and capped automatic top-ups. */
   alerts: AlertsService;
+  /** Evaluates alerts for SIMs whose quota or usage just changed (sweep, streamer). */
+  alertTrigger: AlertTrigger;
   /** Data Streamer ingest; `streamer.streamHealthy(accountId)` tells the sync to back off. */
   streamer: StreamerService;
   /** SIMs, usage, quotas, connectivity, events, and `fleet.sync` (provider -> database: upsertProviderSims, syncSim, ...). */
@@ -153,7 +156,10 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
   const notify = createNotifier({ webhooks, jobs, logger });
   const alerts = createAlertsService({ db: database.db, logger, metrics: metrics.background.alerts, notify, provider, audit });
   const statistics = createStatisticsKeeper(database.db, { embedded: database.kind === 'pglite', logger: logger.child({ component: 'statistics' }) });
-  const streamer = createStreamerService({ db: database.db, logger, metrics: metrics.background.streamer, notify, statistics });
+  // Alerts follow quota and usage changes within a second instead of waiting for 'check-quotas'.
+  const alertTrigger = createAlertTrigger({ evaluate: (iccids) => alerts.evaluateSims(iccids), logger: logger.child({ component: 'alerts' }) });
+  const quotaChanged = (iccids: string[]) => alertTrigger.changed(iccids);
+  const streamer = createStreamerService({ db: database.db, logger, metrics: metrics.background.streamer, notify, statistics, quotaChanged });
   const sms = createSmsService({ db: database.db, provider, audit, logger, notify });
   const orders = createOrdersService({ db: database.db, provider, audit, logger });
   const topups = createTopupsService({ db: database.db, provider, audit, orders });
@@ -173,6 +179,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     streamHealthy: (accountId) => streamer.streamHealthy(accountId),
     statistics,
     jobs: () => (jobs.started ? jobs : undefined),
+    quotaChanged,
   });
 
   const fleetSummary = createFleetService({
@@ -190,6 +197,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     notify,
     webhooks,
     alerts,
+    alertTrigger,
     streamer,
     metrics,
     database,
@@ -213,6 +221,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     fleetSummary,
     async close() {
       await jobs.stop();
+      await alertTrigger.stop();
       identity.authCache.close();
       await authCacheStore.close();
       await cache.close();

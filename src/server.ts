@@ -90,6 +90,10 @@ export async function startPlatform(config: Config, logger: Logger, overrides: D
       logger.info({ account: account.name, api_url: apiUrl }, 'default provider account registered');
     }
 
+    // Default alert rules exist from the first start, so the first sweep's quotas raise alerts at once.
+    const rules = await deps.alerts.ensureDefaultRules();
+    if (rules > 0) logger.info({ rules }, 'created the default alert rules');
+
     app = await buildApp(deps);
     const url = await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();

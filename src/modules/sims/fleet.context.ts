@@ -38,6 +38,8 @@ export interface FleetDeps {
   statistics?: Pick<StatisticsKeeper, 'refresh'>;
   /** The job engine, read lazily because it is wired after the services. */
   jobs?: () => JobSender | undefined;
+  /** Reports SIMs whose stored quota changed, so their alerts are evaluated now (AlertTrigger). */
+  quotaChanged?: (iccids: string[]) => void;
   now?: () => number;
 }
 

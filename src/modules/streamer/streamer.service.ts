@@ -27,6 +27,8 @@ export interface StreamerServiceDeps {
   notify: Notify;
   /** Planner statistics after many rows changed (src/db/statistics.ts). */
   statistics?: Pick<StatisticsKeeper, 'refresh'>;
+  /** Reports SIMs whose usage and remaining quota advanced, so their alerts are evaluated now (AlertTrigger). */
+  quotaChanged?: (iccids: string[]) => void;
 }
 
 /** Event type ids (reference 11.3) that move a SIM's connectivity. */
@@ -72,6 +74,7 @@ export function createStreamerService(deps: StreamerServiceDeps) {
       }
       const { usage, events } = parsed.batch;
       const notifications: Array<{ type: Parameters<Notify>[0]; payload: Record<string, unknown> }> = [];
+      const advanced = new Set<string>();
 
       const result = await deps.db.transaction().execute(async (trx) => {
         const iccids = new Set<string>();
@@ -109,6 +112,7 @@ export function createStreamerService(deps: StreamerServiceDeps) {
           const r = usage[index]!;
           const sim = usageSims[index];
           if (sim === undefined) continue;
+          advanced.add(sim.iccid);
           const dayNumber = Math.floor(r.startedAt.getTime() / DAY_MS);
           const key = `${sim.id}|${dayNumber}`;
           let d = daily.get(key);
@@ -218,8 +222,9 @@ export function createStreamerService(deps: StreamerServiceDeps) {
       deps.metrics.records.inc({ kind: 'event', result: 'duplicate' }, events.length - result.events);
       // Rate-limited and never rejecting; not awaited, so the batch's answer does not wait for an ANALYZE.
       void deps.statistics?.refresh(['sims', 'usage_records', 'sim_usage', 'sim_events']);
-      // Webhooks only after commit: a rolled-back batch must not announce anything.
+      // Webhooks and alert evaluation only after commit: a rolled-back batch must not announce anything.
       for (const n of notifications) await deps.notify(n.type, n.payload);
+      if (advanced.size > 0) deps.quotaChanged?.([...advanced]);
       const received = usage.length + events.length;
       const stored = result.usage + result.events;
       return { received, stored, duplicates: received - stored, unmatched: result.unmatched };
