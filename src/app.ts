@@ -8,6 +8,8 @@ import { installMetricsHooks } from './http/metrics-hooks.js';
 import { installAccessControl } from './http/auth/access-control.js';
 import { ProblemSchema } from './http/problem.js';
 import { registerRoutes } from './http/routes.js';
+import { createValidatorFactory } from './http/validation.js';
+import { installBodyParsers } from './http/body-parsers.js';
 import './http/policy.js';
 import { VERSION } from './version.js';
 
@@ -32,14 +34,14 @@ export async function buildApp(deps: Deps): Promise<App> {
     genReqId: requestIdFrom,
     requestIdHeader: false,
     return503OnClosing: true,
-    ajv: {
-      customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true },
-    },
+    // Strict JSON bodies, coercing query strings and paths, hostile text refused first (ADR 0009).
+    schemaController: { compilersFactory: { buildValidator: createValidatorFactory() } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
 
   app.addSchema(ProblemSchema);
   installErrorHandling(app);
+  installBodyParsers(app);
   installMetricsHooks(app, deps.metrics);
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);

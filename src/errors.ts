@@ -56,6 +56,14 @@ export class UnprocessableError extends AppError {
   }
 }
 
+/** 415: a request body in a media type the route does not read (the API speaks JSON). */
+export class UnsupportedMediaType extends AppError {
+  constructor(contentType: string | undefined) {
+    const shown = contentType === undefined ? 'a body without a content type' : `content type "${contentType.slice(0, 100)}"`;
+    super('unsupported_media_type', 415, 'Unsupported media type', { detail: `Cannot read ${shown}; send application/json` });
+  }
+}
+
 /** 401: no credential, or one that is not valid. */
 export class Unauthorized extends AppError {
   constructor(detail = 'Authentication is required', code = 'unauthorized') {

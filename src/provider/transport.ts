@@ -29,6 +29,7 @@ import {
   type RetryOptions,
 } from './retry.js';
 import type { TokenManager } from './token-manager.js';
+import { sanitizeJson, sanitizeText } from '../lib/text.js';
 
 /** Minimal pino-compatible logger. */
 export interface ProviderLogger {
@@ -86,7 +87,7 @@ export interface ErrorBodySummary {
 const MAX_MESSAGE = 300;
 
 function clip(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = sanitizeText(text, { singleLine: true }).replace(/\s+/g, ' ').trim();
   return flat.length > MAX_MESSAGE ? `${flat.slice(0, MAX_MESSAGE)}…` : flat;
 }
 
@@ -191,7 +192,8 @@ export function createTransport(options: TransportOptions): Transport {
     const contentType = response.headers.get('content-type');
     if (text.trim() === '') return { status: response.status, headers: response.headers, body: undefined };
     try {
-      return { status: response.status, headers: response.headers, body: JSON.parse(text) as unknown };
+      // Cleaned of control characters on the way in: 1NCE may hold a label with a NUL, PostgreSQL cannot store one.
+      return { status: response.status, headers: response.headers, body: sanitizeJson(JSON.parse(text) as unknown) };
     } catch (error) {
       const what = contentType?.includes('html') === true ? 'an HTML page' : 'malformed JSON';
       return {

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { Line, Page } from '../../lib/schemas.js';
 import { PASSWORD_MAX_LENGTH } from './password-policy.js';
 
 /**
@@ -17,7 +18,7 @@ const Password = (description: string) =>
 
 export const LoginBody = Type.Object(
   {
-    username: Type.String({ minLength: 1, maxLength: 254, description: 'Username or e-mail address', examples: ['alice'] }),
+    username: Line({ minLength: 1, maxLength: 254, description: 'Username or e-mail address', examples: ['alice'] }),
     password: Password('The account password'),
   },
   { additionalProperties: false },
@@ -136,7 +137,7 @@ export const CreatedApiKeySchema = Type.Intersect([ApiKeySchema, Type.Object({ a
 
 export const CreateApiKeyBody = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, examples: ['billing export'] })),
+    name: Type.Optional(Line({ minLength: 1, maxLength: 100, examples: ['billing export'] })),
     expires_in_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'Omit for a key that never expires' })),
     role: Type.Optional(RoleSchema),
   },
@@ -155,14 +156,14 @@ export const IdParam = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Num
 export const UuidParam = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
 export const PageQuery = {
-  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
+  page: Type.Optional(Page()),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
 };
 
 export const ListUsersQuery = Type.Object(
   {
     ...PageQuery,
-    q: Type.Optional(Type.String({ maxLength: 100, description: 'Substring of username or e-mail' })),
+    q: Type.Optional(Line({ maxLength: 100, description: 'Substring of username or e-mail' })),
     role: Type.Optional(RoleSchema),
     active: Type.Optional(Type.Boolean()),
   },
