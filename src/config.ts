@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * The one place that reads the environment. `loadConfig(env)` parses every variable once,
  * collects every problem, and throws a single `ConfigError` listing all of them, so an operator
@@ -83,13 +85,51 @@ const ROLES: readonly Role[] = ['api', 'worker', 'all'];
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SIMULATOR_MODES: readonly SimulatorMode[] = ['observed', 'spec'];
 
+/**
+ * Secrets that may also come from a file named by `<NAME>_FILE` (Docker/Kubernetes secrets mounted
+ * as files, so the value never sits in the environment or in `docker inspect`).
+ */
+export const FILE_VARIABLES: ReadonlySet<string> = new Set([
+  'DATABASE_URL',
+  'REDIS_URL',
+  'JWT_SECRET',
+  'ENCRYPTION_KEY',
+  'ADMIN_PASSWORD',
+  'ONCE_CLIENT_SECRET',
+  'STREAMER_PASSWORD',
+]);
+
 /** A small reader that records problems instead of throwing at the first one. */
 function createReader(env: Env) {
   const problems: string[] = [];
+  const fromFiles = new Map<string, string | undefined>();
+
+  const fromFile = (name: string): string | undefined => {
+    if (fromFiles.has(name)) return fromFiles.get(name);
+    const file = env[`${name}_FILE`]?.trim();
+    let value: string | undefined;
+    if (file !== undefined && file !== '') {
+      if (env[name]?.trim()) {
+        problems.push(`set either ${name} or ${name}_FILE, not both`);
+      } else {
+        try {
+          value = readFileSync(file, 'utf8').trim() || undefined;
+          if (value === undefined) problems.push(`${name}_FILE names an empty file`);
+        } catch (error) {
+          // Never echo the content; the path and the reason are enough.
+          problems.push(`${name}_FILE "${file}" cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+        }
+      }
+    }
+    fromFiles.set(name, value);
+    return value;
+  };
 
   const raw = (name: string): string | undefined => {
     const value = env[name]?.trim();
-    return value === undefined || value === '' ? undefined : value;
+    if (value === undefined || value === '') return FILE_VARIABLES.has(name) ? fromFile(name) : undefined;
+    if (FILE_VARIABLES.has(name)) fromFile(name);
+    return value;
   };
 
   const int = (name: string, fallback: number, min: number, max: number): number => {

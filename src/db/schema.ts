@@ -194,6 +194,10 @@ export interface SimsTable {
   sms_total: number | null;
   sms_remaining: number | null;
   data_expiry_date: Timestamp | null;
+  /** Network of the latest connectivity snapshot that named one (0014). */
+  operator_name: string | null;
+  country_name: string | null;
+  country_iso: string | null;
   /** Stored generated column: percent of data remaining (2 decimals), null when total unknown or 0. */
   data_remaining_pct: GeneratedAlways<string | null>;
   source: Generated<SimSource>;
@@ -592,6 +596,28 @@ export interface StreamerActivityTable {
   updated_at: GeneratedTimestamp;
 }
 
+/** The live event stream's replay buffer (0014). */
+export interface LiveEventsTable {
+  id: GeneratedAlways<number>;
+  type: string;
+  min_role: UserRole;
+  data: Json<JsonObject>;
+  created_at: GeneratedTimestamp;
+}
+
+/** One row: the newest live event id pruned from the replay buffer (0014). */
+export interface LiveEventStateTable {
+  singleton: Generated<boolean>;
+  pruned_through: Generated<number>;
+}
+
+/** One-time facts about the installation (0016), e.g. that the first sweep was queued. */
+export interface InstallMarkersTable {
+  key: string;
+  created_at: GeneratedTimestamp;
+  created_by: string | null;
+}
+
 /** The Kysely database type: every table the migrations create. */
 export interface DB {
   users: UsersTable;
@@ -623,6 +649,9 @@ export interface DB {
   streamer_batches: StreamerBatchesTable;
   stream_payloads: StreamPayloadsTable;
   streamer_activity: StreamerActivityTable;
+  live_events: LiveEventsTable;
+  live_event_state: LiveEventStateTable;
+  install_markers: InstallMarkersTable;
 }
 
 /** A table's row as read, e.g. `Row<'sims'>`. */
