@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
  */
 
 import { passwordProblems } from './modules/users/password-policy.js';
+import { allowedHostProblems } from './modules/webhooks/webhook-target.js';
 
 export type Role = 'api' | 'worker' | 'all';
 export type SimulatorMode = 'observed' | 'spec';
@@ -65,6 +66,8 @@ export interface Config {
   jobsSchema: string;
   retention: { usageDays: number | undefined; eventDays: number | undefined };
   streamer: { username: string | undefined; password: string | undefined };
+  /** Webhook receivers allowed besides public addresses (SSRF protection, modules/webhooks/webhook-target.ts). */
+  webhooks: { allowedHosts: string[]; allowPrivate: boolean };
   simulator: SimulatorConfig;
 }
 
@@ -244,6 +247,12 @@ export function loadConfig(env: Env = process.env): Config {
     for (const problem of streamerPasswordProblems(streamerPassword, streamerUsername)) r.problems.push(`STREAMER_PASSWORD ${problem}`);
   }
 
+  const webhookAllowedHosts = (r.raw('WEBHOOK_ALLOWED_HOSTS') ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+  r.problems.push(...allowedHostProblems(webhookAllowedHosts));
+
   const cleanupCron = r.raw('CLEANUP_CRON') ?? '0 2 * * *';
   if (!isCron(cleanupCron)) {
     r.problems.push(`CLEANUP_CRON must be a five-field cron expression, got "${cleanupCron}"`);
@@ -306,6 +315,7 @@ export function loadConfig(env: Env = process.env): Config {
       eventDays: r.optionalInt('EVENT_RETENTION_DAYS', 1, 36_500),
     },
     streamer: { username: streamerUsername, password: streamerPassword },
+    webhooks: { allowedHosts: webhookAllowedHosts, allowPrivate: r.bool('WEBHOOK_ALLOW_PRIVATE', false) },
     simulator: {
       port: r.int('SIMULATOR_PORT', 8900, 0, 65535),
       fleetSize: r.int('SIMULATOR_FLEET_SIZE', 1000, 0, 1_000_000),

@@ -12,6 +12,7 @@ import { createIdentity, type Identity } from './modules/users/identity.js';
 import { createJobEngine, type JobEngine } from './jobs/engine.js';
 import { registerJobs } from './jobs/index.js';
 import { createNotifier, type Notify } from './modules/notify/notify.service.js';
+import { createWebhookTargetPolicy } from './modules/webhooks/webhook-target.js';
 import { createWebhooksService, type WebhooksService } from './modules/webhooks/webhooks.service.js';
 import { createAlertsService, type AlertsService } from './modules/alerts/alerts.service.js';
 import { createAlertTrigger, type AlertTrigger } from './modules/alerts/alerts.trigger.js';
@@ -152,7 +153,13 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     schema: config.jobsSchema,
     stopTimeoutMs: config.shutdownTimeoutMs,
   });
-  const webhooks = createWebhooksService({ db: database.db, secretBox, logger, metrics: metrics.background.webhooks });
+  const webhookTargets = createWebhookTargetPolicy({
+    allowedHosts: config.webhooks.allowedHosts,
+    allowPrivate: config.webhooks.allowPrivate,
+    // Demo mode runs everything on one machine; loopback receivers are how it is tried out.
+    allowLoopback: config.demoMode,
+  });
+  const webhooks = createWebhooksService({ db: database.db, secretBox, logger, metrics: metrics.background.webhooks, targets: webhookTargets });
   const notify = createNotifier({ webhooks, jobs, logger });
   const alerts = createAlertsService({ db: database.db, logger, metrics: metrics.background.alerts, notify, provider, audit });
   const statistics = createStatisticsKeeper(database.db, { embedded: database.kind === 'pglite', logger: logger.child({ component: 'statistics' }) });
