@@ -110,7 +110,7 @@ describe.each(backends)('GET /api/v1/events/stream (%s)', (backend) => {
     future.close();
     const bad = await fetch(`${base}/api/v1/events/stream`, { headers: { ...viewer, 'last-event-id': 'abc' } });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).code).toBe('invalid_last_event_id');
+    expect(((await bad.json()) as { code: string }).code).toBe('invalid_last_event_id');
   });
 
   it('limits concurrent streams per user (429 too_many_streams) and frees the slot on disconnect', async () => {
@@ -118,7 +118,7 @@ describe.each(backends)('GET /api/v1/events/stream (%s)', (backend) => {
     const held = [await open(headers), await open(headers), await open(headers)];
     const refused = await fetch(`${base}/api/v1/events/stream`, { headers });
     expect(refused.status).toBe(429);
-    expect((await refused.json()).code).toBe('too_many_streams');
+    expect(((await refused.json()) as { code: string }).code).toBe('too_many_streams');
     held[0]!.close();
     await expect.poll(async () => (await fetch(`${base}/api/v1/auth/me`, { headers })).status).toBe(200);
     let reopened: SseClient | undefined;
