@@ -30,6 +30,8 @@ import { createFleetService, type FleetService } from './modules/fleet/fleet.ser
 import { configuredSchedules } from './jobs/schedules.js';
 import { createPlatformProbes, cronIntervalSeconds } from './modules/observability/platform-probes.js';
 import { createStatisticsKeeper } from './db/statistics.js';
+import { createLiveHub, type LiveHub } from './modules/live/live.hub.js';
+import { createLiveStreams, type LiveStreams } from './modules/live/live.streams.js';
 
 /** How long start-up waits for Redis before continuing degraded. */
 const REDIS_STARTUP_WAIT_MS = 3_000;
@@ -88,6 +90,8 @@ export interface Deps {
   streamer: StreamerService;
   /** SIMs, usage, quotas, connectivity, events, and `fleet.sync` (provider -> database: upsertProviderSims, syncSim, ...). */
   fleet: Fleet;
+  /** Live events across replicas (hub: publish/subscribe/replay) and this process's open SSE streams. */
+  live: { hub: LiveHub; streams: LiveStreams };
   /** Fleet-wide aggregates for the console's dashboard (cached a few seconds). */
   fleetSummary: FleetService;
   /** Closes what was opened, in reverse order. */
@@ -160,7 +164,15 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     allowLoopback: config.demoMode,
   });
   const webhooks = createWebhooksService({ db: database.db, secretBox, logger, metrics: metrics.background.webhooks, targets: webhookTargets });
-  const notify = createNotifier({ webhooks, jobs, logger });
+  const liveHub = createLiveHub({ database, logger: logger.child({ component: 'live' }) });
+  const liveStreams = createLiveStreams({
+    hub: liveHub,
+    logger: logger.child({ component: 'live' }),
+    maxPerUser: config.live.streamsPerUser,
+    heartbeatMs: config.live.heartbeatSeconds * 1000,
+    observer: metrics.live,
+  });
+  const notify = createNotifier({ webhooks, jobs, logger, live: liveHub });
   const alerts = createAlertsService({ db: database.db, logger, metrics: metrics.background.alerts, notify, provider, audit });
   const statistics = createStatisticsKeeper(database.db, { embedded: database.kind === 'pglite', logger: logger.child({ component: 'statistics' }) });
   // Alerts follow quota and usage changes within a second instead of waiting for 'check-quotas'.
@@ -226,9 +238,12 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     bulkRunner,
     fleet,
     fleetSummary,
+    live: { hub: liveHub, streams: liveStreams },
     async close() {
+      liveStreams.closeAll();
       await jobs.stop();
       await alertTrigger.stop();
+      await liveHub.stop();
       identity.authCache.close();
       await authCacheStore.close();
       await cache.close();
