@@ -8,6 +8,7 @@ import { installMetricsHooks } from './http/metrics-hooks.js';
 import { installAccessControl } from './http/auth/access-control.js';
 import { ProblemSchema } from './http/problem.js';
 import { registerRoutes } from './http/routes.js';
+import { defaultConsoleDir, registerConsole } from './http/console.js';
 import './http/policy.js';
 import { VERSION } from './version.js';
 
@@ -82,5 +83,6 @@ export async function buildApp(deps: Deps): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 
   await registerRoutes(app, deps);
+  await registerConsole(app, deps.config.consoleDir ?? defaultConsoleDir());
   return app;
 }
