@@ -10,6 +10,7 @@ import { ProblemSchema } from './http/problem.js';
 import { registerRoutes } from './http/routes.js';
 import { createValidatorFactory } from './http/validation.js';
 import { installBodyParsers } from './http/body-parsers.js';
+import { defaultConsoleDir, registerConsole } from './http/console.js';
 import './http/policy.js';
 import { VERSION } from './version.js';
 
@@ -84,5 +85,6 @@ export async function buildApp(deps: Deps): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 
   await registerRoutes(app, deps);
+  await registerConsole(app, deps.config.consoleDir ?? defaultConsoleDir());
   return app;
 }

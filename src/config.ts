@@ -34,6 +34,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   corsOrigins: string[];
   dataDir: string;
+  /** Directory of the built web console (index.html + assets/); unset: dist/web of this installation. */
+  consoleDir: string | undefined;
   /** Unset means embedded PGlite under `dataDir`. */
   databaseUrl: string | undefined;
   databasePoolMax: number;
@@ -288,6 +290,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     corsOrigins,
     dataDir: r.raw('DATA_DIR') ?? './data',
+    consoleDir: r.raw('CONSOLE_DIR'),
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePoolMax: r.int('DATABASE_POOL_MAX', 10, 1, 500),
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),

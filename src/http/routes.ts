@@ -30,7 +30,7 @@ import { streamRoutes } from './routes/stream.routes.js';
 export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   await app.register(healthRoutes(deps));
   await app.register(systemRoutes(deps.metrics));
-  await app.register(authRoutes(deps.identity), { prefix: '/api/v1/auth' });
+  await app.register(authRoutes(deps.identity, deps.config.refreshTokenTtlDays), { prefix: '/api/v1/auth' });
   await app.register(usersRoutes(deps.identity.users), { prefix: '/api/v1/users' });
   await app.register(auditRoutes(deps.audit), { prefix: '/api/v1/audit' });
   await app.register(schedulerRoutes(createSchedulerService({ jobs: deps.jobs })), { prefix: '/api/v1/scheduler' });

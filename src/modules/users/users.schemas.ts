@@ -41,6 +41,24 @@ export const RefreshBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** Refresh and logout: the token in the body (scripts) or, with `X-Session-Cookie: 1`, in the session cookie (browser). */
+export const SessionRefreshBody = Type.Object(
+  {
+    refresh_token: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 512, description: 'The refresh token; omit it (or send no body) to use the session cookie with X-Session-Cookie: 1' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Login and refresh answers: with the cookie session the refresh token is in the cookie only, never in the body. */
+export const SessionTokenPairSchema = Type.Object({
+  access_token: Type.String({ description: 'HS256 JWT for `Authorization: Bearer`' }),
+  refresh_token: Type.Optional(Type.String({ description: 'Opaque, single-use; absent when the session cookie carries it (X-Session-Cookie: 1)' })),
+  token_type: Type.Literal('bearer'),
+  expires_in: Type.Integer({ description: 'Access token lifetime in seconds', examples: [900] }),
+});
+
 export const UserSchema = Type.Object(
   {
     id: Type.Integer(),
