@@ -58,6 +58,29 @@ describe('loadConfig', () => {
     expect((error as Error).message).toContain('Invalid configuration:');
   });
 
+  it('requires a strong STREAMER_PASSWORD outside demo mode, listing every problem', () => {
+    const live = { ONCE_CLIENT_ID: 'id', ONCE_CLIENT_SECRET: 'secret', JWT_SECRET: SECRET, STREAMER_USERNAME: 'onceingest' };
+    const problems = (password: string) => {
+      try {
+        loadConfig({ ...live, STREAMER_PASSWORD: password });
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems.filter((p) => p.startsWith('STREAMER_PASSWORD'));
+      }
+    };
+    expect(problems('s3cret')).toEqual([expect.stringMatching(/at least 16 characters/)]);
+    expect(problems('abab')).toEqual([expect.stringMatching(/at least 16 characters/), expect.stringMatching(/different characters/)]);
+    expect(problems('password1234567890')).toEqual([expect.stringMatching(/too common/)]);
+    expect(problems('onceingest2025!!!!')).toEqual([expect.stringMatching(/username/)]);
+    expect(problems('aaaaaaaaaaaaaaaaaaaa')).toEqual([expect.stringMatching(/different characters/)]);
+    expect(problems('violet-Harbor-kettle-42')).toEqual([]);
+    // The message never echoes the password itself.
+    expect(() => loadConfig({ ...live, STREAMER_PASSWORD: 'weak-one' })).toThrow(ConfigError);
+    expect(problems('weak-one').join(' ')).not.toContain('weak-one');
+    // Demo mode stays free (the demo streamer's password is generated anyway).
+    expect(loadConfig({ STREAMER_USERNAME: 'u', STREAMER_PASSWORD: 'p' }).streamer).toEqual({ username: 'u', password: 'p' });
+  });
+
   it('never echoes connection strings, which carry passwords', () => {
     for (const url of ['mysql://u:supersecret@db/app', 'postgres://u:supersecret@[bad']) {
       let message = '';

@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
  * fixes a broken deployment in one pass instead of one restart per typo.
  */
 
+import { passwordProblems } from './modules/users/password-policy.js';
+
 export type Role = 'api' | 'worker' | 'all';
 export type SimulatorMode = 'observed' | 'spec';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -183,6 +185,18 @@ function createReader(env: Env) {
   return { problems, raw, int, optionalInt, oneOf, bool, url };
 }
 
+/** A machine secret pasted once into 1NCE's portal: no reason for it to be short. */
+export const STREAMER_PASSWORD_MIN_LENGTH = 16;
+
+/** Every way a Data Streamer password is too weak outside demo mode (the user password policy, and longer). */
+export function streamerPasswordProblems(password: string, username: string): string[] {
+  const problems = passwordProblems(password, { username });
+  if ([...password].length < STREAMER_PASSWORD_MIN_LENGTH) {
+    return [`must be at least ${STREAMER_PASSWORD_MIN_LENGTH} characters long`, ...problems.filter((p) => !p.startsWith('must be at least'))];
+  }
+  return problems;
+}
+
 /** A five-field cron expression (minute hour day-of-month month day-of-week). */
 const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
 
@@ -224,6 +238,10 @@ export function loadConfig(env: Env = process.env): Config {
   const streamerPassword = r.raw('STREAMER_PASSWORD');
   if ((streamerUsername === undefined) !== (streamerPassword === undefined)) {
     r.problems.push('STREAMER_USERNAME and STREAMER_PASSWORD must be set together');
+  } else if (streamerUsername !== undefined && streamerPassword !== undefined && !demoMode) {
+    // The ingest endpoint faces the internet; its only credential must resist guessing (the throttle
+    // in http/auth/streamer-throttle.ts slows guessing, it does not make a weak secret strong).
+    for (const problem of streamerPasswordProblems(streamerPassword, streamerUsername)) r.problems.push(`STREAMER_PASSWORD ${problem}`);
   }
 
   const cleanupCron = r.raw('CLEANUP_CRON') ?? '0 2 * * *';

@@ -241,9 +241,24 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  /** Process-level failures (src/process-guards.ts): each one is a bug to fix. */
+  const processFailures = {
+    unhandledRejections: new Counter({
+      name: 'simfleet_process_unhandled_rejections_total',
+      help: 'Promise rejections no code handled; logged, and the process kept running',
+      registers: [registry],
+    }),
+    uncaughtExceptions: new Counter({
+      name: 'simfleet_process_uncaught_exceptions_total',
+      help: 'Exceptions no code caught; each one drains the process and exits it for a restart',
+      registers: [registry],
+    }),
+  };
+
   return {
     registry,
     http,
+    process: processFailures,
     db: dbObserver,
     cache,
     provider: createProviderMetrics(registry),
