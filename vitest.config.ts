@@ -11,5 +11,8 @@ export default defineConfig({
     // A skipped suite must be a decision in code, never an accident of the environment.
     allowOnly: false,
     passWithNoTests: false,
+    // GitHub's workflow parser imports its JSON schema without an import attribute, which Node's ESM
+    // loader refuses; bundling it through Vite resolves the JSON (test/deploy/manifests.test.ts).
+    server: { deps: { inline: ['@actions/workflow-parser'] } },
   },
 });
