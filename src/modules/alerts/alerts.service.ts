@@ -7,6 +7,7 @@ import type { ProviderRegistry } from '../../provider/registry.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Notify } from '../notify/notify.service.js';
 import { isoTime } from '../users/dates.js';
+import { tallyForecasts } from '../observability/platform-probes.js';
 import { decide, forecastDays, inScope, metricValue, worseWhenLower, type SimSnapshot } from './alerts.evaluate.js';
 import { createAlertsRepo, type AlertFilter, type AlertRuleRow, type RuleValues } from './alerts.repo.js';
 
@@ -266,16 +267,20 @@ export function createAlertsService(deps: AlertsServiceDeps) {
     async evaluate(options: { signal?: AbortSignal } = {}) {
       const rules = await enabledRules();
       const counts = { sims: 0, raised: 0, cleared: 0 };
-      if (rules.length === 0) return counts;
+      // Days until each SIM's data quota runs out (null: not burning), tallied for the fleet forecast metric.
+      const forecasts: (number | null)[] = [];
+      const result = () => ({ ...counts, forecast: tallyForecasts(forecasts, now()) });
+      if (rules.length === 0) return result();
       let afterId = 0;
       for (;;) {
         options.signal?.throwIfAborted();
         const sims = await repo.simPage(afterId, PAGE);
         if (sims.length === 0) break;
         afterId = sims[sims.length - 1]!.id;
+        for (const sim of sims) forecasts.push(forecastDays(sim));
         await evaluateBatch(rules, sims, counts);
       }
-      return counts;
+      return result();
     },
 
     /**

@@ -450,6 +450,8 @@ export function createSimSync(deps: FleetDeps) {
       totals.modified += result.modified;
       totals.skipped += result.skipped + page.invalid;
       changed.push(...result.changed);
+      // A first import runs for many minutes: lists need statistics before it ends (rate-limited).
+      await deps.statistics?.refresh(['sims']);
       options.onPage?.(page.page, page.totalPages);
     };
 
@@ -480,6 +482,7 @@ export function createSimSync(deps: FleetDeps) {
     }
 
     totals.changed = changed.length;
+    await deps.statistics?.refresh(['sims'], true);
     if (options.details !== false) {
       const streamed = (await deps.streamHealthy?.(accountId).catch(() => false)) ?? false;
       for (const iccid of changed) {

@@ -6,6 +6,7 @@ import type { BackgroundMetrics } from '../../jobs/jobs.metrics.js';
 import type { Notify } from '../notify/notify.service.js';
 import { parseStreamBatch, type EventRecord } from './streamer.parse.js';
 import { createStreamerRepo, type SimRef } from './streamer.repo.js';
+import type { StatisticsKeeper } from '../../db/statistics.js';
 
 /** The stream counts as healthy for an account while its last record is at most this old. */
 export const STREAM_HEALTHY_MINUTES = 15;
@@ -26,6 +27,8 @@ export interface StreamerServiceDeps {
   notify: Notify;
   /** Reports SIMs whose usage and remaining quota advanced, so their alerts are evaluated now (AlertTrigger). */
   quotaChanged?: (iccids: string[]) => void;
+  /** Planner statistics after many rows changed (src/db/statistics.ts). */
+  statistics?: Pick<StatisticsKeeper, 'refresh'>;
 }
 
 /** Event type ids (reference 11.3) that move a SIM's connectivity. */
@@ -217,6 +220,8 @@ export function createStreamerService(deps: StreamerServiceDeps) {
       deps.metrics.records.inc({ kind: 'usage', result: 'duplicate' }, usage.length - result.usage);
       deps.metrics.records.inc({ kind: 'event', result: 'stored' }, result.events);
       deps.metrics.records.inc({ kind: 'event', result: 'duplicate' }, events.length - result.events);
+      // Rate-limited and never rejecting; not awaited, so the batch's answer does not wait for an ANALYZE.
+      void deps.statistics?.refresh(['sims', 'usage_records', 'sim_usage', 'sim_events']);
       // Webhooks and alert evaluation only after commit: a rolled-back batch must not announce anything.
       for (const n of notifications) await deps.notify(n.type, n.payload);
       if (advanced.size > 0) deps.quotaChanged?.([...advanced]);
