@@ -25,6 +25,9 @@ import { createBulkService, type BulkService } from './modules/bulk/bulk.service
 import { createBulkRunner, type BulkRunner } from './modules/bulk/bulk.runner.js';
 import { createFleet, type Fleet } from './modules/sims/fleet.js';
 import { createStatisticsKeeper } from './db/statistics.js';
+import { createFleetService, type FleetService } from './modules/fleet/fleet.service.js';
+import { configuredSchedules } from './jobs/schedules.js';
+import { createPlatformProbes, cronIntervalSeconds } from './modules/observability/platform-probes.js';
 
 /** How long start-up waits for Redis before continuing degraded. */
 const REDIS_STARTUP_WAIT_MS = 3_000;
@@ -81,6 +84,8 @@ export interface Deps {
   streamer: StreamerService;
   /** SIMs, usage, quotas, connectivity, events, and `fleet.sync` (provider -> database: upsertProviderSims, syncSim, ...). */
   fleet: Fleet;
+  /** Fleet-wide aggregates for the console's dashboard (cached a few seconds). */
+  fleetSummary: FleetService;
   /** Closes what was opened, in reverse order. */
   close(): Promise<void>;
 }
@@ -170,6 +175,14 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     jobs: () => (jobs.started ? jobs : undefined),
   });
 
+  const fleetSummary = createFleetService({
+    db: database.db,
+    cache,
+    providerUsage: () => provider.governor.usage(),
+    pingDatabase: () => database.ping(),
+    pingRedis: redis === undefined ? undefined : () => cache.ping(),
+  });
+
   const deps: Deps = {
     config,
     logger,
@@ -197,6 +210,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     bulk,
     bulkRunner,
     fleet,
+    fleetSummary,
     async close() {
       await jobs.stop();
       identity.authCache.close();
@@ -207,5 +221,20 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     },
   };
   registerJobs(deps);
+
+  const schedules = configuredSchedules(config);
+  metrics.setBuildInfo(config.role);
+  metrics.setJobIntervals(Object.fromEntries(Object.entries(schedules).map(([job, s]) => [job, cronIntervalSeconds(s.cron, new Date())])));
+  metrics.trackPlatform(
+    createPlatformProbes({
+      db: database.db,
+      cache,
+      pingDatabase: () => database.ping(),
+      pingRedis: redis === undefined ? undefined : () => cache.ping(),
+      queueNames: () => jobs.definitions().map((d) => d.name),
+      queueSize: (name) => (jobs.started ? jobs.queueSize(name) : undefined),
+      scheduledJobs: Object.keys(schedules),
+    }),
+  );
   return deps;
 }

@@ -7,6 +7,7 @@ import type { ProviderRegistry } from '../../provider/registry.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Notify } from '../notify/notify.service.js';
 import { isoTime } from '../users/dates.js';
+import { tallyForecasts } from '../observability/platform-probes.js';
 import { decide, forecastDays, inScope, metricValue, worseWhenLower, type SimSnapshot } from './alerts.evaluate.js';
 import { createAlertsRepo, type AlertFilter, type AlertRuleRow, type RuleValues } from './alerts.repo.js';
 
@@ -198,7 +199,10 @@ export function createAlertsService(deps: AlertsServiceDeps) {
     async evaluate(options: { signal?: AbortSignal } = {}) {
       const rules = (await repo.enabledRules()).map((r) => ({ row: r, thresholds: r.thresholds.map(Number), hysteresis: Number(r.hysteresis) }));
       const counts = { sims: 0, raised: 0, cleared: 0 };
-      if (rules.length === 0) return counts;
+      // Days until each SIM's data quota runs out (null: not burning), tallied for the fleet forecast metric.
+      const forecasts: (number | null)[] = [];
+      const result = () => ({ ...counts, forecast: tallyForecasts(forecasts, now()) });
+      if (rules.length === 0) return result();
       let afterId = 0;
       for (;;) {
         options.signal?.throwIfAborted();
@@ -209,6 +213,7 @@ export function createAlertsService(deps: AlertsServiceDeps) {
         const live = await repo.uncleared(sims.map((s) => s.id));
         const at = now();
         for (const sim of sims) {
+          forecasts.push(forecastDays(sim));
           for (const r of rules) {
             if (!inScope(r.row, sim)) continue;
             const value = metricValue(r.row.metric, sim, at);
@@ -266,7 +271,7 @@ export function createAlertsService(deps: AlertsServiceDeps) {
           }
         }
       }
-      return counts;
+      return result();
     },
 
     async listAlerts(filter: AlertFilter, page: number, pageSize: number) {
