@@ -7,9 +7,53 @@ export function configuredDatabaseUrl(): string | undefined {
   return process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || undefined;
 }
 
+/** The local PostgreSQL the development machine and CI run. */
+export const LOCAL_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
 /** The configured database, else the local one the development machine and CI run. */
 export function benchDatabaseUrl(): string {
-  return configuredDatabaseUrl() ?? 'postgres://postgres@127.0.0.1:5432/test';
+  return configuredDatabaseUrl() ?? LOCAL_DATABASE_URL;
+}
+
+/** Where a benchmark runs: PostgreSQL (with its URL) or embedded PGlite, and why. */
+export type BenchBackend = { kind: 'postgres'; url: string; label: string } | { kind: 'pglite'; url: undefined; label: string };
+
+async function answers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Hides the password of a database URL for printing. */
+const redacted = (url: string) => url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+
+/**
+ * The backend of a benchmark, printed: BENCH_BACKEND=pglite asks for PGlite; BENCH_DATABASE_URL
+ * (or TEST_DATABASE_URL) names a PostgreSQL that must answer; otherwise the local PostgreSQL when
+ * it answers, and PGlite (said loudly) when it does not.
+ */
+export async function benchBackend(bench: string): Promise<BenchBackend> {
+  let backend: BenchBackend;
+  const configured = configuredDatabaseUrl();
+  if (process.env.BENCH_BACKEND === 'pglite') {
+    backend = { kind: 'pglite', url: undefined, label: 'PGlite (BENCH_BACKEND=pglite)' };
+  } else if (configured !== undefined) {
+    if (!(await answers(configured))) throw new Error(`${bench}: the configured database ${redacted(configured)} does not answer`);
+    backend = { kind: 'postgres', url: configured, label: `PostgreSQL ${redacted(configured)}` };
+  } else if (await answers(LOCAL_DATABASE_URL)) {
+    backend = { kind: 'postgres', url: LOCAL_DATABASE_URL, label: `PostgreSQL ${LOCAL_DATABASE_URL} (local default)` };
+  } else {
+    backend = { kind: 'pglite', url: undefined, label: `PGlite: NO PostgreSQL answered at ${LOCAL_DATABASE_URL}; set BENCH_DATABASE_URL to measure PostgreSQL` };
+  }
+  process.stdout.write(`${bench}: backend ${backend.label}\n`);
+  return backend;
 }
 
 /** Runs one statement on its own connection (schema DDL outside the app's pool). */

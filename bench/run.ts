@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runFleetApiBench } from './fleet-api.bench.js';
 import { runProviderBench } from './provider.bench.js';
+import { runStartBench } from './start.bench.js';
 import { runStreamerBench } from './streamer.bench.js';
 import { runSyncBench } from './sync.bench.js';
 
@@ -18,6 +19,7 @@ const BENCHES: Record<string, Bench> = {
   streamer: runStreamerBench,
   sync: runSyncBench,
   'fleet-api': runFleetApiBench,
+  start: runStartBench,
 };
 
 function flatten(value: unknown, prefix = ''): Array<[string, string]> {

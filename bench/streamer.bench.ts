@@ -2,8 +2,9 @@
  * Data Streamer ingest benchmark (figures, not a timed test): POSTs batches of 3,000 Platform-1
  * usage records through the real route (`app.inject`: auth, JSON parsing, whole-batch validation,
  * one transaction per batch) into PostgreSQL, and reports records stored per second (target
- * >= 20,000/s). Uses BENCH_DATABASE_URL or TEST_DATABASE_URL in a scratch schema (dropped
- * afterwards); without either it falls back to embedded PGlite and says so.
+ * >= 20,000/s). Runs in a scratch schema (dropped afterwards) of BENCH_DATABASE_URL or
+ * TEST_DATABASE_URL, else of the local PostgreSQL; on PGlite when BENCH_BACKEND=pglite or when no
+ * PostgreSQL answers (printed either way: see `benchBackend`).
  */
 import { sql } from 'kysely';
 import { buildApp } from '../src/app.js';
@@ -12,7 +13,7 @@ import { createDb } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { createDeps } from '../src/deps.js';
 import { createLogger } from '../src/logger.js';
-import { BENCH_ENV, configuredDatabaseUrl, createSchema, dropSchema, scratchSchemaName } from './helpers.js';
+import { BENCH_ENV, benchBackend, createSchema, dropSchema, scratchSchemaName } from './helpers.js';
 
 /** A 100,000-SIM fleet (as in the sync benchmark): a 3,000-record batch then touches ~3,000 distinct SIMs, as a real stream does. */
 const SIMS = 100_000;
@@ -55,7 +56,7 @@ function usageRecord(id: number, simIndex: number, at: Date) {
 
 /** Runs the ingest benchmark and returns its figures. */
 export async function runStreamerBench(): Promise<Record<string, unknown>> {
-  const url = configuredDatabaseUrl();
+  const { url } = await benchBackend('streamer');
   const schema = scratchSchemaName();
   if (url !== undefined) await createSchema(url, schema);
   const env = {

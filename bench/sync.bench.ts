@@ -14,25 +14,26 @@ import { createDeps } from '../src/deps.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { createSimulator } from '../src/simulator/index.js';
-import { BENCH_ENV, benchDatabaseUrl, createSchema, dropSchema, scratchSchemaName } from './helpers.js';
+import { BENCH_ENV, benchBackend, createSchema, dropSchema, scratchSchemaName } from './helpers.js';
 
 /** BENCH_SYNC_SIMS shrinks the fleet for a quick trial run. */
 const FLEET_SIZE = Number(process.env.BENCH_SYNC_SIMS ?? 100_000);
 const SIMS_RPS = 10;
 const PAGE_SIZE = 100;
-const DATABASE_URL = benchDatabaseUrl();
 
 /** Runs the benchmark and returns its figures. */
 export async function runSyncBench(): Promise<Record<string, unknown>> {
   const simulator = await createSimulator({ port: 0, fleetSize: FLEET_SIZE, seed: 11, clientId: 'bench', clientSecret: 'bench-secret', mode: 'observed', simsRps: SIMS_RPS });
   const apiUrl = await simulator.listen(0, '127.0.0.1');
   const origin = new URL(apiUrl).origin;
+  const backend = await benchBackend('sync');
+  const DATABASE_URL = backend.url;
   const schema = scratchSchemaName();
-  await createSchema(DATABASE_URL, schema);
+  if (DATABASE_URL !== undefined) await createSchema(DATABASE_URL, schema);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'simfleet-bench-'));
   const config = loadConfig({
     ...BENCH_ENV,
-    DATABASE_URL,
+    ...(DATABASE_URL !== undefined && { DATABASE_URL }),
     DATA_DIR: dataDir,
     ONCE_API_URL: apiUrl,
     ROLE: 'api',
@@ -50,6 +51,7 @@ export async function runSyncBench(): Promise<Record<string, unknown>> {
     const minimumSeconds = Math.ceil(FLEET_SIZE / PAGE_SIZE) / SIMS_RPS;
 
     return {
+      backend: backend.label,
       fleetSize: FLEET_SIZE,
       pageSize: PAGE_SIZE,
       limitRps: SIMS_RPS,
@@ -68,7 +70,7 @@ export async function runSyncBench(): Promise<Record<string, unknown>> {
   } finally {
     await deps.close();
     await simulator.close();
-    await dropSchema(DATABASE_URL, schema);
+    if (DATABASE_URL !== undefined) await dropSchema(DATABASE_URL, schema);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

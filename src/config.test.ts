@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
 const SECRET = 'x'.repeat(40);
@@ -56,6 +58,29 @@ describe('loadConfig', () => {
     expect((error as Error).message).toContain('Invalid configuration:');
   });
 
+  it('requires a strong STREAMER_PASSWORD outside demo mode, listing every problem', () => {
+    const live = { ONCE_CLIENT_ID: 'id', ONCE_CLIENT_SECRET: 'secret', JWT_SECRET: SECRET, STREAMER_USERNAME: 'onceingest' };
+    const problems = (password: string) => {
+      try {
+        loadConfig({ ...live, STREAMER_PASSWORD: password });
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems.filter((p) => p.startsWith('STREAMER_PASSWORD'));
+      }
+    };
+    expect(problems('s3cret')).toEqual([expect.stringMatching(/at least 16 characters/)]);
+    expect(problems('abab')).toEqual([expect.stringMatching(/at least 16 characters/), expect.stringMatching(/different characters/)]);
+    expect(problems('password1234567890')).toEqual([expect.stringMatching(/too common/)]);
+    expect(problems('onceingest2025!!!!')).toEqual([expect.stringMatching(/username/)]);
+    expect(problems('aaaaaaaaaaaaaaaaaaaa')).toEqual([expect.stringMatching(/different characters/)]);
+    expect(problems('violet-Harbor-kettle-42')).toEqual([]);
+    // The message never echoes the password itself.
+    expect(() => loadConfig({ ...live, STREAMER_PASSWORD: 'weak-one' })).toThrow(ConfigError);
+    expect(problems('weak-one').join(' ')).not.toContain('weak-one');
+    // Demo mode stays free (the demo streamer's password is generated anyway).
+    expect(loadConfig({ STREAMER_USERNAME: 'u', STREAMER_PASSWORD: 'p' }).streamer).toEqual({ username: 'u', password: 'p' });
+  });
+
   it('never echoes connection strings, which carry passwords', () => {
     for (const url of ['mysql://u:supersecret@db/app', 'postgres://u:supersecret@[bad']) {
       let message = '';
@@ -87,6 +112,55 @@ describe('loadConfig', () => {
     expect(loadConfig({ PUBLIC_URL: 'https://sims.example.org/fleet/' }).publicUrl).toBe('https://sims.example.org/fleet');
     expect(() => loadConfig({ PUBLIC_URL: 'https://u:p@sims.example.org/?x=1' })).toThrow(/PUBLIC_URL must be a plain base URL/);
     expect(() => loadConfig({ PUBLIC_URL: 'ftp://sims.example.org' })).toThrow(/PUBLIC_URL must use http: or https:/);
+  });
+});
+
+describe('secrets from files (<NAME>_FILE)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'simfleet-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, content: string) => {
+    const at = path.join(dir, name);
+    writeFileSync(at, content);
+    return at;
+  };
+
+  it('reads each secret from its file, trimmed', () => {
+    const config = loadConfig({
+      JWT_SECRET_FILE: file('jwt', 'j'.repeat(40) + '\n'),
+      ENCRYPTION_KEY_FILE: file('enc', 'e'.repeat(40)),
+      ONCE_CLIENT_ID: 'client',
+      ONCE_CLIENT_SECRET_FILE: file('once', 'once-secret\n'),
+      DATABASE_URL_FILE: file('db', 'postgres://u:p@db:5432/simfleet\n'),
+      ADMIN_USERNAME: 'admin',
+      ADMIN_PASSWORD_FILE: file('admin', 'admin-password'),
+    });
+    expect(config.jwtSecret).toBe('j'.repeat(40));
+    expect(config.encryptionKey).toBe('e'.repeat(40));
+    expect(config.provider.clientSecret).toBe('once-secret');
+    expect(config.databaseUrl).toBe('postgres://u:p@db:5432/simfleet');
+    expect(config.admin.password).toBe('admin-password');
+    expect(config.demoMode).toBe(false);
+  });
+
+  it('lists unreadable, empty and doubly-set secrets without echoing any value', () => {
+    let message = '';
+    try {
+      loadConfig({
+        JWT_SECRET_FILE: path.join(dir, 'missing'),
+        ENCRYPTION_KEY: 'k'.repeat(40),
+        ENCRYPTION_KEY_FILE: file('enc2', 'x'.repeat(40)),
+        REDIS_URL_FILE: file('empty', '  \n'),
+        ONCE_CLIENT_ID: 'client',
+        ONCE_CLIENT_SECRET: 'supersecret',
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/JWT_SECRET_FILE ".*missing" cannot be read \(ENOENT\)/);
+    expect(message).toContain('set either ENCRYPTION_KEY or ENCRYPTION_KEY_FILE, not both');
+    expect(message).toContain('REDIS_URL_FILE names an empty file');
+    expect(message).not.toContain('kkkk');
+    expect(message).not.toContain('supersecret');
   });
 });
 

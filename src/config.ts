@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * The one place that reads the environment. `loadConfig(env)` parses every variable once,
  * collects every problem, and throws a single `ConfigError` listing all of them, so an operator
  * fixes a broken deployment in one pass instead of one restart per typo.
  */
+
+import { passwordProblems } from './modules/users/password-policy.js';
 
 export type Role = 'api' | 'worker' | 'all';
 export type SimulatorMode = 'observed' | 'spec';
@@ -88,13 +92,51 @@ const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debu
 const SIMULATOR_MODES: readonly SimulatorMode[] = ['observed', 'spec'];
 const USAGE_SOURCES: readonly UsageSource[] = ['auto', 'v1', 'v2', 'streamer'];
 
+/**
+ * Secrets that may also come from a file named by `<NAME>_FILE` (Docker/Kubernetes secrets mounted
+ * as files, so the value never sits in the environment or in `docker inspect`).
+ */
+export const FILE_VARIABLES: ReadonlySet<string> = new Set([
+  'DATABASE_URL',
+  'REDIS_URL',
+  'JWT_SECRET',
+  'ENCRYPTION_KEY',
+  'ADMIN_PASSWORD',
+  'ONCE_CLIENT_SECRET',
+  'STREAMER_PASSWORD',
+]);
+
 /** A small reader that records problems instead of throwing at the first one. */
 function createReader(env: Env) {
   const problems: string[] = [];
+  const fromFiles = new Map<string, string | undefined>();
+
+  const fromFile = (name: string): string | undefined => {
+    if (fromFiles.has(name)) return fromFiles.get(name);
+    const file = env[`${name}_FILE`]?.trim();
+    let value: string | undefined;
+    if (file !== undefined && file !== '') {
+      if (env[name]?.trim()) {
+        problems.push(`set either ${name} or ${name}_FILE, not both`);
+      } else {
+        try {
+          value = readFileSync(file, 'utf8').trim() || undefined;
+          if (value === undefined) problems.push(`${name}_FILE names an empty file`);
+        } catch (error) {
+          // Never echo the content; the path and the reason are enough.
+          problems.push(`${name}_FILE "${file}" cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+        }
+      }
+    }
+    fromFiles.set(name, value);
+    return value;
+  };
 
   const raw = (name: string): string | undefined => {
     const value = env[name]?.trim();
-    return value === undefined || value === '' ? undefined : value;
+    if (value === undefined || value === '') return FILE_VARIABLES.has(name) ? fromFile(name) : undefined;
+    if (FILE_VARIABLES.has(name)) fromFile(name);
+    return value;
   };
 
   const int = (name: string, fallback: number, min: number, max: number): number => {
@@ -153,6 +195,18 @@ function createReader(env: Env) {
   return { problems, raw, int, optionalInt, oneOf, bool, url };
 }
 
+/** A machine secret pasted once into 1NCE's portal: no reason for it to be short. */
+export const STREAMER_PASSWORD_MIN_LENGTH = 16;
+
+/** Every way a Data Streamer password is too weak outside demo mode (the user password policy, and longer). */
+export function streamerPasswordProblems(password: string, username: string): string[] {
+  const problems = passwordProblems(password, { username });
+  if ([...password].length < STREAMER_PASSWORD_MIN_LENGTH) {
+    return [`must be at least ${STREAMER_PASSWORD_MIN_LENGTH} characters long`, ...problems.filter((p) => !p.startsWith('must be at least'))];
+  }
+  return problems;
+}
+
 /** A five-field cron expression (minute hour day-of-month month day-of-week). */
 const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
 
@@ -194,6 +248,10 @@ export function loadConfig(env: Env = process.env): Config {
   const streamerPassword = r.raw('STREAMER_PASSWORD');
   if ((streamerUsername === undefined) !== (streamerPassword === undefined)) {
     r.problems.push('STREAMER_USERNAME and STREAMER_PASSWORD must be set together');
+  } else if (streamerUsername !== undefined && streamerPassword !== undefined && !demoMode) {
+    // The ingest endpoint faces the internet; its only credential must resist guessing (the throttle
+    // in http/auth/streamer-throttle.ts slows guessing, it does not make a weak secret strong).
+    for (const problem of streamerPasswordProblems(streamerPassword, streamerUsername)) r.problems.push(`STREAMER_PASSWORD ${problem}`);
   }
 
   const cleanupCron = r.raw('CLEANUP_CRON') ?? '0 2 * * *';

@@ -14,6 +14,7 @@ import { registerJobs } from './jobs/index.js';
 import { createNotifier, type Notify } from './modules/notify/notify.service.js';
 import { createWebhooksService, type WebhooksService } from './modules/webhooks/webhooks.service.js';
 import { createAlertsService, type AlertsService } from './modules/alerts/alerts.service.js';
+import { createAlertTrigger, type AlertTrigger } from './modules/alerts/alerts.trigger.js';
 import { createStreamerService, type StreamerService } from './modules/streamer/streamer.service.js';
 import { createSmsService, type SmsService } from './modules/sms/sms.service.js';
 import { createOrdersService, type OrdersService } from './modules/orders/orders.service.js';
@@ -24,6 +25,10 @@ import { createProviderAccountsService, type ProviderAccountsService } from './m
 import { createBulkService, type BulkService } from './modules/bulk/bulk.service.js';
 import { createBulkRunner, type BulkRunner } from './modules/bulk/bulk.runner.js';
 import { createFleet, type Fleet } from './modules/sims/fleet.js';
+import { createFleetService, type FleetService } from './modules/fleet/fleet.service.js';
+import { configuredSchedules } from './jobs/schedules.js';
+import { createPlatformProbes, cronIntervalSeconds } from './modules/observability/platform-probes.js';
+import { createStatisticsKeeper } from './db/statistics.js';
 
 /** How long start-up waits for Redis before continuing degraded. */
 const REDIS_STARTUP_WAIT_MS = 3_000;
@@ -76,10 +81,14 @@ export interface Deps {
   webhooks: WebhooksService;
   /** Alert rules, alerts, quota checks and capped automatic top-ups. */
   alerts: AlertsService;
+  /** Evaluates alerts for SIMs whose quota or usage just changed (sweep, streamer). */
+  alertTrigger: AlertTrigger;
   /** Data Streamer ingest; `streamer.streamHealthy(accountId)` tells the sync to back off. */
   streamer: StreamerService;
   /** SIMs, usage, quotas, connectivity, events, and `fleet.sync` (provider -> database: upsertProviderSims, syncSim, ...). */
   fleet: Fleet;
+  /** Fleet-wide aggregates for the console's dashboard (cached a few seconds). */
+  fleetSummary: FleetService;
   /** Closes what was opened, in reverse order. */
   close(): Promise<void>;
 }
@@ -147,7 +156,11 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
   const webhooks = createWebhooksService({ db: database.db, secretBox, logger, metrics: metrics.background.webhooks });
   const notify = createNotifier({ webhooks, jobs, logger });
   const alerts = createAlertsService({ db: database.db, logger, metrics: metrics.background.alerts, notify, provider, audit });
-  const streamer = createStreamerService({ db: database.db, logger, metrics: metrics.background.streamer, notify });
+  const statistics = createStatisticsKeeper(database.db, { embedded: database.kind === 'pglite', logger: logger.child({ component: 'statistics' }) });
+  // Alerts follow quota and usage changes within a second instead of waiting for 'check-quotas'.
+  const alertTrigger = createAlertTrigger({ evaluate: (iccids) => alerts.evaluateSims(iccids), logger: logger.child({ component: 'alerts' }) });
+  const quotaChanged = (iccids: string[]) => alertTrigger.changed(iccids);
+  const streamer = createStreamerService({ db: database.db, logger, metrics: metrics.background.streamer, notify, statistics, quotaChanged });
   const sms = createSmsService({ db: database.db, provider, audit, logger, notify });
   const orders = createOrdersService({ db: database.db, provider, audit, logger });
   const topups = createTopupsService({ db: database.db, provider, audit, orders });
@@ -155,7 +168,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
   const support = createSupportService({ db: database.db, provider, audit, logger });
   const providerAccounts = createProviderAccountsService({ db: database.db, secretBox, provider });
   const bulk = createBulkService({ db: database.db, logger, jobs: () => (jobs.started ? jobs : undefined) });
-  const bulkRunner = createBulkRunner({ db: database.db, cache, provider, audit, topups, sms, logger: logger.child({ component: 'bulk' }), notify });
+  const bulkRunner = createBulkRunner({ db: database.db, cache, provider, audit, topups, sms, logger: logger.child({ component: 'bulk' }), notify, statistics });
   const fleet = createFleet({
     db: database.db,
     cache,
@@ -165,7 +178,17 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     logger: logger.child({ component: 'fleet' }),
     notify,
     streamHealthy: (accountId) => streamer.streamHealthy(accountId),
+    statistics,
     jobs: () => (jobs.started ? jobs : undefined),
+    quotaChanged,
+  });
+
+  const fleetSummary = createFleetService({
+    db: database.db,
+    cache,
+    providerUsage: () => provider.governor.usage(),
+    pingDatabase: () => database.ping(),
+    pingRedis: redis === undefined ? undefined : () => cache.ping(),
   });
 
   const deps: Deps = {
@@ -175,6 +198,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     notify,
     webhooks,
     alerts,
+    alertTrigger,
     streamer,
     metrics,
     database,
@@ -195,8 +219,10 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     bulk,
     bulkRunner,
     fleet,
+    fleetSummary,
     async close() {
       await jobs.stop();
+      await alertTrigger.stop();
       identity.authCache.close();
       await authCacheStore.close();
       await cache.close();
@@ -205,5 +231,20 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     },
   };
   registerJobs(deps);
+
+  const schedules = configuredSchedules(config);
+  metrics.setBuildInfo(config.role);
+  metrics.setJobIntervals(Object.fromEntries(Object.entries(schedules).map(([job, s]) => [job, cronIntervalSeconds(s.cron, new Date())])));
+  metrics.trackPlatform(
+    createPlatformProbes({
+      db: database.db,
+      cache,
+      pingDatabase: () => database.ping(),
+      pingRedis: redis === undefined ? undefined : () => cache.ping(),
+      queueNames: () => jobs.definitions().map((d) => d.name),
+      queueSize: (name) => (jobs.started ? jobs.queueSize(name) : undefined),
+      scheduledJobs: Object.keys(schedules),
+    }),
+  );
   return deps;
 }

@@ -1,5 +1,6 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import type { Config } from './config.js';
+import { redactUrl } from './lib/redact-url.js';
 
 /**
  * Paths pino blanks out wherever they appear in a log line: credentials in headers, and any
@@ -36,13 +37,38 @@ export const REDACT_PATHS = [
   'token',
 ];
 
-/** Pino options for the service: JSON lines, ISO time, secrets redacted. */
+interface LoggedRequest {
+  method?: unknown;
+  url?: unknown;
+  host?: unknown;
+  ip?: unknown;
+  socket?: { remotePort?: unknown } | null;
+}
+
+/**
+ * Fastify's request serializer with the URL passed through `redactUrl`: a request refused for
+ * carrying `?api_key=...` must not leave the key in the log line that records it.
+ */
+export function serializeRequest(req: LoggedRequest): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: typeof req.url === 'string' ? redactUrl(req.url) : req.url,
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
+const redactLoggedUrl = (url: unknown) => (typeof url === 'string' ? redactUrl(url) : url);
+
+/** Pino options for the service: JSON lines, ISO time, secrets redacted (fields, headers and URLs). */
 export function loggerOptions(config: Pick<Config, 'logLevel'>): LoggerOptions {
   return {
     level: config.logLevel,
     base: { service: 'simfleet' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: { req: serializeRequest, url: redactLoggedUrl, api_url: redactLoggedUrl },
     formatters: { level: (label) => ({ level: label }) },
   };
 }

@@ -2,6 +2,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { DbObserver } from './db/client.js';
 import { createProviderMetrics } from './provider/provider.metrics.js';
 import { createBackgroundMetrics } from './jobs/jobs.metrics.js';
+import { DEFAULT_LIMITS, type Family } from './provider/governor.js';
+import type { PlatformProbes } from './modules/observability/platform-probes.js';
+import { VERSION } from './version.js';
 
 /**
  * Every metric the platform emits, defined in one place and registered on one registry
@@ -11,6 +14,26 @@ import { createBackgroundMetrics } from './jobs/jobs.metrics.js';
 
 /** Latency buckets for HTTP and DB work, in seconds: fine-grained below 100 ms where the API lives. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Longest a scrape waits for one probe (a dead database must not hang the whole scrape). */
+const PROBE_TIMEOUT_MS = 2_000;
+
+/** Resolves the probe's answer, or undefined when it failed or took longer than PROBE_TIMEOUT_MS. */
+async function probe<T>(read: () => Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      read(),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), PROBE_TIMEOUT_MS);
+      }),
+    ]);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export interface PoolStats {
   readonly totalCount: number;
@@ -108,9 +131,134 @@ export function createMetrics() {
     }),
   };
 
+  // Scrape-time state of the platform (alerting and dashboards need levels, not only counters).
+  let probes: PlatformProbes | undefined;
+  const platform = {
+    dependencyUp: new Gauge({
+      name: 'simfleet_dependency_up',
+      help: 'Whether a dependency answered a ping during this scrape (1) or not (0): database, and redis when configured',
+      labelNames: ['dependency'] as const,
+      registers: [registry],
+      async collect() {
+        if (probes === undefined) return;
+        const answer = await probe(() => probes!.dependencies());
+        // A ping that did not even finish in time counts as down.
+        this.set({ dependency: 'database' }, answer?.database ?? 0);
+        if (answer?.redis !== undefined) this.set({ dependency: 'redis' }, answer.redis);
+      },
+    }),
+    jobLastSuccess: new Gauge({
+      name: 'simfleet_job_last_success_timestamp_seconds',
+      help: 'Unix time the last successful run of each scheduled job finished (any replica; from job_runs)',
+      labelNames: ['job'] as const,
+      registers: [registry],
+      async collect() {
+        if (probes === undefined) return;
+        const answer = await probe(() => probes!.lastJobSuccess());
+        for (const [job, at] of Object.entries(answer ?? {})) this.set({ job }, at);
+      },
+    }),
+    jobInterval: new Gauge({
+      name: 'simfleet_job_schedule_interval_seconds',
+      help: 'Configured interval between runs of each scheduled job',
+      labelNames: ['job'] as const,
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: 'simfleet_job_queue_depth',
+      help: 'Jobs waiting to run per queue (created or retrying, not yet picked up)',
+      labelNames: ['queue'] as const,
+      registers: [registry],
+      async collect() {
+        if (probes === undefined) return;
+        const answer = await probe(() => probes!.queueDepths());
+        for (const [queue, depth] of Object.entries(answer ?? {})) this.set({ queue }, depth);
+      },
+    }),
+    streamerLastReceived: new Gauge({
+      name: 'simfleet_streamer_last_received_timestamp_seconds',
+      help: 'Unix time the last Data Streamer record arrived, per provider account',
+      labelNames: ['account'] as const,
+      registers: [registry],
+      async collect() {
+        if (probes === undefined) return;
+        const answer = await probe(() => probes!.streamerLastReceived());
+        for (const [account, at] of Object.entries(answer ?? {})) this.set({ account }, at);
+      },
+    }),
+    quotaForecast: new Gauge({
+      name: 'simfleet_quota_forecast_exhaustion_sims',
+      help: 'SIMs whose data quota is forecast (at the recent burn rate) to run out within N days, exhausted ones included; from the last check-quotas run',
+      labelNames: ['within_days'] as const,
+      registers: [registry],
+      async collect() {
+        if (probes === undefined) return;
+        const answer = await probe(() => probes!.quotaForecast());
+        this.reset();
+        for (const [withinDays, sims] of Object.entries(answer?.withinDays ?? {})) this.set({ within_days: withinDays }, sims);
+      },
+    }),
+    fleetSims: new Gauge({
+      name: 'simfleet_fleet_sims',
+      help: 'SIMs stored, by 1NCE status and connectivity status (counted at most once a minute)',
+      labelNames: ['status', 'connectivity'] as const,
+      registers: [registry],
+      async collect() {
+        if (probes === undefined) return;
+        const answer = await probe(() => probes!.fleetCounts());
+        if (answer === undefined) return;
+        this.reset();
+        for (const row of answer) this.set({ status: row.status, connectivity: row.connectivity }, row.sims);
+      },
+    }),
+    quotaForecastComputedAt: new Gauge({
+      name: 'simfleet_quota_forecast_timestamp_seconds',
+      help: 'Unix time the fleet quota forecast was computed (the last check-quotas run)',
+      registers: [registry],
+      async collect() {
+        if (probes === undefined) return;
+        const answer = await probe(() => probes!.quotaForecast());
+        if (answer === undefined) this.reset();
+        else this.set(answer.computedAt);
+      },
+    }),
+  };
+
+  const providerLimit = new Gauge({
+    name: 'simfleet_provider_rate_limit_per_second',
+    help: "1NCE's documented request limit per endpoint family, in requests per second (per customer for sims)",
+    labelNames: ['family'] as const,
+    registers: [registry],
+  });
+  for (const [family, limit] of Object.entries(DEFAULT_LIMITS) as [Family, (typeof DEFAULT_LIMITS)[Family]][]) {
+    providerLimit.set({ family }, (limit.limit * 1000) / limit.windowMs);
+  }
+
+  const buildInfo = new Gauge({
+    name: 'simfleet_build_info',
+    help: 'Always 1: the running version, Node.js version and process role',
+    labelNames: ['version', 'node_version', 'role'] as const,
+    registers: [registry],
+  });
+
+  /** Process-level failures (src/process-guards.ts): each one is a bug to fix. */
+  const processFailures = {
+    unhandledRejections: new Counter({
+      name: 'simfleet_process_unhandled_rejections_total',
+      help: 'Promise rejections no code handled; logged, and the process kept running',
+      registers: [registry],
+    }),
+    uncaughtExceptions: new Counter({
+      name: 'simfleet_process_uncaught_exceptions_total',
+      help: 'Exceptions no code caught; each one drains the process and exits it for a restart',
+      registers: [registry],
+    }),
+  };
+
   return {
     registry,
     http,
+    process: processFailures,
     db: dbObserver,
     cache,
     provider: createProviderMetrics(registry),
@@ -120,6 +268,19 @@ export function createMetrics() {
     /** Counts active API keys on every scrape. */
     trackActiveApiKeys(count: () => Promise<number>) {
       countActiveApiKeys = count;
+    },
+    /** Scrape-time platform state (dependencies, job freshness, backlogs, streamer, forecast) read through `p`. */
+    trackPlatform(p: PlatformProbes) {
+      probes = p;
+    },
+    /** Records the configured interval of each scheduled job, in seconds. */
+    setJobIntervals(intervals: Record<string, number>) {
+      for (const [job, seconds] of Object.entries(intervals)) platform.jobInterval.set({ job }, seconds);
+    },
+    /** Records this process's version and role. */
+    setBuildInfo(role: string) {
+      buildInfo.reset();
+      buildInfo.set({ version: VERSION, node_version: process.version, role }, 1);
     },
     /** Reports this pool's usage on every scrape. */
     trackPool(stats: PoolStats) {

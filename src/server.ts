@@ -3,8 +3,9 @@ import { buildApp, type App } from './app.js';
 import type { Config } from './config.js';
 import { createDeps, type Deps, type DepsOverrides } from './deps.js';
 import { migrate } from './db/migrate.js';
+import { withSessionLock } from './db/locks.js';
 import { resolveJwtSecret } from './secrets.js';
-import { ensureFirstAdmin } from './modules/users/bootstrap.js';
+import { DEMO_ADMIN_USERNAME, ensureFirstAdmin } from './modules/users/bootstrap.js';
 import { randomBytes } from 'node:crypto';
 import { createSimulator, type Simulator, type StreamerOptions } from './simulator/index.js';
 
@@ -14,7 +15,18 @@ export interface Platform {
   deps: Deps;
   /** Base URL the HTTP server listens on. */
   url: string;
+  /** What a newcomer needs to sign in, for the start banner and the "ready" log line. */
+  welcome: Welcome;
   stop(): Promise<void>;
+}
+
+/** The start summary: where to go and how to sign in. */
+export interface Welcome {
+  demoMode: boolean;
+  /** The first admin's username, when this start or an earlier one created it from the configuration. */
+  adminUsername?: string;
+  /** The generated demo password, only on the start that created the admin (it is stored nowhere). */
+  adminPassword?: string;
 }
 
 /**
@@ -64,13 +76,23 @@ export async function startPlatform(config: Config, logger: Logger, overrides: D
       // cached lookups expire (30 s), and caches, throttles and the provider budget are per process.
       logger.warn('REDIS_URL is not set: caches, login throttling and the 1NCE request budget are per process; run a single replica or set REDIS_URL');
     }
-    await ensureFirstAdmin({ config: deps.config, users: deps.identity.users, audit: deps.audit, logger });
+    const admin = await ensureFirstAdmin({ config: deps.config, users: deps.identity.users, audit: deps.audit, logger });
+    const adminUsername = admin.created ? admin.username : (config.admin.username ?? (config.demoMode ? DEMO_ADMIN_USERNAME : undefined));
+    const welcome: Welcome = {
+      demoMode: config.demoMode,
+      ...(adminUsername !== undefined && { adminUsername }),
+      ...(admin.created && admin.generatedPassword && { adminPassword: admin.password }),
+    };
 
     const { apiUrl, clientId, clientSecret } = resolved.provider;
     if (clientId !== undefined && clientSecret !== undefined) {
       const account = await deps.accounts.ensureDefaultAccount({ apiUrl, clientId, clientSecret });
       logger.info({ account: account.name, api_url: apiUrl }, 'default provider account registered');
     }
+
+    // Default alert rules exist from the first start, so the first sweep's quotas raise alerts at once.
+    const rules = await deps.alerts.ensureDefaultRules();
+    if (rules > 0) logger.info({ rules }, 'created the default alert rules');
 
     app = await buildApp(deps);
     const url = await app.listen({ port: config.port, host: config.host });
@@ -88,6 +110,7 @@ export async function startPlatform(config: Config, logger: Logger, overrides: D
       app: running,
       deps,
       url,
+      welcome,
       stop: () =>
         (stopping ??= (async () => {
           deps.lifecycle.shuttingDown = true;
@@ -109,18 +132,32 @@ export async function startPlatform(config: Config, logger: Logger, overrides: D
 
 /**
  * A fresh installation has no SIMs until the first scheduled sweep (up to SYNC_SIMS_INTERVAL_MINUTES
- * away): queue one now. The singleton key makes replicas starting together queue it once.
+ * away): queue one now, once per install. Replicas starting together take turns under an advisory
+ * lock, and the first records an install marker; the others find it and queue nothing, even when the
+ * first sweep is already running (a queue-level singleton would let a second one queue behind it).
  */
-async function requestFirstSweep(deps: Deps, logger: Logger): Promise<void> {
+export async function requestFirstSweep(deps: Pick<Deps, 'accounts' | 'database' | 'jobs'>, logger: Logger): Promise<'queued' | 'not-needed' | 'already-requested'> {
   const accountId = await deps.accounts.defaultAccountId();
-  if (accountId === undefined) return;
-  const any = await deps.database.db.selectFrom('sims').select('id').where('account_id', '=', accountId).limit(1).executeTakeFirst();
-  if (any !== undefined) return;
+  if (accountId === undefined) return 'not-needed';
+  const { db } = deps.database;
+  const key = `first-sweep:${accountId}`;
   try {
-    const jobId = await deps.jobs.send('sync-sims', {}, { singletonKey: 'first-sweep' });
-    logger.info({ job_id: jobId }, 'no SIMs stored yet: first fleet sweep queued');
+    return await withSessionLock(deps.database, 'first-sweep', async () => {
+      const marked = await db.selectFrom('install_markers').select('key').where('key', '=', key).executeTakeFirst();
+      if (marked !== undefined) return 'already-requested';
+      const any = await db.selectFrom('sims').select('id').where('account_id', '=', accountId).limit(1).executeTakeFirst();
+      let outcome: 'queued' | 'not-needed' = 'not-needed';
+      if (any === undefined) {
+        const jobId = await deps.jobs.send('sync-sims', {}, { singletonKey: 'first-sweep' });
+        logger.info({ job_id: jobId }, 'no SIMs stored yet: first fleet sweep queued');
+        outcome = 'queued';
+      }
+      await db.insertInto('install_markers').values({ key, created_by: deps.jobs.workerId }).onConflict((oc) => oc.doNothing()).execute();
+      return outcome;
+    });
   } catch (error) {
     logger.warn({ err: error }, 'could not queue the first fleet sweep; the schedule will run it');
+    return 'not-needed';
   }
 }
 

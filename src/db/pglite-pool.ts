@@ -1,4 +1,5 @@
 import { PGlite, types } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 
 /**
  * A pg-Pool look-alike over one embedded PGlite instance, so Kysely's PostgresDialect (and the
@@ -37,10 +38,14 @@ function commandOf(sql: string): string {
   return (match?.[1] ?? '').toUpperCase();
 }
 
-/** Opens (or creates) a PGlite database; `dataDir` undefined means in memory. */
+/**
+ * Opens (or creates) a PGlite database; `dataDir` undefined means in memory. pg_trgm is always
+ * loaded: migration 0013 installs it and the trigram index of `q` needs it on every later open.
+ */
 export async function openPglite(dataDir: string | undefined, loadDataDir?: Blob): Promise<PGlite> {
   return PGlite.create(dataDir, {
     parsers: PGLITE_PARSERS,
+    extensions: { pg_trgm },
     ...(loadDataDir !== undefined && { loadDataDir }),
   });
 }

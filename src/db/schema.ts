@@ -94,9 +94,16 @@ export interface ApiKeysTable {
   expires_at: Timestamp | null;
   last_used_at: Timestamp | null;
   revoked_at: Timestamp | null;
+  /** Why the key was revoked (migration 0015). */
+  revoked_reason: Generated<ApiKeyRevokedReason | null>;
+  /** The key this one was created with; null for keys created by a signed-in user (migration 0015). */
+  parent_key_id: Generated<string | null>;
   created_at: GeneratedTimestamp;
   updated_at: GeneratedTimestamp;
 }
+
+/** Why an API key stopped working: revoked itself, with its parent, or by its owner's password change. */
+export type ApiKeyRevokedReason = 'revoked' | 'parent_revoked' | 'password_changed' | 'password_reset';
 
 export interface RefreshTokensTable {
   id: Generated<string>;
@@ -187,6 +194,10 @@ export interface SimsTable {
   sms_total: number | null;
   sms_remaining: number | null;
   data_expiry_date: Timestamp | null;
+  /** Network of the latest connectivity snapshot that named one (0014). */
+  operator_name: string | null;
+  country_name: string | null;
+  country_iso: string | null;
   /** Stored generated column: percent of data remaining (2 decimals), null when total unknown or 0. */
   data_remaining_pct: GeneratedAlways<string | null>;
   source: Generated<SimSource>;
@@ -585,6 +596,28 @@ export interface StreamerActivityTable {
   updated_at: GeneratedTimestamp;
 }
 
+/** The live event stream's replay buffer (0014). */
+export interface LiveEventsTable {
+  id: GeneratedAlways<number>;
+  type: string;
+  min_role: UserRole;
+  data: Json<JsonObject>;
+  created_at: GeneratedTimestamp;
+}
+
+/** One row: the newest live event id pruned from the replay buffer (0014). */
+export interface LiveEventStateTable {
+  singleton: Generated<boolean>;
+  pruned_through: Generated<number>;
+}
+
+/** One-time facts about the installation (0016), e.g. that the first sweep was queued. */
+export interface InstallMarkersTable {
+  key: string;
+  created_at: GeneratedTimestamp;
+  created_by: string | null;
+}
+
 /** The Kysely database type: every table the migrations create. */
 export interface DB {
   users: UsersTable;
@@ -616,6 +649,9 @@ export interface DB {
   streamer_batches: StreamerBatchesTable;
   stream_payloads: StreamPayloadsTable;
   streamer_activity: StreamerActivityTable;
+  live_events: LiveEventsTable;
+  live_event_state: LiveEventStateTable;
+  install_markers: InstallMarkersTable;
 }
 
 /** A table's row as read, e.g. `Row<'sims'>`. */

@@ -23,6 +23,7 @@ import { usageRoutes } from './routes/usage.routes.js';
 import { quotasRoutes } from './routes/quotas.routes.js';
 import { connectivityRoutes } from './routes/connectivity.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
+import { fleetRoutes } from './routes/fleet.routes.js';
 
 /** Registers every route plugin explicitly, with its prefix. */
 export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
@@ -48,4 +49,5 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<
   await app.register(supportRoutes(deps.support), { prefix: '/api/v1/support/tickets' });
   await app.register(accountsRoutes(deps.providerAccounts), { prefix: '/api/v1/accounts' });
   await app.register(bulkRoutes(deps.bulk), { prefix: '/api/v1/bulk-jobs' });
+  await app.register(fleetRoutes(deps.fleetSummary), { prefix: '/api/v1/fleet' });
 }

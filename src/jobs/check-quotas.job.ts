@@ -1,12 +1,16 @@
 import type { Deps } from '../deps.js';
 import type { JobDefinition } from './engine.js';
+import { QUOTA_FORECAST_CACHE_KEY } from '../modules/observability/platform-probes.js';
+
+/** The shared fleet forecast outlives two missed runs at most; after that the metric goes absent rather than stale. */
+const FORECAST_TTL_FACTOR = 3;
 
 /**
  * 'check-quotas': evaluates the alert rules against the quota figures the sync and the Data Streamer
  * keep in the database (no provider call per SIM), raising and clearing alerts with hysteresis and
  * placing capped automatic top-ups. Idempotent: an alert is raised once per crossing.
  */
-export function checkQuotasJob(deps: Pick<Deps, 'alerts'>): JobDefinition {
+export function checkQuotasJob(deps: Pick<Deps, 'alerts' | 'cache' | 'config'>): JobDefinition {
   return {
     name: 'check-quotas',
     retryLimit: 2,
@@ -14,8 +18,12 @@ export function checkQuotasJob(deps: Pick<Deps, 'alerts'>): JobDefinition {
     async handler(_data, ctx) {
       const created = await deps.alerts.ensureDefaultRules();
       if (created > 0) ctx.logger.info({ rules: created }, 'created the default alert rules');
-      const result = await deps.alerts.evaluate({ signal: ctx.signal });
-      ctx.logger.info(result, 'quota check finished');
+      const { forecast, ...result } = await deps.alerts.evaluate({ signal: ctx.signal });
+      ctx.logger.info({ ...result, exhausting_within_days: forecast.withinDays }, 'quota check finished');
+      // Shared through the cache (Redis with several replicas) so every replica's /metrics reports it.
+      await deps.cache
+        .set(QUOTA_FORECAST_CACHE_KEY, forecast, deps.config.schedules.checkQuotasMinutes * 60 * FORECAST_TTL_FACTOR)
+        .catch((error: unknown) => ctx.logger.warn({ err: error }, 'could not store the fleet quota forecast'));
       return { items: result.sims };
     },
   };

@@ -7,6 +7,7 @@ import type { Database } from '../db/client.js';
 import type { BackgroundMetrics } from './jobs.metrics.js';
 import { createJobRunsRepo, type JobRunsRepo } from './job-runs.repo.js';
 import { createPgBossDb } from './pg-boss-db.js';
+import { withSessionLock } from '../db/locks.js';
 
 /** What a handler gets besides its data. */
 export interface JobContext {
@@ -134,24 +135,12 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     });
 
   /**
-   * Creating a queue creates its partition table; replicas starting together deadlock doing that
-   * concurrently, so queue setup is serialised by a session advisory lock held on a connection of
-   * its own. PGlite is one process with one connection: nothing to serialise (and holding the only
-   * connection would block pg-boss itself).
+   * Installing pg-boss's schema and creating queues (each a partition table) are DDL; replicas
+   * starting together deadlock or collide on catalog keys doing that concurrently. Both run under
+   * one session advisory lock per engine schema, held on a connection of its own (withSessionLock;
+   * a no-op on PGlite, which is one process with one connection).
    */
-  const withQueueLock = async (fn: () => Promise<void>) => {
-    if (database.kind === 'pglite') return fn();
-    return database.withConnection(async (conn) => {
-      await conn.query(`select pg_advisory_lock(hashtext($1))`, [`simfleet.jobs.queues.${options.schema}`]);
-      try {
-        await fn();
-      } finally {
-        await conn.query(`select pg_advisory_unlock(hashtext($1))`, [
-          `simfleet.jobs.queues.${options.schema}`,
-        ]);
-      }
-    });
-  };
+  const withSetupLock = (fn: () => Promise<void>) => withSessionLock(database, `jobs.setup.${options.schema}`, fn);
 
   const runHandler = async (def: JobDefinition, job: PgBoss.JobWithMetadata<unknown>) => {
     const attempt = job.retryCount + 1;
@@ -198,8 +187,8 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
   const start = async () => {
     const b = createBoss();
     b.on('error', (error) => logger.error({ err: error }, 'job engine error'));
-    await b.start();
-    await withQueueLock(async () => {
+    await withSetupLock(async () => {
+      await b.start();
       for (const def of defs.values()) {
         const queue: PgBoss.Queue = {
           name: def.name,

@@ -72,6 +72,19 @@ export interface Governor {
   penalize(family: Family, scope: string, delayMs: number): Promise<void>;
   /** Effective emission interval in ms, for reports. */
   intervalMs(family: Family): number;
+  /**
+   * Requests this process was granted per family within the family's 1NCE window (all scopes
+   * together), with the documented limit: the dashboard's "provider budget used".
+   */
+  usage(): FamilyUsage[];
+}
+
+/** Requests granted by this process in the last window of one endpoint family. */
+export interface FamilyUsage {
+  family: Family;
+  used: number;
+  limit: number;
+  windowMs: number;
 }
 
 interface Params {
@@ -178,6 +191,19 @@ export function createGovernor(options: GovernorOptions = {}): Governor {
 
   const memory = new Map<string, MemoryBudget>();
   const queues = new Map<string, Queue>();
+  const limits = {} as Record<Family, FamilyLimit>;
+  for (const family of Object.keys(DEFAULT_LIMITS) as Family[]) limits[family] = { ...DEFAULT_LIMITS[family], ...options.limits?.[family] };
+  // Grant times per family, oldest first; trimmed to the window on every grant and read.
+  const grants = new Map<Family, number[]>();
+  const trim = (family: Family, at: number): number[] => {
+    const list = grants.get(family) ?? [];
+    const from = at - limits[family].windowMs;
+    let drop = 0;
+    while (drop < list.length && list[drop]! <= from) drop += 1;
+    if (drop > 0) list.splice(0, drop);
+    grants.set(family, list);
+    return list;
+  };
 
   function memoryBudget(key: string): MemoryBudget {
     let budget = memory.get(key);
@@ -234,6 +260,7 @@ export function createGovernor(options: GovernorOptions = {}): Governor {
         if (waiter === undefined) continue;
         queue.waiters[waiter.priority].shift();
         waiter.done = true;
+        trim(family, now()).push(now());
         if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
         options.metrics?.governorWait.observe({ family, priority: waiter.priority }, (now() - waiter.enqueuedAt) / 1000);
         waiter.resolve();
@@ -290,5 +317,13 @@ export function createGovernor(options: GovernorOptions = {}): Governor {
     },
 
     intervalMs: (family) => params[family].intervalMs,
+
+    usage: () =>
+      (Object.keys(DEFAULT_LIMITS) as Family[]).map((family) => ({
+        family,
+        used: trim(family, now()).length,
+        limit: limits[family].limit,
+        windowMs: limits[family].windowMs,
+      })),
   };
 }

@@ -84,6 +84,26 @@ describe.each(backends)('provider accounts over HTTP (%s)', (backend) => {
     expect((await call('POST', `/api/v1/accounts/${owner.id}/test`)).statusCode).toBe(409);
   });
 
+  it('refuses to move a stored secret to a new api_url unless the secret is re-entered', async () => {
+    const created = (await call('POST', '/api/v1/accounts', { name: 'exfil', api_url: apiUrl, client_id: 'test-client', client_secret: 'kept-secret' })).json();
+    const before = await t.deps.database.db.selectFrom('provider_accounts').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
+
+    for (const body of [{ api_url: 'https://attacker.example/api' }, { api_url: 'https://attacker.example/api', client_id: 'other' }, { api_url: 'https://attacker.example/api', name: 'renamed' }]) {
+      const refused = await call('PATCH', `/api/v1/accounts/${created.id}`, body);
+      expect(refused.statusCode).toBe(422);
+      expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(refused.json()).toMatchObject({ code: 'secret_required', errors: [{ field: '/body/client_secret' }] });
+    }
+    const after = await t.deps.database.db.selectFrom('provider_accounts').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
+    expect(after).toEqual(before);
+
+    // The same URL again, or a URL with the secret re-entered, is fine.
+    expect((await call('PATCH', `/api/v1/accounts/${created.id}`, { api_url: apiUrl, name: 'exfil 2' })).statusCode).toBe(200);
+    const moved = await call('PATCH', `/api/v1/accounts/${created.id}`, { api_url: 'https://staging.example/api', client_secret: 'new-secret' });
+    expect(moved.statusCode).toBe(200);
+    expect(moved.json()).toMatchObject({ api_url: 'https://staging.example/api', has_secret: true, last_verified_at: null });
+  });
+
   it('is for admins only', async () => {
     const operator = await authHeaders(t, 'operator');
     expect((await call('GET', '/api/v1/accounts', undefined, operator)).statusCode).toBe(403);

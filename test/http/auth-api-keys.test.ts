@@ -85,6 +85,80 @@ describe.each(backends)('API keys (%s)', (backend) => {
     expect(after.json()).toMatchObject({ code: 'api_key_revoked' });
   });
 
+  it('a key created with a key inherits at most its expiry and its cap, and dies with it', async () => {
+    const session = await signedIn(t, 'operator');
+    const parent = (await create(session.headers, { expires_in_days: 1, role: 'operator' })).json();
+    // No expiry asked, or a later one: both clamped to the parent's.
+    const child = (await create({ 'x-api-key': parent.api_key })).json();
+    expect(child).toMatchObject({ expires_at: parent.expires_at, role_cap: 'operator', parent_key_id: parent.id });
+    const longer = (await create({ 'x-api-key': parent.api_key }, { expires_in_days: 365 })).json();
+    expect(longer.expires_at).toBe(parent.expires_at);
+    // A shorter one is kept; a higher role is refused.
+    const shorter = (await create({ 'x-api-key': child.api_key }, { expires_in_days: 1 })).json();
+    expect(Date.parse(shorter.expires_at)).toBeLessThanOrEqual(Date.parse(parent.expires_at));
+    expect((await create({ 'x-api-key': child.api_key }, { role: 'admin' })).statusCode).toBe(403);
+    const grandchild = (await create({ 'x-api-key': child.api_key }, { role: 'viewer' })).json();
+    expect(grandchild).toMatchObject({ role_cap: 'viewer', parent_key_id: child.id, expires_at: parent.expires_at });
+    const unrelated = (await create(session.headers)).json();
+
+    const revoke = await t.app.inject({ method: 'DELETE', url: `/api/v1/auth/api-keys/${parent.id}`, headers: session.headers });
+    expect(revoke.statusCode).toBe(204);
+    for (const key of [parent, child, longer, shorter, grandchild]) {
+      const response = await me(key.api_key);
+      expect(response.statusCode).toBe(401);
+      expect(response.json()).toMatchObject({ code: 'api_key_revoked' });
+    }
+    expect((await me(unrelated.api_key)).statusCode).toBe(200);
+    const listed = (await t.app.inject({ method: 'GET', url: '/api/v1/auth/api-keys?include_revoked=true', headers: session.headers })).json();
+    const reasons = Object.fromEntries(listed.map((k: { id: string; revoked_reason: string | null }) => [k.id, k.revoked_reason]));
+    expect(reasons).toMatchObject({ [parent.id]: 'revoked', [child.id]: 'parent_revoked', [grandchild.id]: 'parent_revoked', [unrelated.id]: null });
+    const audit = await t.deps.database.db.selectFrom('audit_log').select('detail').where('action', '=', 'api_key.revoke').where('target_id', '=', parent.id).executeTakeFirstOrThrow();
+    expect((audit.detail as { descendants_revoked: string[] }).descendants_revoked.sort()).toEqual([child.id, longer.id, shorter.id, grandchild.id].sort());
+  });
+
+  it('a revoked parent cannot mint a child, even from a cached lookup', async () => {
+    const session = await signedIn(t, 'viewer');
+    const parent = (await create(session.headers)).json();
+    expect((await me(parent.api_key)).statusCode).toBe(200);
+    // Revoked behind the cache's back: authentication still sees the old row, the creation must not.
+    await t.deps.database.db.updateTable('api_keys').set({ revoked_at: new Date() }).where('id', '=', parent.id).execute();
+    const minted = await create({ 'x-api-key': parent.api_key });
+    expect(minted.statusCode).toBe(401);
+    expect(minted.json()).toMatchObject({ code: 'api_key_revoked' });
+    expect(await t.deps.database.db.selectFrom('api_keys').select('id').where('parent_key_id', '=', parent.id).execute()).toEqual([]);
+    await t.deps.identity.authCache.invalidate();
+  });
+
+  it('a password change or reset revokes every API key of the user; other users keep theirs', async () => {
+    const session = await signedIn(t, 'operator');
+    const other = await signedIn(t, 'operator');
+    const fromSession = (await create(session.headers)).json();
+    const fromKey = (await create({ 'x-api-key': fromSession.api_key })).json();
+    const othersKey = (await create(other.headers)).json();
+    const changed = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/password',
+      headers: session.headers,
+      payload: { current_password: session.password, new_password: 'amber-Lantern-pebble-77' },
+    });
+    expect(changed.statusCode).toBe(200);
+    for (const key of [fromSession, fromKey]) expect((await me(key.api_key)).json()).toMatchObject({ code: 'api_key_revoked' });
+    expect((await me(othersKey.api_key)).statusCode).toBe(200);
+    const rows = await t.deps.database.db.selectFrom('api_keys').select(['id', 'revoked_reason']).where('user_id', '=', session.user.id).execute();
+    expect(rows.map((r) => r.revoked_reason)).toEqual(['password_changed', 'password_changed']);
+    const audit = await t.deps.database.db.selectFrom('audit_log').select('detail').where('action', '=', 'user.password_change').where('target_id', '=', String(session.user.id)).executeTakeFirstOrThrow();
+    expect((audit.detail as { revoked_keys: string[] }).revoked_keys.sort()).toEqual([fromSession.id, fromKey.id].sort());
+
+    // A new key made after the change works; an admin reset revokes it too.
+    const fresh = (await create({ authorization: `Bearer ${changed.json().access_token}` })).json();
+    expect((await me(fresh.api_key)).statusCode).toBe(200);
+    const admin = await signedIn(t, 'admin');
+    const reset = await t.app.inject({ method: 'POST', url: `/api/v1/users/${session.user.id}/reset-password`, headers: admin.headers, payload: { new_password: 'cobalt-Meadow-thistle-19' } });
+    expect(reset.statusCode).toBe(200);
+    expect((await me(fresh.api_key)).json()).toMatchObject({ code: 'api_key_revoked' });
+    expect((await t.deps.database.db.selectFrom('api_keys').select('revoked_reason').where('id', '=', fresh.id).executeTakeFirstOrThrow()).revoked_reason).toBe('password_reset');
+  });
+
   it('an expired key is refused', async () => {
     const session = await signedIn(t, 'viewer');
     const key = (await create(session.headers, { expires_in_days: 1 })).json();

@@ -35,6 +35,29 @@ describe.each(stores)('login throttling and rate limits (%s store)', (store) => 
     expect((await attempt(other.user.username, other.password, '10.30.2.1')).statusCode).toBe(200);
   });
 
+  it('counts a user once whether they sign in by username or e-mail (one budget, one lock)', async () => {
+    await open({ API_RATE_LIMIT_RPS: '100000' });
+    const { user, password } = await createUser(t);
+    const email = user.email!;
+    // Five failures alternating username, e-mail and their case variants exhaust one shared budget.
+    const names = [user.username, email, user.username.toUpperCase(), email.toUpperCase(), email];
+    for (const [i, name] of names.entries()) expect((await attempt(name, 'wrong-password-x', `10.32.0.${i}`)).statusCode).toBe(401);
+    for (const name of [email, user.username]) {
+      const blocked = await attempt(name, password, '10.32.1.1');
+      expect(blocked.statusCode).toBe(429);
+      expect(blocked.json()).toMatchObject({ code: 'login_throttled' });
+    }
+  });
+
+  it('a locked username does not sign in by e-mail either', async () => {
+    await open({ API_RATE_LIMIT_RPS: '100000' });
+    const { user, password } = await createUser(t);
+    for (let i = 0; i < 12; i++) await attempt(user.username, 'wrong-password-x', `10.33.0.${i}`);
+    const byEmail = await attempt(user.email!, password, '10.33.9.9');
+    expect(byEmail.statusCode).toBe(429);
+    expect(byEmail.json()).toMatchObject({ code: 'login_locked' });
+  });
+
   it('throttles one IP spraying many usernames', async () => {
     await open({ API_RATE_LIMIT_RPS: '100000' });
     for (let i = 0; i < 5; i++) expect((await attempt(`nobody${i}`, GOOD_PASSWORD, '203.0.113.9')).statusCode).toBe(401);

@@ -14,7 +14,7 @@ const POLICIES: ReadonlySet<Policy> = new Set(['public', 'viewer', 'operator', '
 
 export interface AuthHookDeps {
   config: Pick<Config, 'streamer'>;
-  identity: Pick<Identity, 'auth' | 'apiKeys'>;
+  identity: Pick<Identity, 'auth' | 'apiKeys' | 'streamerThrottle'>;
   metrics: Pick<Metrics, 'auth'>;
 }
 
@@ -50,23 +50,44 @@ async function authenticateUser(request: FastifyRequest, identity: AuthHookDeps[
 /** The challenge of a failed Data Streamer login: HTTP Basic (RFC 7617), as the OpenAPI document declares. */
 const STREAMER_CHALLENGE = `Basic realm="${STREAMER_REALM}", charset="UTF-8"`;
 
-/** The 1NCE Data Streamer's HTTP Basic credentials (STREAMER_USERNAME / STREAMER_PASSWORD). */
-function authenticateStreamer(request: FastifyRequest, deps: AuthHookDeps): Principal {
+/** Whether the request carries the 1NCE Data Streamer's HTTP Basic credentials (constant time). */
+function streamerCredentialsMatch(request: FastifyRequest, username: string, password: string): boolean {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(singleHeader(request, 'authorization') ?? '');
+  if (match === null) return false;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const separator = decoded.indexOf(':');
+  const givenUser = separator < 0 ? decoded : decoded.slice(0, separator);
+  const givenPassword = separator < 0 ? '' : decoded.slice(separator + 1);
+  // Both comparisons always run, so timing does not tell which half was wrong.
+  return [safeEqual(givenUser, username), safeEqual(givenPassword, password)].every(Boolean);
+}
+
+/**
+ * The 1NCE Data Streamer's HTTP Basic credentials (STREAMER_USERNAME / STREAMER_PASSWORD). Failed
+ * attempts are throttled per client IP before the credential is even compared (429 `streamer_throttled`).
+ */
+async function authenticateStreamer(request: FastifyRequest, deps: AuthHookDeps): Promise<Principal> {
   const { username, password } = deps.config.streamer;
   const fail = (detail: string) => {
     deps.metrics.auth.attempts.inc({ method: 'streamer', result: 'failure' });
     return new Unauthorized(detail, 'invalid_streamer_credentials', STREAMER_CHALLENGE);
   };
   if (username === undefined || password === undefined) throw fail('Data Streamer ingest is not configured on this server');
-  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(singleHeader(request, 'authorization') ?? '');
-  if (match === null) throw fail('Send the Data Streamer credentials as HTTP Basic');
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
-  const separator = decoded.indexOf(':');
-  const givenUser = separator < 0 ? decoded : decoded.slice(0, separator);
-  const givenPassword = separator < 0 ? '' : decoded.slice(separator + 1);
-  // Both comparisons always run, so timing does not tell which half was wrong.
-  const ok = [safeEqual(givenUser, username), safeEqual(givenPassword, password)].every(Boolean);
-  if (!ok) throw fail('The Data Streamer credentials are not valid');
+  const throttle = deps.identity.streamerThrottle;
+  let failures: number;
+  try {
+    failures = await throttle.check(request.ip);
+  } catch (error) {
+    deps.metrics.auth.attempts.inc({ method: 'streamer', result: 'throttled' });
+    throw error;
+  }
+  const hasBasic = /^Basic\s/i.test(singleHeader(request, 'authorization') ?? '');
+  if (!streamerCredentialsMatch(request, username, password)) {
+    await throttle.recordFailure(request.ip);
+    throw fail(hasBasic ? 'The Data Streamer credentials are not valid' : 'Send the Data Streamer credentials as HTTP Basic');
+  }
+  // Only when there is something to clear: a healthy stream costs no write.
+  if (failures > 0) await throttle.recordSuccess(request.ip);
   deps.metrics.auth.attempts.inc({ method: 'streamer', result: 'success' });
   return { kind: 'streamer', username };
 }
@@ -125,7 +146,7 @@ export function installAuth(
     const policy = request.routeOptions.config.policy;
     if (policy === undefined) return;
     if (policy === 'streamer') {
-      request.principal = authenticateStreamer(request, deps);
+      request.principal = await authenticateStreamer(request, deps);
     } else if (policy !== 'public') {
       request.principal = await authenticateUser(request, deps.identity);
       enforcePolicy(policy, request.principal);

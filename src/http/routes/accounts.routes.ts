@@ -75,10 +75,11 @@ export function accountsRoutes(accounts: ProviderAccountsService): FastifyPlugin
         schema: {
           tags: ['accounts'],
           summary: 'Change name, URL, credentials or active state (the provider client is rebuilt)',
+          description: 'A new `api_url` must come with `client_secret` (422 `secret_required` otherwise): the stored secret is never sent to a new URL.',
           security: BEARER_OR_KEY,
           params: AccountIdParam,
           body: UpdateAccountBody,
-          response: { 200: AccountSchema, ...problemResponses(400, 401, 403, 404, 409, 415, 429) },
+          response: { 200: AccountSchema, ...problemResponses(400, 401, 403, 404, 409, 415, 422, 429) },
         },
       },
       async (request) => {

@@ -25,6 +25,12 @@ const client = (request: FastifyRequest) => ({ ip: request.ip, userAgent: reques
 /** /api/v1/auth: login, refresh, logout, register, me, password change and API keys. */
 export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'>): FastifyPluginAsyncTypebox {
   return async (app) => {
+    // Tokens, keys and who-am-I must never sit in a browser or proxy cache (errors included).
+    app.addHook('onSend', (_request, reply, payload, done) => {
+      reply.header('cache-control', 'no-store');
+      done(null, payload);
+    });
+
     app.post(
       '/login',
       {
@@ -142,7 +148,7 @@ export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'
         schema: {
           tags: ['auth'],
           summary: 'Change your own password',
-          description: 'Ends every existing session of the user (refresh tokens revoked, older access tokens refused) and returns a fresh token pair.',
+          description: 'Ends every existing session of the user (refresh tokens revoked, older access tokens refused), revokes every API key of the user, and returns a fresh token pair.',
           security: BEARER_OR_KEY,
           body: ChangePasswordBody,
           response: { 200: TokenPairSchema, ...problemResponses(400, 401, 403, 415, 422, 429) },
@@ -151,7 +157,8 @@ export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'
       async (request) => {
         const caller = requireUser(request);
         describeAudit(request, { action: 'user.password_change', target: { type: 'user', id: String(caller.userId) } });
-        await identity.users.changeOwnPassword(caller.userId, request.body.current_password, request.body.new_password);
+        const { revokedApiKeys } = await identity.users.changeOwnPassword(caller.userId, request.body.current_password, request.body.new_password);
+        describeAudit(request, { detail: { revoked_keys: revokedApiKeys } });
         return identity.auth.issueFreshSession(caller.userId, client(request));
       },
     );
@@ -163,7 +170,8 @@ export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'
         schema: {
           tags: ['auth'],
           summary: 'Create an API key for yourself; the key is returned once, in this response only',
-          description: '`role` caps the key below your own role; it cannot exceed it. Use it as `X-API-Key: <api_key>`.',
+          description:
+            '`role` caps the key below your own role; it cannot exceed it. A key created with an API key inherits that key\'s cap and at most its expiry (a later or missing `expires_in_days` is clamped), and is revoked with it. Use it as `X-API-Key: <api_key>`.',
           security: BEARER_OR_KEY,
           body: CreateApiKeyBody,
           response: { 201: CreatedApiKeySchema, ...problemResponses(400, 401, 403, 415, 429) },
@@ -203,7 +211,7 @@ export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'
         config: { policy: 'viewer' },
         schema: {
           tags: ['auth'],
-          summary: 'Revoke an API key (your own; admins: any). Takes effect on the next request',
+          summary: 'Revoke an API key (your own; admins: any) and every key created from it. Takes effect on the next request',
           security: BEARER_OR_KEY,
           params: UuidParam,
           response: { 204: Type.Null({ description: 'Revoked' }), ...problemResponses(400, 401, 403, 404, 429) },
@@ -211,8 +219,12 @@ export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'
       },
       async (request, reply) => {
         describeAudit(request, { action: 'api_key.revoke', target: { type: 'api_key', id: request.params.id } });
-        const { before, after } = await identity.apiKeys.revoke(requireUser(request), request.params.id);
-        describeAudit(request, { before: { revoked_at: before.revoked_at, user_id: before.user_id }, after: { revoked_at: after.revoked_at } });
+        const { before, after, descendants } = await identity.apiKeys.revoke(requireUser(request), request.params.id);
+        describeAudit(request, {
+          before: { revoked_at: before.revoked_at, user_id: before.user_id },
+          after: { revoked_at: after.revoked_at, revoked_reason: after.revoked_reason },
+          detail: { descendants_revoked: descendants },
+        });
         return reply.code(204).send(null);
       },
     );

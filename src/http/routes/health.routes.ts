@@ -3,9 +3,7 @@ import { Type } from 'typebox';
 import type { Deps } from '../../deps.js';
 import { effectOf } from '../../provider/availability.js';
 import { SERVICE_NAME, VERSION } from '../../version.js';
-
-/** How long one readiness check may take before it counts as down. */
-const CHECK_TIMEOUT_MS = 2_000;
+import { runCheck, type CheckResult } from '../../lib/checks.js';
 
 const CheckSchema = Type.Object({
   status: Type.Union([Type.Literal('up'), Type.Literal('down')]),
@@ -25,26 +23,6 @@ const ReadySchema = Type.Object(
   },
   { examples: [{ status: 'ready', checks: { database: { status: 'up', latency_ms: 1.2 } } }] },
 );
-
-async function runCheck(fn: () => Promise<unknown>): Promise<{ status: 'up' | 'down'; latency_ms: number; error?: string }> {
-  const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      fn(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-      }),
-    ]);
-    return { status: 'up', latency_ms: Math.round((performance.now() - started) * 100) / 100 };
-  } catch (error) {
-    // Only the message: connection errors can name hosts but never carry credentials.
-    const message = error instanceof Error ? error.message : 'check failed';
-    return { status: 'down', latency_ms: Math.round((performance.now() - started) * 100) / 100, error: message };
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Liveness (no dependencies) and readiness (database, Redis when configured). */
 export function healthRoutes(deps: Pick<Deps, 'database' | 'cache' | 'redis' | 'lifecycle' | 'provider'>): FastifyPluginAsyncTypebox {
@@ -93,7 +71,7 @@ export function healthRoutes(deps: Pick<Deps, 'database' | 'cache' | 'redis' | '
         },
       },
       async (_request, reply) => {
-        const checks: Record<string, Awaited<ReturnType<typeof runCheck>>> = {};
+        const checks: Record<string, CheckResult> = {};
         const [database, redis] = await Promise.all([
           runCheck(() => deps.database.ping()),
           deps.redis === undefined ? undefined : runCheck(() => deps.cache.ping()),

@@ -44,8 +44,8 @@ export function simsRoutes(sims: SimsService): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        const { page = 1, page_size = 50, sort, ...filter } = request.query;
-        return sims.list(parseSimFilter(filter), parseSort(sort), page, page_size);
+        const { page = 1, page_size = 50, sort, cursor, ...filter } = request.query;
+        return sims.list(parseSimFilter(filter), parseSort(sort), page, page_size, cursor);
       },
     );
 

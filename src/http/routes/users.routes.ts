@@ -95,7 +95,7 @@ export function usersRoutes(users: UsersService): FastifyPluginAsyncTypebox {
         config: { policy: 'admin' },
         schema: {
           tags: ['users'],
-          summary: "Set a user's password; every session of that user ends",
+          summary: "Set a user's password; every session and API key of that user ends",
           security: BEARER_OR_KEY,
           params: IdParam,
           body: ResetPasswordBody,
@@ -104,7 +104,9 @@ export function usersRoutes(users: UsersService): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         describeAudit(request, { action: 'user.password_reset', target: target(request.params.id) });
-        return users.resetPassword(request.params.id, request.body.new_password);
+        const { user, revokedApiKeys } = await users.resetPassword(request.params.id, request.body.new_password);
+        describeAudit(request, { detail: { revoked_keys: revokedApiKeys } });
+        return user;
       },
     );
   };

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB, NewRow, RowUpdate } from '../../db/schema.js';
 import { Conflict } from '../../errors.js';
+import { lockForTransaction } from '../../db/locks.js';
 
 function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
@@ -25,6 +26,8 @@ export function createAccountsRepo(db: Kysely<DB>) {
      */
     async upsertDefault(values: { apiUrl: string; clientId: string; secretCiphertext: string }) {
       return db.transaction().execute(async (trx) => {
+        // Replicas starting together all get here: one at a time, so only the first inserts.
+        await lockForTransaction(trx, 'default-account');
         const existing = await trx.selectFrom('provider_accounts').select('id').where('is_default', '=', true).executeTakeFirst();
         if (existing !== undefined) {
           return trx

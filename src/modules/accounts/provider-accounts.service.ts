@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB, Row } from '../../db/schema.js';
-import { AppError, Conflict, NotFound } from '../../errors.js';
+import { AppError, Conflict, NotFound, UnprocessableError } from '../../errors.js';
 import type { ProviderRegistry } from '../../provider/registry.js';
 import { createAccountsRepo } from './accounts.repo.js';
 import type { AccountDto, AccountTestDto, CreateAccountBody, UpdateAccountBody } from './accounts.schemas.js';
@@ -76,12 +76,24 @@ export function createProviderAccountsService(deps: ProviderAccountsServiceDeps)
       return toDto(row, 0);
     },
 
-    /** Changes an account; the default account's connection is managed by the environment and only its name may change. */
+    /**
+     * Changes an account; the default account's connection is managed by the environment and only
+     * its name may change. A new `api_url` must come with `client_secret` (422 `secret_required`).
+     */
     async update(id: string, body: UpdateAccountBody): Promise<{ before: AccountDto; after: AccountDto }> {
       const before = await load(id);
       const touchesConnection = body.api_url !== undefined || body.client_id !== undefined || body.client_secret !== undefined || body.is_active !== undefined;
       if (before.is_default && touchesConnection) {
         throw new Conflict('The default account is configured by ONCE_API_URL / ONCE_CLIENT_ID / ONCE_CLIENT_SECRET; change it there', 'default_account_managed');
+      }
+      // The stored secret goes wherever api_url points: moving it needs the secret again, or an
+      // admin session (or a stolen admin key) could send the 1NCE secret to a host of its choice.
+      if (body.api_url !== undefined && body.api_url !== before.api_url && body.client_secret === undefined) {
+        throw new UnprocessableError(
+          'Changing api_url requires re-entering client_secret: the stored secret is never sent to a new URL',
+          [{ field: '/body/client_secret', message: 'required when api_url changes' }],
+          'secret_required',
+        );
       }
       const credentialsChanged = body.api_url !== undefined || body.client_id !== undefined || body.client_secret !== undefined;
       await repo.update(id, {

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { AlertMetric, AlertRulesTable, AlertsTable, AlertSeverity, AlertState, DB, TopupPeriod } from '../../db/schema.js';
 import type { SimSnapshot } from './alerts.evaluate.js';
 import { pageOf } from '../../db/paging.js';
@@ -39,6 +39,47 @@ function ruleRow<T extends Partial<RuleValues>>(values: T) {
 
 /** SQL of alert rules, alerts and automatic top-ups. */
 export function createAlertsRepo(db: Kysely<DB>) {
+  /** SIM snapshots with their recent burn rate, for the SIMs `where` selects (ordered by id). */
+  async function snapshots(where: RawBuilder<unknown>, limit: number): Promise<SimSnapshot[]> {
+    const rows = await sql<{
+      id: number;
+      iccid: string;
+      account_id: string;
+      tags: string[];
+      data_total_bytes: number | null;
+      data_remaining_bytes: number | null;
+      sms_total: number | null;
+      sms_remaining: number | null;
+      data_expiry_date: Date | null;
+      connectivity_status: string | null;
+      last_seen_at: Date | null;
+      bytes_per_day: string | null;
+    }>`
+      select s.id, s.iccid, s.account_id, s.tags, s.data_total_bytes, s.data_remaining_bytes, s.sms_total, s.sms_remaining,
+             s.data_expiry_date, s.connectivity_status, s.last_seen_at,
+             (select sum(u.data_total_bytes)::numeric / ${BURN_RATE_DAYS}
+                from sim_usage u
+                where u.sim_id = s.id and u.day > (now() at time zone 'utc')::date - ${BURN_RATE_DAYS}::int) as bytes_per_day
+      from sims s
+      where ${where}
+      order by s.id
+      limit ${limit}`.execute(db);
+    return rows.rows.map((r) => ({
+      id: Number(r.id),
+      iccid: r.iccid,
+      accountId: r.account_id,
+      tags: r.tags,
+      dataTotalBytes: r.data_total_bytes === null ? null : Number(r.data_total_bytes),
+      dataRemainingBytes: r.data_remaining_bytes === null ? null : Number(r.data_remaining_bytes),
+      smsTotal: r.sms_total === null ? null : Number(r.sms_total),
+      smsRemaining: r.sms_remaining === null ? null : Number(r.sms_remaining),
+      dataExpiryDate: r.data_expiry_date === null ? null : new Date(r.data_expiry_date),
+      connectivityStatus: r.connectivity_status,
+      lastSeenAt: r.last_seen_at === null ? null : new Date(r.last_seen_at),
+      dataBytesPerDay: r.bytes_per_day === null ? null : Number(r.bytes_per_day),
+    }));
+  }
+
   return {
     /** Inserts the default rules unless any rule exists (serialised, so two workers never both insert). */
     async ensureDefaults(defaults: RuleValues[]): Promise<number> {
@@ -62,44 +103,14 @@ export function createAlertsRepo(db: Kysely<DB>) {
     },
 
     /** A page of SIM snapshots (ordered by id, after `afterId`) with their recent burn rate. */
-    async simPage(afterId: number, limit: number): Promise<SimSnapshot[]> {
-      const rows = await sql<{
-        id: number;
-        iccid: string;
-        account_id: string;
-        tags: string[];
-        data_total_bytes: number | null;
-        data_remaining_bytes: number | null;
-        sms_total: number | null;
-        sms_remaining: number | null;
-        data_expiry_date: Date | null;
-        connectivity_status: string | null;
-        last_seen_at: Date | null;
-        bytes_per_day: string | null;
-      }>`
-        select s.id, s.iccid, s.account_id, s.tags, s.data_total_bytes, s.data_remaining_bytes, s.sms_total, s.sms_remaining,
-               s.data_expiry_date, s.connectivity_status, s.last_seen_at,
-               (select sum(u.data_total_bytes)::numeric / ${BURN_RATE_DAYS}
-                  from sim_usage u
-                  where u.sim_id = s.id and u.day > (now() at time zone 'utc')::date - ${BURN_RATE_DAYS}::int) as bytes_per_day
-        from sims s
-        where s.id > ${afterId}
-        order by s.id
-        limit ${limit}`.execute(db);
-      return rows.rows.map((r) => ({
-        id: Number(r.id),
-        iccid: r.iccid,
-        accountId: r.account_id,
-        tags: r.tags,
-        dataTotalBytes: r.data_total_bytes === null ? null : Number(r.data_total_bytes),
-        dataRemainingBytes: r.data_remaining_bytes === null ? null : Number(r.data_remaining_bytes),
-        smsTotal: r.sms_total === null ? null : Number(r.sms_total),
-        smsRemaining: r.sms_remaining === null ? null : Number(r.sms_remaining),
-        dataExpiryDate: r.data_expiry_date === null ? null : new Date(r.data_expiry_date),
-        connectivityStatus: r.connectivity_status,
-        lastSeenAt: r.last_seen_at === null ? null : new Date(r.last_seen_at),
-        dataBytesPerDay: r.bytes_per_day === null ? null : Number(r.bytes_per_day),
-      }));
+    simPage(afterId: number, limit: number): Promise<SimSnapshot[]> {
+      return snapshots(sql`s.id > ${afterId}`, limit);
+    },
+
+    /** Snapshots of these SIMs (by ICCID), ordered by id. */
+    simsByIccid(iccids: string[]): Promise<SimSnapshot[]> {
+      if (iccids.length === 0) return Promise.resolve([]);
+      return snapshots(sql`s.iccid = any(${iccids}::text[])`, iccids.length);
     },
 
     /** Crossings still in force (not cleared) for these SIMs, keyed `rule|sim|threshold`. */

@@ -7,6 +7,7 @@ import type { ProviderRegistry } from '../../provider/registry.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Notify } from '../notify/notify.service.js';
 import { isoTime } from '../users/dates.js';
+import { tallyForecasts } from '../observability/platform-probes.js';
 import { decide, forecastDays, inScope, metricValue, worseWhenLower, type SimSnapshot } from './alerts.evaluate.js';
 import { createAlertsRepo, type AlertFilter, type AlertRuleRow, type RuleValues } from './alerts.repo.js';
 
@@ -187,6 +188,74 @@ export function createAlertsService(deps: AlertsServiceDeps) {
     }
   };
 
+  type EnabledRule = { row: AlertRuleRow; thresholds: number[]; hysteresis: number };
+  const enabledRules = async (): Promise<EnabledRule[]> =>
+    (await repo.enabledRules()).map((r) => ({ row: r, thresholds: r.thresholds.map(Number), hysteresis: Number(r.hysteresis) }));
+
+  /** Evaluates the rules against a batch of SIM snapshots: raises, clears and tops up. */
+  const evaluateBatch = async (rules: EnabledRule[], sims: SimSnapshot[], counts: { sims: number; raised: number; cleared: number }) => {
+    counts.sims += sims.length;
+    const live = await repo.uncleared(sims.map((s) => s.id));
+    const at = now();
+    for (const sim of sims) {
+      for (const r of rules) {
+        if (!inScope(r.row, sim)) continue;
+        const value = metricValue(r.row.metric, sim, at);
+        // Worst thresholds first, so one top-up answers the most severe crossing.
+        const ordered = worseWhenLower(r.row.metric) ? [...r.thresholds].sort((a, b) => a - b) : [...r.thresholds].sort((a, b) => b - a);
+        let toppedUp = false;
+        for (const threshold of ordered) {
+          const existing = live.get(`${r.row.id}|${sim.id}|${threshold}`);
+          const decision = decide(r.row.metric, value, threshold, r.hysteresis, existing === undefined);
+          if (decision === 'clear' && existing !== undefined) {
+            await repo.clearAlert(existing.id);
+            counts.cleared += 1;
+          } else if (decision === 'raise' && value !== null) {
+            const forecast = forecastDays(sim);
+            const data = {
+              data_total_bytes: sim.dataTotalBytes,
+              data_remaining_bytes: sim.dataRemainingBytes,
+              sms_total: sim.smsTotal,
+              sms_remaining: sim.smsRemaining,
+              expiry_date: sim.dataExpiryDate?.toISOString() ?? null,
+              forecast_days: forecast,
+            };
+            const message = describe(r.row.metric, threshold, value);
+            const inserted = await repo.insertAlert({
+              rule_id: r.row.id,
+              sim_id: sim.id,
+              metric: r.row.metric,
+              threshold,
+              severity: r.row.severity,
+              value,
+              message,
+              data: JSON.stringify(data),
+            });
+            if (inserted === undefined) continue;
+            counts.raised += 1;
+            deps.metrics.raised.inc({ metric: r.row.metric, severity: r.row.severity });
+            await deps.notify(eventFor(r.row.metric, threshold), {
+              alert_id: inserted.id,
+              iccid: sim.iccid,
+              metric: r.row.metric,
+              threshold,
+              value,
+              severity: r.row.severity,
+              rule_id: r.row.id,
+              rule_name: r.row.name,
+              message,
+              ...data,
+            });
+            if (r.row.auto_topup && !toppedUp) {
+              toppedUp = true;
+              await autoTopup(r.row, sim, inserted.id);
+            }
+          }
+        }
+      }
+    }
+  };
+
   return {
     /** Creates the default rules when there are none; returns how many were created. */
     ensureDefaultRules: () => repo.ensureDefaults(DEFAULT_RULES),
@@ -196,75 +265,36 @@ export function createAlertsService(deps: AlertsServiceDeps) {
      * (re-arms) crossings once the value is back past the hysteresis band, places capped top-ups.
      */
     async evaluate(options: { signal?: AbortSignal } = {}) {
-      const rules = (await repo.enabledRules()).map((r) => ({ row: r, thresholds: r.thresholds.map(Number), hysteresis: Number(r.hysteresis) }));
+      const rules = await enabledRules();
       const counts = { sims: 0, raised: 0, cleared: 0 };
-      if (rules.length === 0) return counts;
+      // Days until each SIM's data quota runs out (null: not burning), tallied for the fleet forecast metric.
+      const forecasts: (number | null)[] = [];
+      const result = () => ({ ...counts, forecast: tallyForecasts(forecasts, now()) });
+      if (rules.length === 0) return result();
       let afterId = 0;
       for (;;) {
         options.signal?.throwIfAborted();
         const sims = await repo.simPage(afterId, PAGE);
         if (sims.length === 0) break;
         afterId = sims[sims.length - 1]!.id;
-        counts.sims += sims.length;
-        const live = await repo.uncleared(sims.map((s) => s.id));
-        const at = now();
-        for (const sim of sims) {
-          for (const r of rules) {
-            if (!inScope(r.row, sim)) continue;
-            const value = metricValue(r.row.metric, sim, at);
-            // Worst thresholds first, so one top-up answers the most severe crossing.
-            const ordered = worseWhenLower(r.row.metric) ? [...r.thresholds].sort((a, b) => a - b) : [...r.thresholds].sort((a, b) => b - a);
-            let toppedUp = false;
-            for (const threshold of ordered) {
-              const existing = live.get(`${r.row.id}|${sim.id}|${threshold}`);
-              const decision = decide(r.row.metric, value, threshold, r.hysteresis, existing === undefined);
-              if (decision === 'clear' && existing !== undefined) {
-                await repo.clearAlert(existing.id);
-                counts.cleared += 1;
-              } else if (decision === 'raise' && value !== null) {
-                const forecast = forecastDays(sim);
-                const data = {
-                  data_total_bytes: sim.dataTotalBytes,
-                  data_remaining_bytes: sim.dataRemainingBytes,
-                  sms_total: sim.smsTotal,
-                  sms_remaining: sim.smsRemaining,
-                  expiry_date: sim.dataExpiryDate?.toISOString() ?? null,
-                  forecast_days: forecast,
-                };
-                const message = describe(r.row.metric, threshold, value);
-                const inserted = await repo.insertAlert({
-                  rule_id: r.row.id,
-                  sim_id: sim.id,
-                  metric: r.row.metric,
-                  threshold,
-                  severity: r.row.severity,
-                  value,
-                  message,
-                  data: JSON.stringify(data),
-                });
-                if (inserted === undefined) continue;
-                counts.raised += 1;
-                deps.metrics.raised.inc({ metric: r.row.metric, severity: r.row.severity });
-                await deps.notify(eventFor(r.row.metric, threshold), {
-                  alert_id: inserted.id,
-                  iccid: sim.iccid,
-                  metric: r.row.metric,
-                  threshold,
-                  value,
-                  severity: r.row.severity,
-                  rule_id: r.row.id,
-                  rule_name: r.row.name,
-                  message,
-                  ...data,
-                });
-                if (r.row.auto_topup && !toppedUp) {
-                  toppedUp = true;
-                  await autoTopup(r.row, sim, inserted.id);
-                }
-              }
-            }
-          }
-        }
+        for (const sim of sims) forecasts.push(forecastDays(sim));
+        await evaluateBatch(rules, sims, counts);
+      }
+      return result();
+    },
+
+    /**
+     * Evaluates the rules for these SIMs only: called as soon as their quota or usage changed (a
+     * sweep page or detail batch, a Data Streamer batch), so an alert does not wait for the
+     * 'check-quotas' tick. Same decisions and idempotence as `evaluate`.
+     */
+    async evaluateSims(iccids: string[]) {
+      const counts = { sims: 0, raised: 0, cleared: 0 };
+      if (iccids.length === 0) return counts;
+      const rules = await enabledRules();
+      if (rules.length === 0) return counts;
+      for (let i = 0; i < iccids.length; i += PAGE) {
+        await evaluateBatch(rules, await repo.simsByIccid(iccids.slice(i, i + PAGE)), counts);
       }
       return counts;
     },

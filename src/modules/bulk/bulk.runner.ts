@@ -12,6 +12,7 @@ import type { SmsService } from '../sms/sms.service.js';
 import type { TopupsService } from '../topups/topups.service.js';
 import { createBulkRepo, type BulkJobRow, type ItemResult, type PendingItem } from './bulk.repo.js';
 import type { BulkAction, BulkParams } from './bulk.schemas.js';
+import type { StatisticsKeeper } from '../../db/statistics.js';
 
 /** 1NCE's bulk update takes up to 100 SIMs per call. */
 export const PROVIDER_BULK_LIMIT = 100;
@@ -40,6 +41,8 @@ export interface BulkRunnerDeps {
   logger: Pick<Logger, 'info' | 'warn'>;
   /** Domain events (`bulk_job.finished`, `sim.status_changed`); wired by the composition root. */
   notify?: ((type: 'bulk_job.finished' | 'sim.status_changed', payload: Record<string, unknown>) => void | Promise<void>) | undefined;
+  /** Planner statistics after many rows changed (src/db/statistics.ts). */
+  statistics?: Pick<StatisticsKeeper, 'refresh'> | undefined;
 }
 
 export type RunOutcome = 'completed' | 'cancelled' | 'interrupted' | 'not_runnable';
@@ -199,6 +202,8 @@ export function createBulkRunner(deps: BulkRunnerDeps) {
 
   async function finish(job: BulkJobRow, status: 'completed' | 'cancelled'): Promise<RunOutcome> {
     const done = await repo.finish(job.id, status);
+    // A job changes up to every SIM of a fleet and writes one result row per SIM.
+    await deps.statistics?.refresh(['sims', 'bulk_job_items'], true);
     if (done !== undefined) {
       deps.logger.info({ bulkJob: job.id, status, processed: done.processed, failed: done.failed }, 'bulk job finished');
       await deps.notify?.('bulk_job.finished', {
@@ -231,6 +236,7 @@ export function createBulkRunner(deps: BulkRunnerDeps) {
       for (;;) {
         if (aborted()) return 'interrupted';
         if (await isCancelRequested(jobId)) return finish(job, 'cancelled');
+        await deps.statistics?.refresh(['bulk_job_items']);
         const items = await repo.pendingChunk(jobId, chunkSize);
         if (items.length === 0) return finish(job, 'completed');
         if (update !== undefined) {

@@ -36,6 +36,10 @@ export function createConnectivityRepo(db: Kysely<DB>) {
           .updateTable('sims')
           .set({
             connectivity_status: snapshot.status,
+            // The network stays as last named: a snapshot without one (a bare status) keeps the previous.
+            ...(snapshot.operator_name != null && { operator_name: snapshot.operator_name }),
+            ...(snapshot.country_name != null && { country_name: snapshot.country_name }),
+            ...(snapshot.country_iso != null && { country_iso: snapshot.country_iso }),
             // Never move last_seen_at backwards (a later poll may report an older location update).
             ...(lastSeenAt !== null && { last_seen_at: sql<Date>`greatest(last_seen_at, ${lastSeenAt}::timestamptz)` }),
           })

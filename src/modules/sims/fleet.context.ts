@@ -12,6 +12,7 @@ import { isValidIccid, normalizeIccid } from '../../lib/identifiers.js';
 import type { ProviderClient } from '../../provider/client.js';
 import type { AuditActor, AuditService } from '../audit/audit.service.js';
 import type { SimRow } from './sims.view.js';
+import type { StatisticsKeeper } from '../../db/statistics.js';
 
 /** Sends a job to the engine (`deps.jobs.send`); absent until the job engine is running. */
 export interface JobSender {
@@ -33,8 +34,12 @@ export interface FleetDeps {
   notify?: (type: 'sim.status_changed', payload: Record<string, unknown>) => void | Promise<void>;
   /** True while the Data Streamer feeds this account's usage: the sweep then skips per-SIM usage polls. */
   streamHealthy?: (accountId: string) => Promise<boolean>;
+  /** Planner statistics after many rows changed (src/db/statistics.ts): the sweep and the list path call it. */
+  statistics?: Pick<StatisticsKeeper, 'refresh'>;
   /** The job engine, read lazily because it is wired after the services. */
   jobs?: () => JobSender | undefined;
+  /** Reports SIMs whose stored quota changed, so their alerts are evaluated now (AlertTrigger). */
+  quotaChanged?: (iccids: string[]) => void;
   now?: () => number;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The SIM list filter: one definition shared by the paged list, the streamed export and (through
  * `simFilterWhere`) anything else that selects SIMs by filter, such as bulk actions. Every
- * condition is served by an index from 0002_fleet.sql (see docs/fleet-api.md).
+ * condition is served by an index from 0002_fleet.sql or 0013_sim_search.sql, except those on the
+ * stream-updated columns (docs/adr/0006); see docs/fleet-api.md and docs/adr/0012-sim-lists.md.
  */
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { DB } from '../../db/schema.js';
@@ -9,7 +10,7 @@ import { ValidationError } from '../../errors.js';
 
 /** A parsed, validated SIM filter. Absent members do not filter. */
 export interface SimFilter {
-  /** Text search: ICCID / IMSI / MSISDN / IMEI prefix, or label. */
+  /** Text search: any part (3+ characters) of ICCID, IMSI, MSISDN, IMEI or label; a prefix when shorter. */
   q?: string | undefined;
   /** Any of these raw provider statuses (given in any case, matched in 1NCE's capitalised form). */
   status?: string[] | undefined;
@@ -122,6 +123,48 @@ export function parseSort(value: string | undefined): SimSort {
   return { field: field as SortField, direction };
 }
 
+/** A keyset position in a sorted list, and the number of the page that starts there. */
+export interface ListCursor {
+  value: string | null;
+  iccid: string;
+  page: number;
+}
+
+/** An opaque `next_cursor`: the position, the page number and the sort it belongs to. */
+export function encodeCursor(cursor: ListCursor, sort: SimSort): string {
+  const order = `${sort.direction === 'desc' ? '-' : ''}${sort.field}`;
+  return Buffer.from(JSON.stringify([order, cursor.page, cursor.iccid, cursor.value])).toString('base64url');
+}
+
+/** Reads a cursor back: 400 when it is not one of ours or was made for another sort. */
+export function decodeCursor(text: string, sort: SimSort): ListCursor {
+  const invalid = (message: string) =>
+    new ValidationError(`cursor ${message}`, [{ field: 'querystring.cursor', message }], 'invalid_cursor');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid('is not a cursor from this API');
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 4) throw invalid('is not a cursor from this API');
+  const [order, page, iccid, value] = parsed as unknown[];
+  const printable = (text: string) => [...text].every((c) => c.charCodeAt(0) >= 0x20);
+  if (
+    typeof order !== 'string' ||
+    !(SORTABLE_FIELDS as readonly string[]).includes(order.replace(/^-/, '')) ||
+    typeof page !== 'number' ||
+    !Number.isSafeInteger(page) ||
+    page < 1 ||
+    typeof iccid !== 'string' ||
+    !/^[0-9]{19}$/.test(iccid) ||
+    !(value === null || (typeof value === 'string' && value.length <= 100 && printable(value)))
+  ) {
+    throw invalid('is not a cursor from this API');
+  }
+  if (order !== `${sort.direction === 'desc' ? '-' : ''}${sort.field}`) throw invalid(`was made for sort=${order}; pass the same sort`);
+  return { page, iccid, value };
+}
+
 /** 1NCE writes statuses as capitalised words (`Enabled`); matching that form keeps the status index usable. */
 export function canonicalStatus(status: string): string {
   return status.charAt(0).toUpperCase() + status.slice(1).toLowerCase();
@@ -132,33 +175,57 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, '\\$&');
 }
 
+/** Shortest `q` searched as a substring: trigrams need three characters to narrow anything down. */
+export const SUBSTRING_MIN_LENGTH = 3;
+
 /**
- * The WHERE condition of a filter. Digit-like text searches identifiers by prefix (text_pattern_ops
- * indexes) and labels by prefix; other text searches labels by substring (the optional trigram index
- * serves it when pg_trgm is installed).
+ * Every searchable field of a SIM in one string, fields joined by a newline (which `q` cannot
+ * contain, so a match never spans two fields). Byte for byte the expression of the trigram index
+ * `sims_search_trgm_idx` (migration 0013): the planner uses the index only for this exact text.
+ * The ICCID with its Luhn digit contains the 19-digit form, so both forms are found.
  */
+export const SEARCH_TEXT = sql<string>`(coalesce(iccid_with_luhn, iccid) || E'\\n' || coalesce(imsi, '') || E'\\n' || coalesce(msisdn, '') || E'\\n' || coalesce(imei, '') || E'\\n' || coalesce(label, ''))`;
+
+/**
+ * What `q` searches for: the text itself, plus its digits alone when it is a number written with
+ * separators or a leading + (`+49 151-2345` finds MSISDN 491512345).
+ */
+export function searchTerms(q: string): string[] {
+  const digits = /^\+?[\d\s-]*\d[\d\s-]*$/.test(q) ? q.replace(/[^\d]/g, '') : undefined;
+  return digits === undefined || digits === q ? [q] : [...new Set([q, digits])];
+}
+
+/**
+ * The `q` condition. Three characters or more: a case-insensitive substring of the ICCID (either
+ * form), IMSI, MSISDN, IMEI or label, served by the trigram index where pg_trgm is installed.
+ * One or two characters: a prefix of any of them (btree indexes), since a substring that short
+ * matches most of a fleet and no index narrows it.
+ */
+function searchCondition(eb: ExpressionBuilder<DB, 'sims'>, q: string): Expression<SqlBool> {
+  const terms = searchTerms(q);
+  if (terms.every((term) => term.length >= SUBSTRING_MIN_LENGTH)) {
+    return eb.or(terms.map((term) => eb(SEARCH_TEXT, 'ilike', `%${escapeLike(term)}%`)));
+  }
+  return eb.or(
+    terms.flatMap((term) => {
+      const prefix = `${escapeLike(term)}%`;
+      return [
+        eb('iccid', 'like', prefix),
+        eb('iccid_with_luhn', 'like', prefix),
+        eb('imsi', 'like', prefix),
+        eb('msisdn', 'like', prefix),
+        eb('imei', 'like', prefix),
+        eb(sql`lower(label)`, 'like', `${escapeLike(term.toLowerCase())}%`),
+      ];
+    }),
+  );
+}
+
+/** The WHERE condition of a filter (text search: see `searchCondition`). */
 export function simFilterWhere(filter: SimFilter) {
   return (eb: ExpressionBuilder<DB, 'sims'>): Expression<SqlBool> => {
     const conditions: Array<Expression<SqlBool>> = [];
-    if (filter.q !== undefined) {
-      const lowered = filter.q.toLowerCase();
-      const identifier = /^\+?\d+$/.test(filter.q) ? filter.q.replace(/^\+/, '') : undefined;
-      if (identifier !== undefined) {
-        const prefix = `${escapeLike(identifier)}%`;
-        conditions.push(
-          eb.or([
-            eb('iccid', 'like', prefix),
-            eb('iccid_with_luhn', 'like', prefix),
-            eb('imsi', 'like', prefix),
-            eb('msisdn', 'like', prefix),
-            eb('imei', 'like', prefix),
-            eb(sql`lower(label)`, 'like', `${escapeLike(lowered)}%`),
-          ]),
-        );
-      } else {
-        conditions.push(eb(sql`lower(label)`, 'like', `%${escapeLike(lowered)}%`));
-      }
-    }
+    if (filter.q !== undefined) conditions.push(searchCondition(eb, filter.q));
     if (filter.status !== undefined) conditions.push(eb('status', 'in', filter.status));
     if (filter.tags !== undefined) conditions.push(sql<SqlBool>`tags && ${sql.val(filter.tags)}::text[]`);
     if (filter.accounts !== undefined) conditions.push(eb('account_id', 'in', filter.accounts));

@@ -3,7 +3,7 @@ import type { DB, NewRow, RowUpdate } from '../../db/schema.js';
 import { Conflict } from '../../errors.js';
 import { simFilterWhere, type SimFilter, type SimSort } from './sims.filter.js';
 import type { SimListRow, SimRow } from './sims.view.js';
-import { pageOf } from '../../db/paging.js';
+import { createTotalCounter, type TotalCounter } from '../../db/counting.js';
 
 /** Columns lists and exports read: all but `provider_raw`, whose jsonb would be parsed only to be dropped. */
 const LIST_COLUMNS = [
@@ -43,10 +43,22 @@ const LIST_COLUMNS = [
   'updated_at',
 ] as const satisfies ReadonlyArray<keyof SimListRow>;
 
-/** Where a keyset page continues: the last row's sort value and ICCID. */
+/**
+ * Where a keyset page continues: the last row's sort value (as PostgreSQL's text, so timestamps
+ * keep their microseconds and numerics their digits) and ICCID.
+ */
 export interface KeysetCursor {
-  value: unknown;
+  value: string | null;
   iccid: string;
+}
+
+/** The sort column as text, selected beside the row so the next page can start exactly after it. */
+const sortKeyOf = (sort: SimSort) => sql<string | null>`${sql.ref(sort.field)}::text`.as('sort_key');
+
+/** The cursor continuing after the last of `rows`. */
+function cursorAfter(rows: Array<{ iccid: string; sort_key: string | null }>): KeysetCursor | undefined {
+  const last = rows[rows.length - 1];
+  return last === undefined ? undefined : { value: last.sort_key, iccid: last.iccid };
 }
 
 /** One row of a provider page as `upsertMany` writes it (our own columns are never touched). */
@@ -99,8 +111,17 @@ const sortedBy =
       ? query.orderBy('iccid', sort.direction)
       : query.orderBy(sort.field, (ob) => (sort.direction === 'asc' ? ob.asc() : ob.desc()).nullsLast()).orderBy('iccid', 'asc');
 
-/** Kysely queries over `sims`; plain rows in and out. */
-export function createSimsRepo(db: Kysely<DB>) {
+/** A page of the SIM list and its total (an estimate past the exact-count limit). */
+export interface SimPage {
+  rows: SimListRow[];
+  total: number;
+  totalIsEstimate: boolean;
+  /** Where the next page starts, when this one is full. */
+  next: KeysetCursor | undefined;
+}
+
+/** Kysely queries over `sims`; plain rows in and out. `counter` counts list totals (tests shrink its limit). */
+export function createSimsRepo(db: Kysely<DB>, counter: TotalCounter = createTotalCounter(db)) {
   const orderAndKeyset = (sort: SimSort, after: KeysetCursor | undefined) => {
     const { field, direction } = sort;
     return (eb: ExpressionBuilder<DB, 'sims'>) => {
@@ -108,6 +129,7 @@ export function createSimsRepo(db: Kysely<DB>) {
       if (field === 'iccid') return eb('iccid', direction === 'asc' ? '>' : '<', after.iccid);
       const col = eb.ref(field);
       if (after.value === null) return eb.and([eb(col, 'is', null), eb('iccid', '>', after.iccid)]);
+      // The text form is compared as the column's type (PostgreSQL infers the parameter's type).
       // NULLs sort last in both directions, then ICCID ascending breaks ties.
       return eb.or([
         eb(col, direction === 'asc' ? '>' : '<', after.value as never),
@@ -127,38 +149,52 @@ export function createSimsRepo(db: Kysely<DB>) {
       return trx.selectFrom('sims').selectAll().where('iccid', 'in', iccids).execute();
     },
 
-    /** One page of a filtered, sorted list plus the total count. */
+    /**
+     * One page of a filtered, sorted list and its total: by page number (OFFSET), or after a
+     * keyset cursor (deep pages at the cost of a shallow one). The total is exact up to the
+     * counter's limit and an estimate past it (docs/adr/0012); a short page by number needs no count.
+     */
     async page(
       filter: SimFilter,
       sort: SimSort,
       page: number,
       pageSize: number,
-    ): Promise<{ rows: SimListRow[]; total: number }> {
-      const base = db.selectFrom('sims').where(simFilterWhere(filter));
-      return pageOf(
-        base,
-        (query) =>
-          query.select(LIST_COLUMNS).$call(sortedBy(sort)),
-        page,
-        pageSize,
-      );
+      after?: KeysetCursor,
+    ): Promise<SimPage> {
+      const filtered = db.selectFrom('sims').where(simFilterWhere(filter));
+      const offset = (page - 1) * pageSize;
+      const rows = await filtered
+        .select(LIST_COLUMNS)
+        .select(sortKeyOf(sort))
+        .$call((query) => (after === undefined ? query.offset(offset) : query.where(orderAndKeyset(sort, after))))
+        .$call(sortedBy(sort))
+        .limit(pageSize)
+        .execute();
+      const next = rows.length === pageSize ? cursorAfter(rows) : undefined;
+      if (after === undefined && rows.length < pageSize && (rows.length > 0 || page === 1)) {
+        return { rows, total: offset + rows.length, totalIsEstimate: false, next };
+      }
+      const { total, isEstimate } = await counter.total(filtered, JSON.stringify(filter));
+      return { rows, total, totalIsEstimate: isEstimate, next };
     },
 
-    /** The next keyset batch after `after` (exports: constant memory, no OFFSET, no cursor needed). */
-    batch(
+    /** The next keyset batch after `after` (exports: constant memory, no OFFSET) and where the one after it starts. */
+    async batch(
       filter: SimFilter,
       sort: SimSort,
       after: KeysetCursor | undefined,
       limit: number,
-    ): Promise<SimListRow[]> {
-      return db
+    ): Promise<{ rows: SimListRow[]; next: KeysetCursor | undefined }> {
+      const rows = await db
         .selectFrom('sims')
         .select(LIST_COLUMNS)
+        .select(sortKeyOf(sort))
         .where(simFilterWhere(filter))
         .where(orderAndKeyset(sort, after))
         .$call(sortedBy(sort))
         .limit(limit)
         .execute();
+      return { rows, next: cursorAfter(rows) };
     },
 
     /** Inserts a manually registered SIM; 409 when the ICCID exists. */

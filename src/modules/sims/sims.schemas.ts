@@ -12,7 +12,7 @@ const StringOrList = (description: string) =>
 
 /** Filters shared by the list and the export. */
 export const SimFilterProperties = {
-  q: Type.Optional(Type.String({ maxLength: 100, description: 'Text search: ICCID, IMSI, MSISDN or IMEI prefix, or label (case-insensitive substring)' })),
+  q: Type.Optional(Type.String({ maxLength: 100, description: 'Text search, case-insensitive: any part (3 characters or more) of the ICCID (with or without its Luhn digit), IMSI, MSISDN, IMEI or label; 1-2 characters match the start of any of them. A number may be written with spaces, hyphens or a leading +.' })),
   status: StringOrList('Provider status, e.g. `Enabled` (comma-separated or repeated for any-of)'),
   tag: StringOrList('Tag (comma-separated or repeated: SIMs with any of them)'),
   account: StringOrList('Provider account id'),
@@ -28,6 +28,13 @@ export const SimListQuery = Type.Object({
   ...SimFilterProperties,
   page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  cursor: Type.Optional(
+    Type.String({
+      maxLength: 400,
+      pattern: '^[A-Za-z0-9_-]+$',
+      description: 'The `next_cursor` of the previous page: continues after it (same filters and sort; `page` is then taken from the cursor). Deep pages cost what the first one does.',
+    }),
+  ),
 });
 export type SimListQuery = Static<typeof SimListQuery>;
 
@@ -124,11 +131,17 @@ export type SimDetail = Static<typeof SimDetailSchema>;
 
 export const SimPageSchema = Type.Object({
   items: Type.Array(SimSchema),
-  total: Type.Integer(),
+  total: Type.Integer({
+    description:
+      'SIMs matching the filter. Exact up to 1,000; past that an estimate (`total_is_estimate`): a count of the same filter taken within the last minute, or the database planner\'s estimate.',
+  }),
+  total_is_estimate: Type.Boolean({ description: 'true when `total` (and so `total_pages`) is an estimate; false when it was counted exactly for this response' }),
   page: Type.Integer(),
   page_size: Type.Integer(),
   total_pages: Type.Integer(),
+  next_cursor: Nullable(Type.String({ description: 'Pass as `cursor` to get the next page by keyset (fast at any depth); null when this page is not full' })),
 });
+export type SimListPage = Static<typeof SimPageSchema>;
 
 const Tag = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^,;|\\s][^,;|]*$', description: 'Tag (no commas, semicolons or pipes)' });
 

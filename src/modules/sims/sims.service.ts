@@ -13,10 +13,10 @@ import {
   type FleetDeps,
 } from './fleet.context.js';
 import { simCsvHeader, simCsvLine } from './sims.csv.js';
-import { type SimFilter, type SimSort } from './sims.filter.js';
+import { decodeCursor, encodeCursor, type SimFilter, type SimSort } from './sims.filter.js';
 import { createSimImport } from './sims.import.js';
 import { createSimsRepo, type KeysetCursor } from './sims.repo.js';
-import type { CreateSimBody, PatchSimBody, PublicSim, SimDetail } from './sims.schemas.js';
+import type { CreateSimBody, PatchSimBody, PublicSim, SimDetail, SimListPage } from './sims.schemas.js';
 import type { SimSync } from './sims.sync.js';
 import { toPublicSim, withFreshness } from './sims.view.js';
 
@@ -71,9 +71,25 @@ export function createSimsService(deps: FleetDeps & { sync: SimSync }) {
   }
 
   return {
-    async list(filter: SimFilter, sort: SimSort, page: number, pageSize: number) {
-      const { rows, total } = await repo.page(filter, sort, page, pageSize);
-      return { items: rows.map(toPublicSim), total, page, page_size: pageSize, total_pages: Math.ceil(total / pageSize) };
+    /**
+     * One page of the list, by number or after a cursor from a previous page (`next_cursor`), which
+     * carries its sort and page number so deep pages cost what the first one does.
+     */
+    async list(filter: SimFilter, sort: SimSort, page: number, pageSize: number, cursor?: string): Promise<SimListPage> {
+      const after = cursor === undefined ? undefined : decodeCursor(cursor, sort);
+      // Rows written by anything else (a restore, another tool) get statistics too; rate-limited, not awaited.
+      void deps.statistics?.refresh(['sims']);
+      const number = after?.page ?? page;
+      const { rows, total, totalIsEstimate, next } = await repo.page(filter, sort, number, pageSize, after);
+      return {
+        items: rows.map(toPublicSim),
+        total,
+        total_is_estimate: totalIsEstimate,
+        page: number,
+        page_size: pageSize,
+        total_pages: Math.ceil(total / pageSize),
+        next_cursor: next === undefined ? null : encodeCursor({ ...next, page: number + 1 }, sort),
+      };
     },
 
     /** One SIM from our store (cached briefly; invalidated on every write) with its freshness. */
@@ -86,12 +102,11 @@ export function createSimsService(deps: FleetDeps & { sync: SimSync }) {
       if (format === 'csv') yield simCsvHeader();
       let after: KeysetCursor | undefined;
       for (;;) {
-        const rows = await repo.batch(filter, sort, after, EXPORT_BATCH);
+        const { rows, next } = await repo.batch(filter, sort, after, EXPORT_BATCH);
         if (rows.length === 0) return;
         const sims = rows.map(toPublicSim);
         yield format === 'csv' ? sims.map(simCsvLine).join('') : sims.map((s) => `${JSON.stringify(s)}\n`).join('');
-        const last = rows[rows.length - 1]!;
-        after = { value: last[sort.field] ?? null, iccid: last.iccid };
+        after = next;
         if (rows.length < EXPORT_BATCH) return;
       }
     },

@@ -248,6 +248,7 @@ export function createSimSync(deps: FleetDeps) {
     const data = await storeQuota(sim, 'data', dataQuota, capturedAt);
     const sms = await storeQuota(sim, 'sms', smsQuota, capturedAt);
     await invalidateSim(deps.cache, sim.iccid);
+    deps.quotaChanged?.([sim.iccid]);
     return { data, sms };
   }
 
@@ -282,6 +283,7 @@ export function createSimSync(deps: FleetDeps) {
     const zeroDays = daysBetween(from, to < lastComplete ? to : lastComplete).filter((d) => !reported.has(d));
     const written = await usage.upsertPolledDays(sim.id, [...reported.values()], zeroDays);
     await invalidateUsage(deps.cache, sim.iccid);
+    if (written > 0) deps.quotaChanged?.([sim.iccid]);
     return { iccid: sim.iccid, from, to, days: reported.size, written, clamped: range.from < oldest };
   }
 
@@ -455,6 +457,8 @@ export function createSimSync(deps: FleetDeps) {
       totals.modified += result.modified;
       totals.skipped += result.skipped + page.invalid;
       changed.push(...result.changed);
+      // A first import runs for many minutes: lists need statistics before it ends (rate-limited).
+      await deps.statistics?.refresh(['sims']);
       options.onPage?.(page.page, page.totalPages);
     };
 
@@ -485,6 +489,7 @@ export function createSimSync(deps: FleetDeps) {
     }
 
     totals.changed = changed.length;
+    await deps.statistics?.refresh(['sims'], true);
     if (options.details !== false) {
       const streamed = (await deps.streamHealthy?.(accountId).catch(() => false)) ?? false;
       for (const iccid of changed) {
@@ -499,7 +504,9 @@ export function createSimSync(deps: FleetDeps) {
       const budgetEnds = options.firstDetailsUntilMs === undefined ? Infinity : started + options.firstDetailsUntilMs;
       let remaining = options.firstDetailsLimit ?? (options.firstDetailsUntilMs === undefined ? FIRST_DETAILS_PER_SWEEP : Infinity);
       const chunkSize = Math.max(1, options.firstDetailsChunk ?? FIRST_DETAILS_CHUNK);
-      let afterId = 0;
+      // The SIMs a dashboard shows first come first: least data left (as listed), then most
+      // recently seen. Tried SIMs are excluded by id (a failed one stays never-detailed).
+      const tried: number[] = [];
       while (remaining > 0 && now() < budgetEnds) {
         const chunk = await deps.db
           .selectFrom('sims')
@@ -507,15 +514,17 @@ export function createSimSync(deps: FleetDeps) {
           .where('account_id', '=', accountId)
           .where('data_total_bytes', 'is', null)
           .where('data_expiry_date', 'is', null)
-          .where('id', '>', afterId)
+          .where('id', 'not in', tried.length > 0 ? tried : [0])
           .where('iccid', 'not in', changed.length > 0 ? changed : [''])
+          .orderBy(sql`current_quota_mb asc nulls last`)
+          .orderBy(sql`last_seen_at desc nulls last`)
           .orderBy('id')
           .limit(Math.min(remaining, chunkSize))
           .execute();
         for (const { id, iccid } of chunk) {
           if (now() >= budgetEnds) break;
           options.signal?.throwIfAborted();
-          afterId = id;
+          tried.push(id);
           remaining--;
           if (await syncChangedDetails(iccid, opts, streamed)) totals.firstDetails++;
           else totals.detailFailures++;

@@ -3,8 +3,11 @@ import type { PublicSim, SimDetail } from './sims.schemas.js';
 
 export type SimRow = Row<'sims'>;
 
-/** What the API shows of a SIM: every column except 1NCE's raw object (large jsonb, never returned). */
-export type SimListRow = Omit<SimRow, 'provider_raw'>;
+/**
+ * What the API shows of a SIM: every column except 1NCE's raw object (large jsonb, never returned)
+ * and the network columns only the fleet aggregates read.
+ */
+export type SimListRow = Omit<SimRow, 'provider_raw' | 'operator_name' | 'country_name' | 'country_iso'>;
 
 /**
  * Generated timestamptz columns select as Kysely's nested ColumnType although both drivers return

@@ -6,6 +6,7 @@ import type { BackgroundMetrics } from '../../jobs/jobs.metrics.js';
 import type { Notify } from '../notify/notify.service.js';
 import { parseStreamBatch, type EventRecord } from './streamer.parse.js';
 import { createStreamerRepo, type SimRef } from './streamer.repo.js';
+import type { StatisticsKeeper } from '../../db/statistics.js';
 
 /** The stream counts as healthy for an account while its last record is at most this old. */
 export const STREAM_HEALTHY_MINUTES = 15;
@@ -24,6 +25,10 @@ export interface StreamerServiceDeps {
   logger: Logger;
   metrics: BackgroundMetrics['streamer'];
   notify: Notify;
+  /** Planner statistics after many rows changed (src/db/statistics.ts). */
+  statistics?: Pick<StatisticsKeeper, 'refresh'>;
+  /** Reports SIMs whose usage and remaining quota advanced, so their alerts are evaluated now (AlertTrigger). */
+  quotaChanged?: (iccids: string[]) => void;
 }
 
 /** Event type ids (reference 11.3) that move a SIM's connectivity. */
@@ -69,6 +74,7 @@ export function createStreamerService(deps: StreamerServiceDeps) {
       }
       const { usage, events } = parsed.batch;
       const notifications: Array<{ type: Parameters<Notify>[0]; payload: Record<string, unknown> }> = [];
+      const advanced = new Set<string>();
 
       const result = await deps.db.transaction().execute(async (trx) => {
         const iccids = new Set<string>();
@@ -106,6 +112,7 @@ export function createStreamerService(deps: StreamerServiceDeps) {
           const r = usage[index]!;
           const sim = usageSims[index];
           if (sim === undefined) continue;
+          advanced.add(sim.iccid);
           const dayNumber = Math.floor(r.startedAt.getTime() / DAY_MS);
           const key = `${sim.id}|${dayNumber}`;
           let d = daily.get(key);
@@ -213,8 +220,11 @@ export function createStreamerService(deps: StreamerServiceDeps) {
       deps.metrics.records.inc({ kind: 'usage', result: 'duplicate' }, usage.length - result.usage);
       deps.metrics.records.inc({ kind: 'event', result: 'stored' }, result.events);
       deps.metrics.records.inc({ kind: 'event', result: 'duplicate' }, events.length - result.events);
-      // Webhooks only after commit: a rolled-back batch must not announce anything.
+      // Rate-limited and never rejecting; not awaited, so the batch's answer does not wait for an ANALYZE.
+      void deps.statistics?.refresh(['sims', 'usage_records', 'sim_usage', 'sim_events']);
+      // Webhooks and alert evaluation only after commit: a rolled-back batch must not announce anything.
       for (const n of notifications) await deps.notify(n.type, n.payload);
+      if (advanced.size > 0) deps.quotaChanged?.([...advanced]);
       const received = usage.length + events.length;
       const stored = result.usage + result.events;
       return { received, stored, duplicates: received - stored, unmatched: result.unmatched };

@@ -1,5 +1,5 @@
 import { CompiledQuery, sql, type Kysely } from 'kysely';
-import type { DB, Row, UserRole } from '../../db/schema.js';
+import type { ApiKeyRevokedReason, DB, Row, UserRole } from '../../db/schema.js';
 
 export type ApiKeyRow = Row<'api_keys'>;
 
@@ -37,15 +37,19 @@ export function createApiKeysRepo(db: Kysely<DB>) {
     .compile();
 
   return {
-    insert(key: {
-      userId: number;
-      name: string;
-      prefix: string;
-      secretHash: string;
-      roleCap: UserRole | null;
-      expiresAt: Date | null;
-    }): Promise<ApiKeyRow> {
-      return db
+    insert(
+      key: {
+        userId: number;
+        name: string;
+        prefix: string;
+        secretHash: string;
+        roleCap: UserRole | null;
+        expiresAt: Date | null;
+        parentKeyId: string | null;
+      },
+      trx: Kysely<DB> = db,
+    ): Promise<ApiKeyRow> {
+      return trx
         .insertInto('api_keys')
         .values({
           user_id: key.userId,
@@ -54,6 +58,7 @@ export function createApiKeysRepo(db: Kysely<DB>) {
           secret_hash: key.secretHash,
           role_cap: key.roleCap,
           expires_at: key.expiresAt,
+          parent_key_id: key.parentKeyId,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -69,6 +74,14 @@ export function createApiKeysRepo(db: Kysely<DB>) {
       return db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
     },
 
+    /**
+     * The parent of a key being created, locked `for share`: a concurrent revocation of the parent
+     * (an `UPDATE` of this row) waits for the child's insert to commit, and its cascade then sees it.
+     */
+    lockParent(id: string, trx: Kysely<DB>): Promise<Pick<ApiKeyRow, 'id' | 'expires_at' | 'revoked_at'> | undefined> {
+      return trx.selectFrom('api_keys').select(['id', 'expires_at', 'revoked_at']).where('id', '=', id).forShare().executeTakeFirst();
+    },
+
     /** Newest first; `userId` undefined lists every user's keys (admins). */
     list(userId: number | undefined, includeRevoked: boolean): Promise<ApiKeyListRow[]> {
       let query = db
@@ -81,14 +94,45 @@ export function createApiKeysRepo(db: Kysely<DB>) {
       return query.orderBy('api_keys.created_at', 'desc').orderBy('api_keys.id').execute();
     },
 
-    /** Sets `revoked_at` once; a second revocation keeps the first timestamp. */
-    revoke(id: string): Promise<ApiKeyRow | undefined> {
-      return db
+    /** Sets `revoked_at` (and why) once; a second revocation keeps the first timestamp and reason. */
+    revoke(id: string, trx: Kysely<DB> = db): Promise<ApiKeyRow | undefined> {
+      return trx
         .updateTable('api_keys')
-        .set({ revoked_at: sql<Date>`coalesce(revoked_at, now())` })
+        .set({ revoked_at: sql<Date>`coalesce(revoked_at, now())`, revoked_reason: sql<ApiKeyRevokedReason>`coalesce(revoked_reason, 'revoked')` })
         .where('id', '=', id)
         .returningAll()
         .executeTakeFirst();
+    },
+
+    /**
+     * Revokes every live key descending from `rootIds` (children, their children, ...) with reason
+     * `parent_revoked`. A separate statement from the roots' own revocation, so that it runs on a
+     * snapshot taken after the roots' row locks were granted (see `lockParent`). Returns the ids.
+     */
+    async revokeDescendants(rootIds: string[], trx: Kysely<DB> = db): Promise<string[]> {
+      if (rootIds.length === 0) return [];
+      const result = await sql<{ id: string }>`
+        with recursive tree(id) as (
+          select id from api_keys where parent_key_id = any(${rootIds}::uuid[])
+          union
+          select k.id from api_keys k join tree on k.parent_key_id = tree.id
+        )
+        update api_keys set revoked_at = now(), revoked_reason = 'parent_revoked'
+        where id in (select id from tree) and revoked_at is null
+        returning id`.execute(trx);
+      return result.rows.map((row) => row.id);
+    },
+
+    /** Revokes every live key of a user (a password change); returns the ids. */
+    async revokeAllForUser(userId: number, reason: ApiKeyRevokedReason, trx: Kysely<DB> = db): Promise<string[]> {
+      const rows = await trx
+        .updateTable('api_keys')
+        .set({ revoked_at: sql<Date>`now()`, revoked_reason: reason })
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .returning('id')
+        .execute();
+      return rows.map((row) => row.id);
     },
 
     /** Records use; the `where` keeps concurrent replicas from all writing within the same minute. */

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { DB, UserRole } from '../../db/schema.js';
+import type { ApiKeyRevokedReason, DB, UserRole } from '../../db/schema.js';
 import { Forbidden, NotFound, Unauthorized, ValidationError } from '../../errors.js';
 import type { Metrics } from '../../metrics.js';
 import { isoTime } from './dates.js';
@@ -26,6 +26,8 @@ export interface PublicApiKey {
   expires_at: string | null;
   last_used_at: string | null;
   revoked_at: string | null;
+  revoked_reason: ApiKeyRevokedReason | null;
+  parent_key_id: string | null;
   created_at: string;
 }
 
@@ -45,6 +47,8 @@ function toPublicKey(row: ApiKeyRow, username: string): PublicApiKey {
     expires_at: row.expires_at?.toISOString() ?? null,
     last_used_at: row.last_used_at?.toISOString() ?? null,
     revoked_at: row.revoked_at?.toISOString() ?? null,
+    revoked_reason: row.revoked_reason,
+    parent_key_id: row.parent_key_id,
     created_at: isoTime(row.created_at),
   };
 }
@@ -88,7 +92,12 @@ export function createApiKeysService({ db, metrics, authCache, logger }: ApiKeys
   };
 
   return {
-    /** Creates a key for the caller. Its cap may not exceed the caller's effective role. */
+    /**
+     * Creates a key for the caller. A key never out-ranks or outlives the credential that created it:
+     * its cap may not exceed the caller's effective role, and a key created with a key inherits the
+     * parent's cap and at most its expiry (a later or missing `expiresInDays` is clamped to it), is
+     * recorded as its child and is revoked with it.
+     */
     async create(
       caller: Caller,
       input: { name?: string | undefined; expiresInDays?: number | undefined; role?: UserRole | undefined },
@@ -100,13 +109,21 @@ export function createApiKeysService({ db, metrics, authCache, logger }: ApiKeys
       const name = input.name?.trim() || 'API key';
       if (name.length > 100) throw new ValidationError('name must be at most 100 characters', [{ field: 'body.name', message: 'must be at most 100 characters' }]);
       const generated = generateApiKey();
-      const row = await keys.insert({
-        userId: caller.userId,
-        name,
-        prefix: generated.prefix,
-        secretHash: generated.secretHash,
-        roleCap: cap,
-        expiresAt: input.expiresInDays === undefined ? null : new Date(Date.now() + input.expiresInDays * 86_400_000),
+      const requested = input.expiresInDays === undefined ? null : new Date(Date.now() + input.expiresInDays * 86_400_000);
+      const row = await db.transaction().execute(async (trx) => {
+        let expiresAt = requested;
+        let parentKeyId: string | null = null;
+        if (caller.kind === 'api_key') {
+          const parent = await keys.lockParent(caller.apiKeyId, trx);
+          // Revoked between authentication and here: the child would be born orphaned.
+          if (parent === undefined || parent.revoked_at !== null) throw fail('The API key has been revoked', 'api_key_revoked', 'revoked');
+          parentKeyId = parent.id;
+          if (parent.expires_at !== null && (expiresAt === null || expiresAt > parent.expires_at)) expiresAt = parent.expires_at;
+        }
+        return keys.insert(
+          { userId: caller.userId, name, prefix: generated.prefix, secretHash: generated.secretHash, roleCap: cap, expiresAt, parentKeyId },
+          trx,
+        );
       });
       return { ...toPublicKey(row, caller.username), api_key: generated.key };
     },
@@ -118,16 +135,23 @@ export function createApiKeysService({ db, metrics, authCache, logger }: ApiKeys
       return rows.map((row) => toPublicKey(row, row.owner_username));
     },
 
-    /** Revokes the caller's own key, or any key for an admin. Others' keys read as 404 (no existence oracle). */
-    async revoke(caller: Caller, id: string): Promise<{ before: PublicApiKey; after: PublicApiKey }> {
+    /**
+     * Revokes the caller's own key, or any key for an admin, with every key created from it (and from
+     * those). Others' keys read as 404 (no existence oracle).
+     */
+    async revoke(caller: Caller, id: string): Promise<{ before: PublicApiKey; after: PublicApiKey; descendants: string[] }> {
       const existing = await keys.findById(id);
       if (existing === undefined || (existing.user_id !== caller.userId && caller.role !== 'admin')) {
         throw new NotFound('API key', id);
       }
-      const revoked = await keys.revoke(id);
+      const { revoked, descendants } = await db.transaction().execute(async (trx) => {
+        const own = await keys.revoke(id, trx);
+        return { revoked: own, descendants: await keys.revokeDescendants([id], trx) };
+      });
       await authCache.invalidate();
-      return { before: toPublicKey(existing, ''), after: toPublicKey(revoked!, '') };
+      return { before: toPublicKey(existing, ''), after: toPublicKey(revoked!, ''), descendants };
     },
+
 
     /**
      * Resolves `X-API-Key`: the key and its owner by prefix (cached, else one indexed lookup), then per

@@ -102,15 +102,23 @@ export function createAuthService(deps: AuthServiceDeps) {
     user.password_changed_at !== null && issuedAtSeconds < Math.floor(user.password_changed_at.getTime() / 1000);
 
   return {
-    /** Logs in by username or e-mail. Throttled per IP and username; 401 `invalid_credentials` on any failure. */
+    /**
+     * Logs in by username or e-mail. Throttled per IP and per *user*: the login name is resolved
+     * first, so a user's username and e-mail share one budget and one lock (names that match nobody
+     * are counted by the name typed). 401 `invalid_credentials` on any failure.
+     */
     async login(login: string, password: string, client: ClientInfo): Promise<{ tokens: TokenPair; user: UserRow }> {
+      const found = await users.findByLogin(login);
+      // Distinct prefixes: no typed name can land on a user's counter.
+      const subject = found === undefined ? `login:${login}` : `id:${found.id}`;
       try {
-        await throttle.check(client.ip, login);
+        await throttle.check(client.ip, subject);
       } catch (error) {
         metrics.auth.attempts.inc({ method: 'password', result: 'throttled' });
         throw error;
       }
-      const user = password.length > PASSWORD_MAX_LENGTH ? undefined : await users.findByLogin(login);
+      // An over-long password is never hashed against the real user (argon2 cost), but still costs a dummy hash.
+      const user = password.length > PASSWORD_MAX_LENGTH ? undefined : found;
       let failure: LoginFailure | undefined;
       if (user === undefined) {
         await hasher.verifyDummy(password);
@@ -121,12 +129,12 @@ export function createAuthService(deps: AuthServiceDeps) {
         failure = 'inactive';
       }
       if (failure !== undefined || user === undefined) {
-        await throttle.recordFailure(client.ip, login);
+        await throttle.recordFailure(client.ip, subject);
         metrics.auth.attempts.inc({ method: 'password', result: 'failure' });
         throw invalidCredentials();
       }
 
-      await throttle.recordSuccess(login);
+      await throttle.recordSuccess(subject);
       metrics.auth.attempts.inc({ method: 'password', result: 'success' });
       const rehash = hasher.needsRehash(user.password_hash) ? await hasher.hash(password) : undefined;
       const tokens = await db.transaction().execute(async (trx) => {

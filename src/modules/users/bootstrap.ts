@@ -10,7 +10,9 @@ export const DEMO_ADMIN_USERNAME = 'admin';
 
 export type BootstrapResult =
   | { created: false; reason: 'users_exist' | 'not_configured' }
-  | { created: true; username: string; generatedPassword: boolean };
+  | { created: true; username: string; generatedPassword: false }
+  /** `password` is the generated one, for the start banner only (it is stored nowhere). */
+  | { created: true; username: string; generatedPassword: true; password: string };
 
 export interface BootstrapDeps {
   config: Pick<Config, 'admin' | 'demoMode'>;
@@ -63,5 +65,5 @@ export async function ensureFirstAdmin({ config, users, audit, logger }: Bootstr
   } else {
     logger.info({ username }, 'created the first admin from ADMIN_USERNAME');
   }
-  return { created: true, username, generatedPassword };
+  return generatedPassword ? { created: true, username, generatedPassword, password } : { created: true, username, generatedPassword };
 }

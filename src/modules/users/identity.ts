@@ -18,6 +18,7 @@ import {
   type CounterStore,
 } from './login-throttle.js';
 import { createPasswordHasher, type PasswordHasher } from './password.js';
+import { createStreamerThrottle } from './streamer-throttle.js';
 import { createUsersService } from './users.service.js';
 
 export interface IdentityDeps {
@@ -37,6 +38,8 @@ export interface IdentityDeps {
   hasher?: PasswordHasher;
   /** Counter store for login throttling (tests inject a clock-controlled one). */
   throttleStore?: CounterStore;
+  /** Counter store for Data Streamer authentication throttling. */
+  streamerThrottleStore?: CounterStore;
 }
 
 /** Users, passwords, sessions and API keys, wired together. */
@@ -50,6 +53,12 @@ export function createIdentity(deps: IdentityDeps) {
     deps.throttleStore ??
     (deps.redis === undefined ? memory : withFallback(createRedisCounterStore(deps.redis, `${deps.config.redisPrefix}login:`), memory, deps.logger));
   const throttle = createLoginThrottle(store);
+  const streamerMemory = createMemoryCounterStore();
+  const streamerStore =
+    deps.streamerThrottleStore ??
+    (deps.redis === undefined
+      ? streamerMemory
+      : withFallback(createRedisCounterStore(deps.redis, `${deps.config.redisPrefix}streamer-auth:`), streamerMemory, deps.logger));
   const accessTokens = createAccessTokens(deps.config.jwtSecret, deps.config.accessTokenTtlMinutes);
   const authCache = createAuthCache({
     cache: deps.authCacheStore,
@@ -80,6 +89,8 @@ export function createIdentity(deps: IdentityDeps) {
   return {
     hasher,
     throttle,
+    /** Failed Data Streamer Basic authentications per client IP. */
+    streamerThrottle: createStreamerThrottle(streamerStore),
     accessTokens,
     auth,
     /** Cached authentication lookups; `invalidate()` after changing users or keys outside these services. */

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { TooManyRequests } from '../../errors.js';
 
 /**
- * Brute-force protection for password login, per client IP and per username (shared through Redis
+ * Brute-force protection for password login, per client IP and per user (shared through Redis
  * when configured, so every replica sees the same counts; in memory otherwise):
  *  - more than FAILURES_PER_WINDOW failed logins in a minute -> 429 with Retry-After until the minute ends;
  *  - every failure and every throttled attempt is a strike; enough strikes in STRIKE_WINDOW lock the
@@ -113,7 +113,11 @@ export function withFallback(primary: CounterStore, fallback: CounterStore, logg
 
 /** Throttle decisions for one login attempt. */
 export interface LoginThrottle {
-  /** Throws 429 (`login_throttled` or `login_locked`) when the IP or username may not try now. */
+  /**
+   * Throws 429 (`login_throttled` or `login_locked`) when the IP or user may not try now. `username`
+   * is the throttle subject: auth.service passes the resolved user id (`id:<n>`) so username and
+   * e-mail share one counter, or `login:<name>` for names that match nobody.
+   */
   check(ip: string, username: string): Promise<void>;
   recordFailure(ip: string, username: string): Promise<void>;
   /** Clears the username's counters (not the IP's: one success must not reset an attacker's budget). */

@@ -105,6 +105,12 @@ export const ApiKeySchema = Type.Object({
   expires_at: Nullable(Type.String({ format: 'date-time' })),
   last_used_at: Nullable(Type.String({ format: 'date-time', description: 'Updated at most once a minute' })),
   revoked_at: Nullable(Type.String({ format: 'date-time' })),
+  revoked_reason: Nullable(
+    Type.Union([Type.Literal('revoked'), Type.Literal('parent_revoked'), Type.Literal('password_changed'), Type.Literal('password_reset')], {
+      description: 'revoked: itself; parent_revoked: with the key it was created with; password_changed / password_reset: its owner\'s password changed',
+    }),
+  ),
+  parent_key_id: Nullable(Type.String({ format: 'uuid', description: 'The API key this key was created with (null: created by a signed-in user)' })),
   created_at: Type.String({ format: 'date-time' }),
 });
 
@@ -121,6 +127,8 @@ export const CreatedApiKeySchema = Type.Intersect([ApiKeySchema, Type.Object({ a
       expires_at: null,
       last_used_at: null,
       revoked_at: null,
+      revoked_reason: null,
+      parent_key_id: null,
       created_at: '2025-01-01T00:00:00.000Z',
     },
   ],

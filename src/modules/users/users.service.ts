@@ -5,6 +5,7 @@ import type { AuthCache } from './auth-cache.js';
 import { isoTime } from './dates.js';
 import type { PasswordHasher } from './password.js';
 import { assertPasswordPolicy } from './password-policy.js';
+import { createApiKeysRepo } from './api-keys.repo.js';
 import { createRefreshTokensRepo } from './refresh-tokens.repo.js';
 import { createUsersRepo, type UserListFilter, type UserRow } from './users.repo.js';
 
@@ -63,6 +64,7 @@ export interface UsersServiceDeps {
 export function createUsersService({ db, hasher, authCache }: UsersServiceDeps) {
   const users = createUsersRepo(db);
   const refreshTokens = createRefreshTokensRepo(db);
+  const apiKeys = createApiKeysRepo(db);
 
   const load = async (id: number, trx: Kysely<DB> = db): Promise<UserRow> => {
     const row = await users.findById(id, trx);
@@ -79,14 +81,20 @@ export function createUsersService({ db, hasher, authCache }: UsersServiceDeps) 
     }
   };
 
-  const setPasswordHash = async (id: number, password: string, reason: string) => {
+  /**
+   * Sets a new password and ends everything the old one opened: refresh tokens (sessions), access
+   * tokens issued before now (via password_changed_at, see auth.service) and every API key of the
+   * user, since each was created by such a session or from such a key (docs/auth.md).
+   */
+  const setPasswordHash = async (id: number, password: string, reason: 'password_changed' | 'password_reset') => {
     const passwordHash = await hasher.hash(password);
-    await db.transaction().execute(async (trx) => {
-      // password_changed_at also invalidates every access token issued before it (see auth.service).
+    const revokedKeys = await db.transaction().execute(async (trx) => {
       await users.update(id, { password_hash: passwordHash, password_changed_at: new Date() }, trx);
       await refreshTokens.revokeAllForUser(id, reason, trx);
+      return apiKeys.revokeAllForUser(id, reason, trx);
     });
     await authCache.invalidate();
+    return revokedKeys;
   };
 
   return {
@@ -137,16 +145,16 @@ export function createUsersService({ db, hasher, authCache }: UsersServiceDeps) 
       return result;
     },
 
-    /** Admin sets a new password: every session of the user ends. */
-    async resetPassword(id: number, password: string): Promise<PublicUser> {
+    /** Admin sets a new password: every session and API key of the user ends. */
+    async resetPassword(id: number, password: string): Promise<{ user: PublicUser; revokedApiKeys: string[] }> {
       const user = await load(id);
       assertPasswordPolicy(password, user, 'body.new_password');
-      await setPasswordHash(id, password, 'password_reset');
-      return toPublicUser(await load(id));
+      const revokedApiKeys = await setPasswordHash(id, password, 'password_reset');
+      return { user: toPublicUser(await load(id)), revokedApiKeys };
     },
 
-    /** The caller changes their own password after proving the current one. */
-    async changeOwnPassword(id: number, currentPassword: string, newPassword: string): Promise<void> {
+    /** The caller changes their own password after proving the current one; returns the API keys it revoked. */
+    async changeOwnPassword(id: number, currentPassword: string, newPassword: string): Promise<{ revokedApiKeys: string[] }> {
       const user = await load(id);
       if (!(await hasher.verify(user.password_hash, currentPassword))) {
         throw new ValidationError('The current password is not correct', [{ field: 'body.current_password', message: 'is not correct' }], 'invalid_current_password');
@@ -155,7 +163,7 @@ export function createUsersService({ db, hasher, authCache }: UsersServiceDeps) 
         throw new ValidationError('The new password must differ from the current one', [{ field: 'body.new_password', message: 'must differ from the current password' }], 'password_unchanged');
       }
       assertPasswordPolicy(newPassword, user, 'body.new_password');
-      await setPasswordHash(id, newPassword, 'password_changed');
+      return { revokedApiKeys: await setPasswordHash(id, newPassword, 'password_changed') };
     },
 
     countUsers: () => users.count(),

@@ -56,7 +56,7 @@ describe.each(backends)('first admin and create-user (%s)', (backend) => {
     t = await buildTestApp({ backend });
     const { lines, logger } = captureLogger();
     const result = await ensureFirstAdmin({ config: { ...t.config, demoMode: true }, users: t.deps.identity.users, audit: t.deps.audit, logger });
-    expect(result).toEqual({ created: true, username: 'admin', generatedPassword: true });
+    expect(result).toEqual({ created: true, username: 'admin', generatedPassword: true, password: expect.any(String) });
     const line = lines.find((l) => l.includes('demo mode: created admin user'))!;
     const password = /with password (\S+) /.exec(line)![1]!;
     expect(password.length).toBeGreaterThanOrEqual(20);
