@@ -11,6 +11,7 @@ import { allowedHostProblems } from './modules/webhooks/webhook-target.js';
 
 export type Role = 'api' | 'worker' | 'all';
 export type SimulatorMode = 'observed' | 'spec';
+export type UsageSource = 'auto' | 'v1' | 'v2' | 'streamer';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface SimulatorConfig {
@@ -21,6 +22,8 @@ export interface SimulatorConfig {
   clientSecret: string;
   mode: SimulatorMode;
   simsRps: number;
+  /** `SIMULATOR_V1_RETIRED`: every /v1/ path answers 410 Gone, as after 1NCE's 2026-12-31 retirement. */
+  v1Retired: boolean;
 }
 
 export interface Config {
@@ -33,6 +36,8 @@ export interface Config {
   trustProxy: boolean;
   shutdownTimeoutMs: number;
   corsOrigins: string[];
+  /** The address clients use to reach this installation (`PUBLIC_URL`, no trailing slash); the OpenAPI `servers` entry. */
+  publicUrl: string | undefined;
   dataDir: string;
   /** Directory of the built web console (index.html + assets/); unset: dist/web of this installation. */
   consoleDir: string | undefined;
@@ -59,6 +64,10 @@ export interface Config {
     clientId: string | undefined;
     clientSecret: string | undefined;
     timeoutMs: number;
+    /** `ONCE_USAGE_SOURCE`: where daily usage comes from (auto | v1 | v2 | streamer). */
+    usageSource: UsageSource;
+    /** `ONCE_USAGE_V2_PATH`: 1NCE's v2 daily-usage path template with `{iccid}` (unset until confirmed). */
+    usageV2Path: string | undefined;
   };
   schedules: {
     syncSimsMinutes: number;
@@ -88,6 +97,7 @@ type Env = Record<string, string | undefined>;
 const ROLES: readonly Role[] = ['api', 'worker', 'all'];
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SIMULATOR_MODES: readonly SimulatorMode[] = ['observed', 'spec'];
+const USAGE_SOURCES: readonly UsageSource[] = ['auto', 'v1', 'v2', 'streamer'];
 
 /**
  * Secrets that may also come from a file named by `<NAME>_FILE` (Docker/Kubernetes secrets mounted
@@ -280,6 +290,24 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const publicUrlRaw = r.url('PUBLIC_URL', ['http:', 'https:']);
+  let publicUrl: string | undefined;
+  const parsedPublicUrl = publicUrlRaw === undefined ? undefined : URL.parse(publicUrlRaw);
+  if (parsedPublicUrl !== undefined && parsedPublicUrl !== null) {
+    const parsed = parsedPublicUrl;
+    if (parsed.search !== '' || parsed.hash !== '' || parsed.username !== '' || parsed.password !== '') {
+      r.problems.push('PUBLIC_URL must be a plain base URL like https://simfleet.example.com (no query, fragment or credentials)');
+    }
+    publicUrl = `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
+  }
+
+  const usageSource = r.oneOf('ONCE_USAGE_SOURCE', USAGE_SOURCES, 'auto');
+  const usageV2Path = r.raw('ONCE_USAGE_V2_PATH');
+  if (usageV2Path !== undefined && !/^\/v2\/[A-Za-z0-9_/{}.-]*\{iccid\}[A-Za-z0-9_/{}.-]*$/.test(usageV2Path)) {
+    r.problems.push('ONCE_USAGE_V2_PATH must be a /v2/ path containing {iccid}, e.g. /v2/sims/{iccid}/usage');
+  }
+  if (usageSource === 'v2' && usageV2Path === undefined) r.problems.push('ONCE_USAGE_SOURCE=v2 needs ONCE_USAGE_V2_PATH');
+
   const config: Config = {
     port: r.int('PORT', 8000, 0, 65535),
     host: r.raw('HOST') ?? '0.0.0.0',
@@ -289,6 +317,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: r.bool('TRUST_PROXY', false),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     corsOrigins,
+    publicUrl,
     dataDir: r.raw('DATA_DIR') ?? './data',
     consoleDir: r.raw('CONSOLE_DIR'),
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
@@ -311,6 +340,8 @@ export function loadConfig(env: Env = process.env): Config {
       clientId,
       clientSecret,
       timeoutMs: r.int('ONCE_TIMEOUT_MS', 15_000, 100, 300_000),
+      usageSource,
+      usageV2Path,
     },
     schedules: {
       syncSimsMinutes: r.int('SYNC_SIMS_INTERVAL_MINUTES', 15, 1, 24 * 60),
@@ -333,6 +364,7 @@ export function loadConfig(env: Env = process.env): Config {
       clientSecret: r.raw('SIMULATOR_CLIENT_SECRET') ?? 'demo-secret',
       mode: r.oneOf('SIMULATOR_MODE', SIMULATOR_MODES, 'observed'),
       simsRps: r.int('SIMULATOR_SIMS_RPS', 10, 1, 100_000),
+      v1Retired: r.bool('SIMULATOR_V1_RETIRED', false),
     },
   };
 

@@ -134,6 +134,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     metrics: metrics.provider,
     logger: logger.child({ component: 'provider' }),
     keyPrefix: `${config.redisPrefix}provider`,
+    usage: { source: config.provider.usageSource, v2Path: config.provider.usageV2Path },
     ...(redis !== undefined && { redis }),
   });
   const audit = createAuditService({ db: database.db, logger });

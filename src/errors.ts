@@ -64,10 +64,10 @@ export class UnsupportedMediaType extends AppError {
   }
 }
 
-/** 401: no credential, or one that is not valid. */
+/** 401: no credential, or one that is not valid; `challenge` is the WWW-Authenticate value (RFC 9110). */
 export class Unauthorized extends AppError {
-  constructor(detail = 'Authentication is required', code = 'unauthorized') {
-    super(code, 401, 'Unauthorized', { detail, headers: { 'www-authenticate': 'Bearer, ApiKey' } });
+  constructor(detail = 'Authentication is required', code = 'unauthorized', challenge = 'Bearer, ApiKey') {
+    super(code, 401, 'Unauthorized', { detail, headers: { 'www-authenticate': challenge } });
   }
 }
 

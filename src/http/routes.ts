@@ -33,7 +33,7 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<
   await app.register(authRoutes(deps.identity, deps.config.refreshTokenTtlDays), { prefix: '/api/v1/auth' });
   await app.register(usersRoutes(deps.identity.users), { prefix: '/api/v1/users' });
   await app.register(auditRoutes(deps.audit), { prefix: '/api/v1/audit' });
-  await app.register(schedulerRoutes(createSchedulerService({ jobs: deps.jobs })), { prefix: '/api/v1/scheduler' });
+  await app.register(schedulerRoutes(createSchedulerService({ jobs: deps.jobs, provider: deps.provider })), { prefix: '/api/v1/scheduler' });
   await app.register(alertsRoutes(deps.alerts), { prefix: '/api/v1/alerts' });
   await app.register(alertRulesRoutes(deps.alerts), { prefix: '/api/v1/alert-rules' });
   await app.register(webhooksRoutes(deps.webhooks), { prefix: '/api/v1/webhooks' });

@@ -9,6 +9,7 @@ import {
   ProviderAuthError,
   ProviderBadResponse,
   ProviderNotFound,
+  ProviderOperationRetired,
   ProviderRateLimited,
   ProviderRejected,
   ProviderTimeout,
@@ -135,6 +136,17 @@ interface Failure {
   retryAfterMs?: number;
 }
 
+/**
+ * Whether an answer says the operation itself is gone (only v1 paths retire, on 2026-12-31): 410 Gone;
+ * a 404 on an operation that names no resource (the path, not an id, is unknown); or a 404 with a
+ * `Sunset` header (RFC 8594). A 404 for an unknown ICCID or order stays a not-found.
+ */
+export function isRetirementSignal(spec: Pick<RequestSpec, 'path' | 'notFound'>, response: Pick<Response, 'status' | 'headers'>): boolean {
+  if (!spec.path.startsWith('/v1/')) return false;
+  if (response.status === 410) return true;
+  return response.status === 404 && (spec.notFound === undefined || response.headers.has('sunset'));
+}
+
 /** Creates the transport for one provider account. */
 export function createTransport(options: TransportOptions): Transport {
   const { governor, tokens, metrics, logger } = options;
@@ -228,6 +240,7 @@ export function createTransport(options: TransportOptions): Transport {
       return { kind: 'server_error', error: new ProviderUnavailable({ ...context, mayHaveBeenProcessed: !spec.idempotent }) };
     }
     if (status === 401) return new ProviderAuthError(context, '1NCE rejected the access token');
+    if (isRetirementSignal(spec, response)) return new ProviderOperationRetired({ ...context, path: spec.path });
     if (status === 404) {
       return new ProviderNotFound(spec.notFound?.resource ?? 'resource', spec.notFound?.id ?? spec.path, context);
     }

@@ -6,6 +6,7 @@ import type { Metrics } from '../../metrics.js';
 import type { Identity } from '../../modules/users/identity.js';
 import type { Principal } from '../../modules/users/principal.js';
 import { roleSatisfies } from '../../modules/users/roles.js';
+import { STREAMER_REALM } from '../openapi.js';
 import type { Policy } from '../policy.js';
 import './request-context.js';
 
@@ -49,6 +50,9 @@ export async function authenticateUser(request: FastifyRequest, identity: AuthHo
   return identity.auth.authenticateAccessToken(match[1]!);
 }
 
+/** The challenge of a failed Data Streamer login: HTTP Basic (RFC 7617), as the OpenAPI document declares. */
+const STREAMER_CHALLENGE = `Basic realm="${STREAMER_REALM}", charset="UTF-8"`;
+
 /** Whether the request carries the 1NCE Data Streamer's HTTP Basic credentials (constant time). */
 function streamerCredentialsMatch(request: FastifyRequest, username: string, password: string): boolean {
   const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(singleHeader(request, 'authorization') ?? '');
@@ -69,7 +73,7 @@ async function authenticateStreamer(request: FastifyRequest, deps: AuthHookDeps)
   const { username, password } = deps.config.streamer;
   const fail = (detail: string) => {
     deps.metrics.auth.attempts.inc({ method: 'streamer', result: 'failure' });
-    return new Unauthorized(detail, 'invalid_streamer_credentials');
+    return new Unauthorized(detail, 'invalid_streamer_credentials', STREAMER_CHALLENGE);
   };
   if (username === undefined || password === undefined) throw fail('Data Streamer ingest is not configured on this server');
   const throttle = deps.identity.streamerThrottle;
