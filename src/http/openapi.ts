@@ -41,6 +41,7 @@ export const TAGS: ReadonlyArray<{ name: string; description: string }> = [
   { name: 'alerts', description: 'Quota and connectivity alert rules, and the alerts they raise' },
   { name: 'webhooks', description: 'Outgoing webhook subscriptions (HMAC-signed) and their delivery log' },
   { name: 'streams', description: "Ingest of 1NCE's Data Streamer (usage and event records, HTTP Basic)" },
+  { name: 'fleet', description: 'Fleet-wide aggregates for the dashboard: counts, usage this month, SIMs near quota or expiry, operators' },
   { name: 'sims', description: 'The SIM fleet: list, search, export, import, register, change through 1NCE, sync' },
   { name: 'usage', description: 'Daily data and SMS usage per SIM, with summaries' },
   { name: 'quotas', description: 'Data and SMS quotas per SIM, their history and exhaustion forecast' },
