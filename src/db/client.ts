@@ -65,8 +65,12 @@ function pgPool(url: string, poolMax: number, searchPath: string | undefined): P
     ...(searchPath !== undefined && { options: `-c search_path=${searchPath}` }),
     application_name: 'simfleet',
   });
-  // An idle client losing its server must not crash the process; the next checkout reconnects.
+  // A client losing its server (PostgreSQL restarted, network cut) must not crash the process: idle
+  // clients report through the pool, checked-out ones through their own 'error' event. Either way the
+  // query in flight fails (503 at the edge), pg-pool drops the dead client on release and the next
+  // checkout reconnects.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return {
     async connect() {
       const client = await pool.connect();

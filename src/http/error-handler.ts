@@ -1,12 +1,17 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { AppError, type FieldError } from '../errors.js';
 import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from './problem.js';
 
 /**
  * The single place where errors become HTTP. Domain errors (AppError) carry their own code and
  * status; Fastify's own 4xx errors (bad JSON, wrong content type, oversized body, validation) are
- * mapped to stable codes; anything else is a 500 whose detail is hidden and whose cause is logged.
+ * mapped to stable codes; a database that cannot be reached is a 503 with `Retry-After` (the request
+ * was fine); anything else is a 500 whose detail is hidden and whose cause is logged.
  */
+
+/** Seconds a client should wait before retrying while the database is unreachable. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 const FASTIFY_CODES: Record<string, { code: string; status: number; title: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type', status: 415, title: 'Unsupported media type' },
@@ -87,6 +92,21 @@ export function toProblem(error: unknown, request: FastifyRequest): { problem: P
         ...base,
       },
       headers: {},
+      internal: false,
+    };
+  }
+
+  if (isDatabaseUnavailable(error)) {
+    return {
+      problem: {
+        type: problemType('database_unavailable'),
+        title: 'Service unavailable',
+        status: 503,
+        detail: 'The database cannot be reached right now; retry shortly.',
+        code: 'database_unavailable',
+        ...base,
+      },
+      headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
       internal: false,
     };
   }
