@@ -93,7 +93,7 @@ export function ConnectivityPanel({ iccid }: { iccid: string }) {
   const canOperate = useCan('operator');
   const queryClient = useQueryClient();
   const [resetId, setResetId] = useState<string | null>(null);
-  const conn = useQuery({ queryKey: ['sim', iccid, 'connectivity'], queryFn: () => ok(api.GET('/api/v1/sims/{iccid}/connectivity', { params: { path: { iccid }, query: { cached: true } } })) });
+  const conn = useQuery({ queryKey: ['sim', iccid, 'connectivity'], queryFn: () => ok(api.GET('/api/v1/sims/{iccid}/connectivity', { params: { path: { iccid } } })) });
   const reset = useMutation({
     mutationFn: () => ok(api.POST('/api/v1/sims/{iccid}/connectivity/reset', { params: { path: { iccid } } })),
     onSuccess: (r) => setResetId(r.id),
