@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { runConsoleBench } from './console.bench.js';
 import { runFleetApiBench } from './fleet-api.bench.js';
 import { runProviderBench } from './provider.bench.js';
 import { runStreamerBench } from './streamer.bench.js';
@@ -18,6 +19,7 @@ const BENCHES: Record<string, Bench> = {
   streamer: runStreamerBench,
   sync: runSyncBench,
   'fleet-api': runFleetApiBench,
+  console: runConsoleBench,
 };
 
 function flatten(value: unknown, prefix = ''): Array<[string, string]> {
