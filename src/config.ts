@@ -44,6 +44,8 @@ export interface Config {
   accessTokenTtlMinutes: number;
   refreshTokenTtlDays: number;
   apiRateLimitRps: number;
+  /** Live event streams (GET /events/stream): concurrent streams per user and process, heartbeat interval. */
+  live: { streamsPerUser: number; heartbeatSeconds: number };
   admin: { username: string | undefined; password: string | undefined };
   provider: {
     apiUrl: string;
@@ -229,6 +231,10 @@ export function loadConfig(env: Env = process.env): Config {
     accessTokenTtlMinutes: r.int('ACCESS_TOKEN_TTL_MINUTES', 15, 1, 24 * 60),
     refreshTokenTtlDays: r.int('REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),
     apiRateLimitRps: r.int('API_RATE_LIMIT_RPS', 100, 1, 100_000),
+    live: {
+      streamsPerUser: r.int('LIVE_STREAMS_PER_USER', 10, 1, 1_000),
+      heartbeatSeconds: r.int('LIVE_HEARTBEAT_SECONDS', 15, 1, 300),
+    },
     admin: { username: adminUsername, password: adminPassword },
     provider: {
       apiUrl: r.url('ONCE_API_URL', ['http:', 'https:']) ?? 'https://api.1nce.com/management-api',

@@ -25,6 +25,8 @@ import { createBulkService, type BulkService } from './modules/bulk/bulk.service
 import { createBulkRunner, type BulkRunner } from './modules/bulk/bulk.runner.js';
 import { createFleet, type Fleet } from './modules/sims/fleet.js';
 import { createFleetService, type FleetService } from './modules/fleet/fleet.service.js';
+import { createLiveHub, type LiveHub } from './modules/live/live.hub.js';
+import { createLiveStreams, type LiveStreams } from './modules/live/live.streams.js';
 
 /** How long start-up waits for Redis before continuing degraded. */
 const REDIS_STARTUP_WAIT_MS = 3_000;
@@ -81,6 +83,8 @@ export interface Deps {
   streamer: StreamerService;
   /** SIMs, usage, quotas, connectivity, events, and `fleet.sync` (provider -> database: upsertProviderSims, syncSim, ...). */
   fleet: Fleet;
+  /** Live events across replicas (hub: publish/subscribe/replay) and this process's open SSE streams. */
+  live: { hub: LiveHub; streams: LiveStreams };
   /** Fleet-wide aggregates for the console's dashboard (cached a few seconds). */
   fleetSummary: FleetService;
   /** Closes what was opened, in reverse order. */
@@ -147,7 +151,15 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     stopTimeoutMs: config.shutdownTimeoutMs,
   });
   const webhooks = createWebhooksService({ db: database.db, secretBox, logger, metrics: metrics.background.webhooks });
-  const notify = createNotifier({ webhooks, jobs, logger });
+  const liveHub = createLiveHub({ database, logger: logger.child({ component: 'live' }) });
+  const liveStreams = createLiveStreams({
+    hub: liveHub,
+    logger: logger.child({ component: 'live' }),
+    maxPerUser: config.live.streamsPerUser,
+    heartbeatMs: config.live.heartbeatSeconds * 1000,
+    observer: metrics.live,
+  });
+  const notify = createNotifier({ webhooks, jobs, logger, live: liveHub });
   const alerts = createAlertsService({ db: database.db, logger, metrics: metrics.background.alerts, notify, provider, audit });
   const streamer = createStreamerService({ db: database.db, logger, metrics: metrics.background.streamer, notify });
   const sms = createSmsService({ db: database.db, provider, audit, logger, notify });
@@ -206,8 +218,11 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     bulkRunner,
     fleet,
     fleetSummary,
+    live: { hub: liveHub, streams: liveStreams },
     async close() {
+      liveStreams.closeAll();
       await jobs.stop();
+      await liveHub.stop();
       identity.authCache.close();
       await authCacheStore.close();
       await cache.close();

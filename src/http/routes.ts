@@ -24,6 +24,7 @@ import { quotasRoutes } from './routes/quotas.routes.js';
 import { connectivityRoutes } from './routes/connectivity.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { fleetRoutes } from './routes/fleet.routes.js';
+import { streamRoutes } from './routes/stream.routes.js';
 
 /** Registers every route plugin explicitly, with its prefix. */
 export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
@@ -50,4 +51,5 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<
   await app.register(accountsRoutes(deps.providerAccounts), { prefix: '/api/v1/accounts' });
   await app.register(bulkRoutes(deps.bulk), { prefix: '/api/v1/bulk-jobs' });
   await app.register(fleetRoutes(deps.fleetSummary), { prefix: '/api/v1/fleet' });
+  await app.register(streamRoutes(deps.live.streams, deps.identity), { prefix: '/api/v1/events' });
 }

@@ -32,8 +32,11 @@ function singleHeader(request: FastifyRequest, name: string): string | undefined
   return value === undefined || value === '' ? undefined : value;
 }
 
-/** Resolves `Authorization: Bearer` or `X-API-Key`: either one is enough; both at once is ambiguous. */
-async function authenticateUser(request: FastifyRequest, identity: AuthHookDeps['identity']): Promise<Principal> {
+/**
+ * Resolves `Authorization: Bearer` or `X-API-Key`: either one is enough; both at once is ambiguous.
+ * Exported for long-lived responses (the live stream) that re-check their credential.
+ */
+export async function authenticateUser(request: FastifyRequest, identity: AuthHookDeps['identity']): Promise<Principal> {
   const authorization = singleHeader(request, 'authorization');
   const apiKey = singleHeader(request, 'x-api-key');
   if (authorization !== undefined && apiKey !== undefined) {

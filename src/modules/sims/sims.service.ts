@@ -160,6 +160,7 @@ export function createSimsService(deps: FleetDeps & { sync: SimSync }) {
       const row = await repo.update(sim.id, update);
       await invalidateSim(deps.cache, sim.iccid);
       if (body.status !== undefined && body.status !== sim.status) await deps.notify?.('sim.status_changed', { iccid: sim.iccid, from: sim.status, to: body.status });
+      await deps.notify?.('sim.updated', { iccid: sim.iccid, fields: [...applied.provider, ...applied.local] });
       return { before: toPublicSim(sim), sim: toPublicSim(row), applied };
     },
 

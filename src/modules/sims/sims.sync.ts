@@ -196,7 +196,10 @@ export function createSimSync(deps: FleetDeps) {
     const result = await sims.upsertMany(rows, new Date(now()));
     await Promise.all(result.map((r) => invalidateSim(deps.cache, r.iccid)));
     const statusChanges = result.filter((r) => !r.inserted && r.old_status !== r.status).map((r) => ({ iccid: r.iccid, from: r.old_status, to: r.status }));
-    for (const change of statusChanges) await deps.notify?.('sim.status_changed', change);
+    for (const change of statusChanges) {
+      await deps.notify?.('sim.status_changed', change);
+      await deps.notify?.('sim.updated', { iccid: change.iccid, fields: ['status'] });
+    }
     return {
       upserted: result.length,
       inserted: result.filter((r) => r.inserted).map((r) => r.iccid),
@@ -383,6 +386,9 @@ export function createSimSync(deps: FleetDeps) {
     await syncQuotas(normalized, options);
     synced.push('quota_data', 'quota_sms');
     const row = (await sims.findByIccid(normalized))!;
+    // The stored quota figures were refreshed (and the provider fields when they moved).
+    const fields = ['data_total_bytes', 'data_remaining_bytes', 'sms_total', 'sms_remaining', 'data_expiry_date'];
+    await deps.notify?.('sim.updated', { iccid: normalized, fields: upsert.changed.length > 0 || upsert.inserted.length > 0 ? ['provider', ...fields] : fields });
     return { row, synced, inserted: upsert.inserted.length > 0, changed: upsert.changed.length > 0 };
   }
 
