@@ -44,6 +44,7 @@ export function staleKeys(event: LiveEvent): unknown[][] {
     case 'usage.updated':
       return [['fleet'], ...(iccid === undefined ? [] : [['usage', iccid], ['quota', iccid]])];
     case 'alert.raised':
+    case 'alert.acknowledged':
     case 'alert.resolved':
       return [['alerts'], ['fleet']];
     case 'bulk.progress':
