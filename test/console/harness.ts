@@ -171,7 +171,9 @@ export interface AxeViolation {
 
 /** axe-core (injected into the page) on the current screen; returns the serious and critical violations. */
 export async function axeSerious(page: Page): Promise<AxeViolation[]> {
-  await page.addScriptTag({ content: AXE });
+  // Injected through the DevTools protocol (page.evaluate), not an inline <script>: the server's CSP
+  // (script-src 'self') rightly blocks inline scripts, and the test must not loosen it.
+  await page.evaluate(AXE);
   // The function runs in the page (browser globals), so it is passed as source text.
   const violations = await page.evaluate<AxeViolation[]>(`(async () => {
     const result = await window.axe.run(document, { resultTypes: ['violations'] });
