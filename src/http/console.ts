@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
@@ -17,11 +19,17 @@ const SERVER_PREFIXES = ['/api', '/health', '/metrics', '/docs', '/openapi.json'
 const ROOT_FILE = /^\/[A-Za-z0-9][A-Za-z0-9._-]{0,100}\.(?:svg|ico|png|webp|txt|webmanifest|json|xml)$/;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-/** Strict policy for the SPA: scripts, styles and API calls from this origin only; no inline script. */
-export const CONSOLE_CSP = [
+/**
+ * Strict policy for the SPA: scripts, styles and API calls from this origin only; no inline script.
+ * The one inline <style> allowed is one carrying this response's nonce: the modal dialogs' scroll lock
+ * (react-remove-scroll, under Radix Dialog) injects a <style> element, and the console hands it the
+ * nonce from `<meta name="csp-nonce">` (get-nonce). Style attributes stay forbidden.
+ */
+export function consoleCsp(nonce?: string): string {
+  return [
   "default-src 'self'",
   "script-src 'self'",
-  "style-src 'self'",
+  nonce === undefined ? "style-src 'self'" : `style-src 'self' 'nonce-${nonce}'`,
   "img-src 'self' data: blob:",
   "font-src 'self' data:",
   "connect-src 'self'",
@@ -31,7 +39,11 @@ export const CONSOLE_CSP = [
   "base-uri 'self'",
   "form-action 'self'",
   "frame-ancestors 'none'",
-].join('; ');
+  ].join('; ');
+}
+
+/** The policy of a page without a nonce (the "not built" page). */
+export const CONSOLE_CSP = consoleCsp();
 
 const NOT_BUILT_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>simfleet</title><meta name="viewport" content="width=device-width, initial-scale=1"></head>
@@ -54,7 +66,8 @@ export async function registerConsole(app: FastifyInstance, dir: string): Promis
   const built = existsSync(path.join(dir, 'index.html'));
   if (built) await app.register(fastifyStatic, { root: dir, serve: false, decorateReply: true, index: false });
 
-  const html = (reply: FastifyReply) => reply.header('content-security-policy', CONSOLE_CSP).header('cache-control', 'no-cache');
+  const html = (reply: FastifyReply, nonce?: string) => reply.header('content-security-policy', consoleCsp(nonce)).header('cache-control', 'no-cache');
+  const indexFile = path.join(dir, 'index.html');
 
   const page = async (request: FastifyRequest, reply: FastifyReply) => {
     const pathname = request.url.split('?')[0] ?? '/';
@@ -64,7 +77,10 @@ export async function registerConsole(app: FastifyInstance, dir: string): Promis
     }
     if (!acceptsHtml(request)) return reply.callNotFound();
     if (!built) return html(reply).type('text/html; charset=utf-8').send(NOT_BUILT_HTML);
-    return html(reply).sendFile('index.html', { cacheControl: false });
+    // A fresh nonce per response, announced to the app in a meta element (see consoleCsp).
+    const nonce = randomBytes(16).toString('base64');
+    const index = (await readFile(indexFile, 'utf8')).replace('<head>', `<head><meta name="csp-nonce" content="${nonce}">`);
+    return html(reply, nonce).type('text/html; charset=utf-8').send(index);
   };
 
   const hide = { hide: true } as const;

@@ -58,6 +58,8 @@ describe.skipIf(!enabled)('console in Chromium', () => {
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForURL((u: URL) => u.searchParams.get('q') === iccid.slice(0, 17));
     await expect.poll(() => page.locator('.toolbar span').first().textContent()).not.toBe(all);
+    // The count of the new filter, not the previous page with " · updating…".
+    await expect.poll(() => page.locator('.toolbar span').first().textContent()).toMatch(/^\d[\d,]* SIMs? match$/);
     const rows = await page.locator('.sims-table tbody tr:not([aria-hidden])').count();
     expect(rows).toBeGreaterThan(0);
     expect(rows).toBeLessThanOrEqual(10);

@@ -26,13 +26,19 @@ describe('the web console, built', () => {
   it.each(['/', '/sims', '/sims/8988280666000000019', '/alerts?state=open'])('answers %s with index.html, uncached, under a strict CSP', async (url) => {
     const response = await t.app.inject({ method: 'GET', url, headers: { accept: 'text/html,application/xhtml+xml' } });
     expect(response.statusCode).toBe(200);
-    expect(response.body).toBe(INDEX);
+    // index.html with a per-response style nonce announced in a meta element, and the same nonce in the CSP.
+    const nonce = /<meta name="csp-nonce" content="([A-Za-z0-9+/=]{24})">/.exec(response.body)?.[1];
+    expect(nonce).toBeDefined();
+    expect(response.body.replace(`<meta name="csp-nonce" content="${nonce}">`, '')).toBe(INDEX);
     expect(response.headers['content-type']).toContain('text/html');
     expect(response.headers['cache-control']).toBe('no-cache');
     const csp = String(response.headers['content-security-policy']);
-    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("script-src 'self';");
+    expect(csp).toContain(`style-src 'self' 'nonce-${nonce}';`);
     expect(csp).toContain("connect-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
+    const again = await t.app.inject({ method: 'GET', url, headers: { accept: 'text/html' } });
+    expect(again.body).not.toContain(nonce);
   });
 
   it('serves hashed assets as immutable and root files', async () => {

@@ -60,7 +60,9 @@ export function BulkDialog({ open, onOpenChange, selection, onDone }: { open: bo
           <div className="form-grid">
             <label>
               <span>Action</span>
+              {/* aria-label: inside the <label>, the chosen option would otherwise join the name ("Action Add tag"). */}
               <select
+                aria-label="Action"
                 value={action}
                 onChange={(e) => {
                   setAction(e.target.value as BulkActionName);
