@@ -143,6 +143,8 @@ export async function openBrowser(viewport = { width: 1366, height: 900 }): Prom
   const profile = mkdtempSync(join(tmpdir(), 'simfleet-chromium-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport });
   const page = context.pages()[0] ?? (await context.newPage());
+  // Shorter than a test's timeout, so a stuck step fails with its locator rather than "test timed out".
+  page.setDefaultTimeout(15_000);
   const errors: string[] = [];
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(`console: ${message.text()}`);
