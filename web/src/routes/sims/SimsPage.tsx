@@ -27,7 +27,9 @@ export default function SimsPage() {
   const [columns, setColumns] = useState(loadColumns);
   const [selection, setSelection] = useState<RowSelectionState>({});
   const [wholeFilter, setWholeFilter] = useState(false);
-  const [bulkOpen, setBulkOpen] = useState(false);
+  // The selection the open bulk dialog acts on, fixed when it opens: starting the job clears the
+  // table's selection, and the dialog must stay to show the job's progress and per-SIM result.
+  const [bulkTarget, setBulkTarget] = useState<BulkSelection | null>(null);
   const [importOpen, setImportOpen] = useState(false);
 
   const setFilters = (next: SimFilters) => {
@@ -135,7 +137,7 @@ export default function SimsPage() {
           </span>
         )}
         {canOperate && (
-          <button type="button" className="primary" disabled={bulkSelection === null} onClick={() => setBulkOpen(true)}>
+          <button type="button" className="primary" disabled={bulkSelection === null} onClick={() => setBulkTarget(bulkSelection)}>
             Bulk action…
           </button>
         )}
@@ -222,11 +224,13 @@ export default function SimsPage() {
         <Pager filters={filters} totalPages={page.data.total_pages} onChange={setFilters} />
       )}
 
-      {bulkSelection !== null && (
+      {bulkTarget !== null && (
         <BulkDialog
-          open={bulkOpen}
-          onOpenChange={setBulkOpen}
-          selection={bulkSelection}
+          open
+          onOpenChange={(open) => {
+            if (!open) setBulkTarget(null);
+          }}
+          selection={bulkTarget}
           onDone={() => (setSelection({}), setWholeFilter(false))}
         />
       )}
