@@ -26,11 +26,11 @@ export default tseslint.config(
   },
   {
     // Only the config module reads the environment; tests, benchmarks and scripts set it up.
-    files: ['src/config.ts', 'test/**', '**/*.test.ts', 'bench/**', 'scripts/**', '*.config.*'],
+    files: ['src/config.ts', 'test/**', '**/*.test.ts', '**/*.test.tsx', 'bench/**', 'scripts/**', '*.config.*', 'web/vite.config.ts'],
     rules: { 'n/no-process-env': 'off' },
   },
   {
-    files: ['**/*.test.ts', 'test/**'],
+    files: ['**/*.test.ts', '**/*.test.tsx', 'test/**'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
@@ -38,6 +38,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/no-unsafe-call': 'off',
     },
+  },
+  {
+    // The console runs in the browser: it never reads process.env (Vite inlines nothing from it).
+    files: ['web/src/**/*.{ts,tsx}'],
+    rules: { 'n/no-process-env': 'error' },
   },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
 );

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { runConsoleBench } from './console.bench.js';
 import { runFleetApiBench } from './fleet-api.bench.js';
 import { runProviderBench } from './provider.bench.js';
 import { runStartBench } from './start.bench.js';
@@ -20,6 +21,7 @@ const BENCHES: Record<string, Bench> = {
   sync: runSyncBench,
   'fleet-api': runFleetApiBench,
   start: runStartBench,
+  console: runConsoleBench,
 };
 
 function flatten(value: unknown, prefix = ''): Array<[string, string]> {

@@ -8,8 +8,11 @@ import { installMetricsHooks } from './http/metrics-hooks.js';
 import { installAccessControl } from './http/auth/access-control.js';
 import { ProblemSchema } from './http/problem.js';
 import { registerRoutes } from './http/routes.js';
+import { createValidatorFactory } from './http/validation.js';
+import { installBodyParsers } from './http/body-parsers.js';
+import { defaultConsoleDir, registerConsole } from './http/console.js';
 import './http/policy.js';
-import { VERSION } from './version.js';
+import { openapiOptions, withoutServers } from './http/openapi.js';
 
 /** Incoming X-Request-Id values are reused only when they look like an id, never arbitrary text. */
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -32,15 +35,15 @@ export async function buildApp(deps: Deps): Promise<App> {
     genReqId: requestIdFrom,
     requestIdHeader: false,
     return503OnClosing: true,
-    ajv: {
-      customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true },
-    },
+    // Strict JSON bodies, coercing query strings and paths, hostile text refused first (ADR 0009).
+    schemaController: { compilersFactory: { buildValidator: createValidatorFactory() } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     frameworkErrors,
   });
 
   app.addSchema(ProblemSchema);
   installErrorHandling(app);
+  installBodyParsers(app);
   installMetricsHooks(app, deps.metrics);
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
@@ -55,33 +58,15 @@ export async function buildApp(deps: Deps): Promise<App> {
 
   await installAccessControl(app, deps);
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'SIM fleet platform API',
-        version: VERSION,
-        description:
-          'Self-hosted control plane for IoT SIM fleets on 1NCE. Authenticate with `Authorization: Bearer <access token>` ' +
-          'or `X-API-Key: <key>`; either one is enough. Errors are RFC 9457 problem documents with a stable `code`.',
-      },
-      components: {
-        securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-        },
-      },
-      tags: [
-        { name: 'health', description: 'Liveness and readiness' },
-        { name: 'system', description: 'Metrics and API description' },
-      ],
-    },
-    refResolver: {
-      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
-    },
+  await app.register(swagger, openapiOptions(deps.config));
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { deepLinking: true },
+    // Without PUBLIC_URL the document names the local port; the interactive docs call the origin they were loaded from.
+    ...(deps.config.publicUrl === undefined && { transformSpecification: withoutServers }),
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 
   await registerRoutes(app, deps);
+  await registerConsole(app, deps.config.consoleDir ?? defaultConsoleDir());
   return app;
 }

@@ -106,6 +106,13 @@ describe('loadConfig', () => {
     expect(config.retention).toEqual({ usageDays: 730, eventDays: undefined });
     expect(config.role).toBe('worker');
   });
+
+  it('takes PUBLIC_URL as a plain base URL without a trailing slash', () => {
+    expect(loadConfig({}).publicUrl).toBeUndefined();
+    expect(loadConfig({ PUBLIC_URL: 'https://sims.example.org/fleet/' }).publicUrl).toBe('https://sims.example.org/fleet');
+    expect(() => loadConfig({ PUBLIC_URL: 'https://u:p@sims.example.org/?x=1' })).toThrow(/PUBLIC_URL must be a plain base URL/);
+    expect(() => loadConfig({ PUBLIC_URL: 'ftp://sims.example.org' })).toThrow(/PUBLIC_URL must use http: or https:/);
+  });
 });
 
 describe('secrets from files (<NAME>_FILE)', () => {

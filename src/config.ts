@@ -7,9 +7,11 @@ import { readFileSync } from 'node:fs';
  */
 
 import { passwordProblems } from './modules/users/password-policy.js';
+import { allowedHostProblems } from './modules/webhooks/webhook-target.js';
 
 export type Role = 'api' | 'worker' | 'all';
 export type SimulatorMode = 'observed' | 'spec';
+export type UsageSource = 'auto' | 'v1' | 'v2' | 'streamer';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface SimulatorConfig {
@@ -20,6 +22,8 @@ export interface SimulatorConfig {
   clientSecret: string;
   mode: SimulatorMode;
   simsRps: number;
+  /** `SIMULATOR_V1_RETIRED`: every /v1/ path answers 410 Gone, as after 1NCE's 2026-12-31 retirement. */
+  v1Retired: boolean;
 }
 
 export interface Config {
@@ -32,7 +36,11 @@ export interface Config {
   trustProxy: boolean;
   shutdownTimeoutMs: number;
   corsOrigins: string[];
+  /** The address clients use to reach this installation (`PUBLIC_URL`, no trailing slash); the OpenAPI `servers` entry. */
+  publicUrl: string | undefined;
   dataDir: string;
+  /** Directory of the built web console (index.html + assets/); unset: dist/web of this installation. */
+  consoleDir: string | undefined;
   /** Unset means embedded PGlite under `dataDir`. */
   databaseUrl: string | undefined;
   databasePoolMax: number;
@@ -48,12 +56,18 @@ export interface Config {
   accessTokenTtlMinutes: number;
   refreshTokenTtlDays: number;
   apiRateLimitRps: number;
+  /** Live event streams (GET /events/stream): concurrent streams per user and process, heartbeat interval. */
+  live: { streamsPerUser: number; heartbeatSeconds: number };
   admin: { username: string | undefined; password: string | undefined };
   provider: {
     apiUrl: string;
     clientId: string | undefined;
     clientSecret: string | undefined;
     timeoutMs: number;
+    /** `ONCE_USAGE_SOURCE`: where daily usage comes from (auto | v1 | v2 | streamer). */
+    usageSource: UsageSource;
+    /** `ONCE_USAGE_V2_PATH`: 1NCE's v2 daily-usage path template with `{iccid}` (unset until confirmed). */
+    usageV2Path: string | undefined;
   };
   schedules: {
     syncSimsMinutes: number;
@@ -65,6 +79,8 @@ export interface Config {
   jobsSchema: string;
   retention: { usageDays: number | undefined; eventDays: number | undefined };
   streamer: { username: string | undefined; password: string | undefined };
+  /** Webhook receivers allowed besides public addresses (SSRF protection, modules/webhooks/webhook-target.ts). */
+  webhooks: { allowedHosts: string[]; allowPrivate: boolean };
   simulator: SimulatorConfig;
 }
 
@@ -81,6 +97,7 @@ type Env = Record<string, string | undefined>;
 const ROLES: readonly Role[] = ['api', 'worker', 'all'];
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SIMULATOR_MODES: readonly SimulatorMode[] = ['observed', 'spec'];
+const USAGE_SOURCES: readonly UsageSource[] = ['auto', 'v1', 'v2', 'streamer'];
 
 /**
  * Secrets that may also come from a file named by `<NAME>_FILE` (Docker/Kubernetes secrets mounted
@@ -244,6 +261,12 @@ export function loadConfig(env: Env = process.env): Config {
     for (const problem of streamerPasswordProblems(streamerPassword, streamerUsername)) r.problems.push(`STREAMER_PASSWORD ${problem}`);
   }
 
+  const webhookAllowedHosts = (r.raw('WEBHOOK_ALLOWED_HOSTS') ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+  r.problems.push(...allowedHostProblems(webhookAllowedHosts));
+
   const cleanupCron = r.raw('CLEANUP_CRON') ?? '0 2 * * *';
   if (!isCron(cleanupCron)) {
     r.problems.push(`CLEANUP_CRON must be a five-field cron expression, got "${cleanupCron}"`);
@@ -267,6 +290,24 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const publicUrlRaw = r.url('PUBLIC_URL', ['http:', 'https:']);
+  let publicUrl: string | undefined;
+  const parsedPublicUrl = publicUrlRaw === undefined ? undefined : URL.parse(publicUrlRaw);
+  if (parsedPublicUrl !== undefined && parsedPublicUrl !== null) {
+    const parsed = parsedPublicUrl;
+    if (parsed.search !== '' || parsed.hash !== '' || parsed.username !== '' || parsed.password !== '') {
+      r.problems.push('PUBLIC_URL must be a plain base URL like https://simfleet.example.com (no query, fragment or credentials)');
+    }
+    publicUrl = `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
+  }
+
+  const usageSource = r.oneOf('ONCE_USAGE_SOURCE', USAGE_SOURCES, 'auto');
+  const usageV2Path = r.raw('ONCE_USAGE_V2_PATH');
+  if (usageV2Path !== undefined && !/^\/v2\/[A-Za-z0-9_/{}.-]*\{iccid\}[A-Za-z0-9_/{}.-]*$/.test(usageV2Path)) {
+    r.problems.push('ONCE_USAGE_V2_PATH must be a /v2/ path containing {iccid}, e.g. /v2/sims/{iccid}/usage');
+  }
+  if (usageSource === 'v2' && usageV2Path === undefined) r.problems.push('ONCE_USAGE_SOURCE=v2 needs ONCE_USAGE_V2_PATH');
+
   const config: Config = {
     port: r.int('PORT', 8000, 0, 65535),
     host: r.raw('HOST') ?? '0.0.0.0',
@@ -276,7 +317,9 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: r.bool('TRUST_PROXY', false),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     corsOrigins,
+    publicUrl,
     dataDir: r.raw('DATA_DIR') ?? './data',
+    consoleDir: r.raw('CONSOLE_DIR'),
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePoolMax: r.int('DATABASE_POOL_MAX', 10, 1, 500),
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
@@ -287,12 +330,18 @@ export function loadConfig(env: Env = process.env): Config {
     accessTokenTtlMinutes: r.int('ACCESS_TOKEN_TTL_MINUTES', 15, 1, 24 * 60),
     refreshTokenTtlDays: r.int('REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),
     apiRateLimitRps: r.int('API_RATE_LIMIT_RPS', 100, 1, 100_000),
+    live: {
+      streamsPerUser: r.int('LIVE_STREAMS_PER_USER', 10, 1, 1_000),
+      heartbeatSeconds: r.int('LIVE_HEARTBEAT_SECONDS', 15, 1, 300),
+    },
     admin: { username: adminUsername, password: adminPassword },
     provider: {
       apiUrl: r.url('ONCE_API_URL', ['http:', 'https:']) ?? 'https://api.1nce.com/management-api',
       clientId,
       clientSecret,
       timeoutMs: r.int('ONCE_TIMEOUT_MS', 15_000, 100, 300_000),
+      usageSource,
+      usageV2Path,
     },
     schedules: {
       syncSimsMinutes: r.int('SYNC_SIMS_INTERVAL_MINUTES', 15, 1, 24 * 60),
@@ -306,6 +355,7 @@ export function loadConfig(env: Env = process.env): Config {
       eventDays: r.optionalInt('EVENT_RETENTION_DAYS', 1, 36_500),
     },
     streamer: { username: streamerUsername, password: streamerPassword },
+    webhooks: { allowedHosts: webhookAllowedHosts, allowPrivate: r.bool('WEBHOOK_ALLOW_PRIVATE', false) },
     simulator: {
       port: r.int('SIMULATOR_PORT', 8900, 0, 65535),
       fleetSize: r.int('SIMULATOR_FLEET_SIZE', 1000, 0, 1_000_000),
@@ -314,6 +364,7 @@ export function loadConfig(env: Env = process.env): Config {
       clientSecret: r.raw('SIMULATOR_CLIENT_SECRET') ?? 'demo-secret',
       mode: r.oneOf('SIMULATOR_MODE', SIMULATOR_MODES, 'observed'),
       simsRps: r.int('SIMULATOR_SIMS_RPS', 10, 1, 100_000),
+      v1Retired: r.bool('SIMULATOR_V1_RETIRED', false),
     },
   };
 

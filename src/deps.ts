@@ -12,6 +12,7 @@ import { createIdentity, type Identity } from './modules/users/identity.js';
 import { createJobEngine, type JobEngine } from './jobs/engine.js';
 import { registerJobs } from './jobs/index.js';
 import { createNotifier, type Notify } from './modules/notify/notify.service.js';
+import { createWebhookTargetPolicy } from './modules/webhooks/webhook-target.js';
 import { createWebhooksService, type WebhooksService } from './modules/webhooks/webhooks.service.js';
 import { createAlertsService, type AlertsService } from './modules/alerts/alerts.service.js';
 import { createAlertTrigger, type AlertTrigger } from './modules/alerts/alerts.trigger.js';
@@ -29,6 +30,8 @@ import { createFleetService, type FleetService } from './modules/fleet/fleet.ser
 import { configuredSchedules } from './jobs/schedules.js';
 import { createPlatformProbes, cronIntervalSeconds } from './modules/observability/platform-probes.js';
 import { createStatisticsKeeper } from './db/statistics.js';
+import { createLiveHub, type LiveHub } from './modules/live/live.hub.js';
+import { createLiveStreams, type LiveStreams } from './modules/live/live.streams.js';
 
 /** How long start-up waits for Redis before continuing degraded. */
 const REDIS_STARTUP_WAIT_MS = 3_000;
@@ -87,6 +90,8 @@ export interface Deps {
   streamer: StreamerService;
   /** SIMs, usage, quotas, connectivity, events, and `fleet.sync` (provider -> database: upsertProviderSims, syncSim, ...). */
   fleet: Fleet;
+  /** Live events across replicas (hub: publish/subscribe/replay) and this process's open SSE streams. */
+  live: { hub: LiveHub; streams: LiveStreams };
   /** Fleet-wide aggregates for the console's dashboard (cached a few seconds). */
   fleetSummary: FleetService;
   /** Closes what was opened, in reverse order. */
@@ -129,6 +134,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     metrics: metrics.provider,
     logger: logger.child({ component: 'provider' }),
     keyPrefix: `${config.redisPrefix}provider`,
+    usage: { source: config.provider.usageSource, v2Path: config.provider.usageV2Path },
     ...(redis !== undefined && { redis }),
   });
   const audit = createAuditService({ db: database.db, logger });
@@ -152,8 +158,22 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     schema: config.jobsSchema,
     stopTimeoutMs: config.shutdownTimeoutMs,
   });
-  const webhooks = createWebhooksService({ db: database.db, secretBox, logger, metrics: metrics.background.webhooks });
-  const notify = createNotifier({ webhooks, jobs, logger });
+  const webhookTargets = createWebhookTargetPolicy({
+    allowedHosts: config.webhooks.allowedHosts,
+    allowPrivate: config.webhooks.allowPrivate,
+    // Demo mode runs everything on one machine; loopback receivers are how it is tried out.
+    allowLoopback: config.demoMode,
+  });
+  const webhooks = createWebhooksService({ db: database.db, secretBox, logger, metrics: metrics.background.webhooks, targets: webhookTargets });
+  const liveHub = createLiveHub({ database, logger: logger.child({ component: 'live' }) });
+  const liveStreams = createLiveStreams({
+    hub: liveHub,
+    logger: logger.child({ component: 'live' }),
+    maxPerUser: config.live.streamsPerUser,
+    heartbeatMs: config.live.heartbeatSeconds * 1000,
+    observer: metrics.live,
+  });
+  const notify = createNotifier({ webhooks, jobs, logger, live: liveHub });
   const alerts = createAlertsService({ db: database.db, logger, metrics: metrics.background.alerts, notify, provider, audit });
   const statistics = createStatisticsKeeper(database.db, { embedded: database.kind === 'pglite', logger: logger.child({ component: 'statistics' }) });
   // Alerts follow quota and usage changes within a second instead of waiting for 'check-quotas'.
@@ -219,9 +239,12 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     bulkRunner,
     fleet,
     fleetSummary,
+    live: { hub: liveHub, streams: liveStreams },
     async close() {
+      liveStreams.closeAll();
       await jobs.stop();
       await alertTrigger.stop();
+      await liveHub.stop();
       identity.authCache.close();
       await authCacheStore.close();
       await cache.close();

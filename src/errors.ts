@@ -56,10 +56,18 @@ export class UnprocessableError extends AppError {
   }
 }
 
-/** 401: no credential, or one that is not valid. */
+/** 415: a request body in a media type the route does not read (the API speaks JSON). */
+export class UnsupportedMediaType extends AppError {
+  constructor(contentType: string | undefined) {
+    const shown = contentType === undefined ? 'a body without a content type' : `content type "${contentType.slice(0, 100)}"`;
+    super('unsupported_media_type', 415, 'Unsupported media type', { detail: `Cannot read ${shown}; send application/json` });
+  }
+}
+
+/** 401: no credential, or one that is not valid; `challenge` is the WWW-Authenticate value (RFC 9110). */
 export class Unauthorized extends AppError {
-  constructor(detail = 'Authentication is required', code = 'unauthorized') {
-    super(code, 401, 'Unauthorized', { detail, headers: { 'www-authenticate': 'Bearer, ApiKey' } });
+  constructor(detail = 'Authentication is required', code = 'unauthorized', challenge = 'Bearer, ApiKey') {
+    super(code, 401, 'Unauthorized', { detail, headers: { 'www-authenticate': challenge } });
   }
 }
 

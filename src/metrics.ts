@@ -255,10 +255,34 @@ export function createMetrics() {
     }),
   };
 
+  const liveStreams = new Gauge({ name: 'simfleet_live_streams', help: 'Live event streams (GET /api/v1/events/stream) open on this instance', registers: [registry] });
+  const liveClosed = new Counter({
+    name: 'simfleet_live_streams_closed_total',
+    help: 'Live event streams ended, by reason (client_closed, credential_invalid, slow_client, shutting_down)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const liveSent = new Counter({
+    name: 'simfleet_live_events_sent_total',
+    help: 'Live events written to streams of this instance, by event type',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
+  const live = {
+    opened: () => liveStreams.inc(),
+    closed: (reason: string) => {
+      liveStreams.dec();
+      liveClosed.inc({ reason });
+    },
+    sent: (type: string) => liveSent.inc({ type }),
+  };
+
   return {
     registry,
     http,
     process: processFailures,
+    /** Live event streams (observer of src/modules/live/live.streams.ts). */
+    live,
     db: dbObserver,
     cache,
     provider: createProviderMetrics(registry),

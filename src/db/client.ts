@@ -20,7 +20,97 @@ export interface Database {
   /** A cheap round trip for readiness checks. */
   ping(): Promise<void>;
   pool: Pick<PoolLike, 'totalCount' | 'idleCount' | 'waitingCount'>;
+  /**
+   * LISTENs on `channel` (a lowercase identifier) on a connection of its own: PostgreSQL delivers
+   * NOTIFYs from every process on the database, PGlite those of this process. On PostgreSQL a lost
+   * connection is re-established with backoff and `onReconnect` is called once listening again
+   * (notifications sent meanwhile are lost; the caller catches up from its own table).
+   */
+  listen(channel: string, handlers: ListenHandlers): Promise<Listener>;
   close(): Promise<void>;
+}
+
+/** Callbacks of `Database.listen`. */
+export interface ListenHandlers {
+  onNotify(payload: string): void;
+  onReconnect?(): void;
+  onError?(error: Error): void;
+}
+
+/** A LISTEN connection; `close()` stops listening (idempotent). */
+export interface Listener {
+  close(): Promise<void>;
+}
+
+const LISTEN_RETRY_MAX_MS = 5_000;
+const CHANNEL_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** A dedicated pg connection (outside the pool) that LISTENs and reconnects until closed. */
+async function pgListen(url: string, searchPath: string | undefined, channel: string, handlers: ListenHandlers): Promise<Listener> {
+  let client: pg.Client | undefined;
+  let closed = false;
+  let attempt = 0;
+  let timer: NodeJS.Timeout | undefined;
+
+  const open = async (): Promise<void> => {
+    const c = new pg.Client({
+      connectionString: url,
+      ...(searchPath !== undefined && { options: `-c search_path=${searchPath}` }),
+      application_name: 'simfleet-listen',
+      connectionTimeoutMillis: 10_000,
+    });
+    c.on('notification', (message) => {
+      if (message.channel === channel && message.payload !== undefined) handlers.onNotify(message.payload);
+    });
+    const lost = (error?: Error) => {
+      if (client !== c) return;
+      client = undefined;
+      c.removeAllListeners('notification');
+      c.end().catch(() => undefined);
+      if (error !== undefined) handlers.onError?.(error);
+      schedule();
+    };
+    // An error on an idle LISTEN connection must never crash the process: reconnect instead.
+    c.on('error', (error) => lost(error));
+    c.on('end', () => lost());
+    await c.connect();
+    await c.query(`LISTEN ${channel}`);
+    if (closed) {
+      await c.end().catch(() => undefined);
+      return;
+    }
+    client = c;
+    attempt = 0;
+  };
+
+  const schedule = () => {
+    if (closed || timer !== undefined) return;
+    const delay = Math.min(LISTEN_RETRY_MAX_MS, 100 * 2 ** attempt++);
+    timer = setTimeout(() => {
+      timer = undefined;
+      open().then(
+        () => {
+          if (!closed) handlers.onReconnect?.();
+        },
+        (error: unknown) => {
+          handlers.onError?.(error instanceof Error ? error : new Error(String(error)));
+          schedule();
+        },
+      );
+    }, delay);
+    timer.unref();
+  };
+
+  await open();
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      const c = client;
+      client = undefined;
+      await c?.end().catch(() => undefined);
+    },
+  };
 }
 
 export interface CreateDbOptions {
@@ -104,16 +194,19 @@ function pgPool(url: string, poolMax: number, searchPath: string | undefined): P
 export async function createDb(options: CreateDbOptions): Promise<Database> {
   let pool: PoolLike;
   let kind: Database['kind'];
+  let pglite: PGlite | undefined;
   if (options.databaseUrl !== undefined) {
     pool = pgPool(options.databaseUrl, options.poolMax ?? 10, options.searchPath);
     kind = 'postgres';
-  } else if (options.pglite !== undefined) {
-    pool = createPglitePool(options.pglite);
-    kind = 'pglite';
   } else {
-    const dir = path.resolve(options.dataDir, 'pglite');
-    mkdirSync(dir, { recursive: true });
-    pool = createPglitePool(await openPglite(dir));
+    if (options.pglite !== undefined) {
+      pglite = options.pglite;
+    } else {
+      const dir = path.resolve(options.dataDir, 'pglite');
+      mkdirSync(dir, { recursive: true });
+      pglite = await openPglite(dir);
+    }
+    pool = createPglitePool(pglite);
     kind = 'pglite';
   }
 
@@ -149,11 +242,29 @@ export async function createDb(options: CreateDbOptions): Promise<Database> {
     }
   };
 
+  const listen = async (channel: string, handlers: ListenHandlers): Promise<Listener> => {
+    if (!CHANNEL_PATTERN.test(channel)) throw new Error(`not a channel name: ${channel}`);
+    if (options.databaseUrl !== undefined) return pgListen(options.databaseUrl, options.searchPath, channel, handlers);
+    const embedded = pglite!;
+    // LISTEN and UNLISTEN go through the pool's one connection, so they never land inside someone
+    // else's open transaction (where a rollback would undo them).
+    const unlisten = await withConnection(() => embedded.listen(channel, (payload) => handlers.onNotify(payload)));
+    let stopped = false;
+    return {
+      async close() {
+        if (stopped || embedded.closed) return;
+        stopped = true;
+        await withConnection(() => unlisten()).catch(() => undefined);
+      },
+    };
+  };
+
   let closed = false;
   return {
     db,
     kind,
     withConnection,
+    listen,
     async ping() {
       await withConnection((conn) => conn.query('select 1'));
     },

@@ -70,6 +70,9 @@ async function applyAll(conn: PoolClientLike, migrations: Migration[]): Promise<
     if (applied.has(migration.version)) continue;
     await conn.exec('begin');
     try {
+      // Extensions are database-wide: installs in other schemas of the same database may create the
+      // same one at the same moment (the per-schema lock below does not order them), so take turns.
+      if (/create\s+extension/i.test(migration.sql)) await conn.query("select pg_advisory_xact_lock(hashtext('simfleet.extensions'))");
       await conn.exec(migration.sql);
       await conn.query('insert into schema_migrations (version, name, checksum) values ($1, $2, $3)', [
         migration.version,

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { AppError, type FieldError } from '../errors.js';
 import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from './problem.js';
+import { BODY_REQUIRED_KEYWORD } from './validation.js';
 
 /**
  * The single place where errors become HTTP. Domain errors (AppError) carry their own code and
@@ -63,13 +64,15 @@ export function toProblem(error: unknown, request: FastifyRequest): { problem: P
   const fastifyError = error as FastifyError;
   if (fastifyError.validation !== undefined) {
     const errors = fieldErrors(fastifyError);
+    const missingBody = fastifyError.validation.length === 1 && fastifyError.validation[0]?.keyword === BODY_REQUIRED_KEYWORD;
+    const code = missingBody ? 'invalid_body' : 'validation_failed';
     return {
       problem: {
-        type: problemType('validation_failed'),
-        title: 'Request validation failed',
+        type: problemType(code),
+        title: missingBody ? 'Request body required' : 'Request validation failed',
         status: 400,
         detail: errors.map((e) => `${e.field} ${e.message}`).join('; '),
-        code: 'validation_failed',
+        code,
         ...base,
         errors,
       },

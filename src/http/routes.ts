@@ -24,15 +24,16 @@ import { quotasRoutes } from './routes/quotas.routes.js';
 import { connectivityRoutes } from './routes/connectivity.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { fleetRoutes } from './routes/fleet.routes.js';
+import { streamRoutes } from './routes/stream.routes.js';
 
 /** Registers every route plugin explicitly, with its prefix. */
 export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   await app.register(healthRoutes(deps));
   await app.register(systemRoutes(deps.metrics));
-  await app.register(authRoutes(deps.identity), { prefix: '/api/v1/auth' });
+  await app.register(authRoutes(deps.identity, deps.config.refreshTokenTtlDays), { prefix: '/api/v1/auth' });
   await app.register(usersRoutes(deps.identity.users), { prefix: '/api/v1/users' });
   await app.register(auditRoutes(deps.audit), { prefix: '/api/v1/audit' });
-  await app.register(schedulerRoutes(createSchedulerService({ jobs: deps.jobs })), { prefix: '/api/v1/scheduler' });
+  await app.register(schedulerRoutes(createSchedulerService({ jobs: deps.jobs, provider: deps.provider })), { prefix: '/api/v1/scheduler' });
   await app.register(alertsRoutes(deps.alerts), { prefix: '/api/v1/alerts' });
   await app.register(alertRulesRoutes(deps.alerts), { prefix: '/api/v1/alert-rules' });
   await app.register(webhooksRoutes(deps.webhooks), { prefix: '/api/v1/webhooks' });
@@ -50,4 +51,5 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<
   await app.register(accountsRoutes(deps.providerAccounts), { prefix: '/api/v1/accounts' });
   await app.register(bulkRoutes(deps.bulk), { prefix: '/api/v1/bulk-jobs' });
   await app.register(fleetRoutes(deps.fleetSummary), { prefix: '/api/v1/fleet' });
+  await app.register(streamRoutes(deps.live.streams, deps.identity), { prefix: '/api/v1/events' });
 }

@@ -8,6 +8,7 @@ import type { BackgroundMetrics } from './jobs.metrics.js';
 import { createJobRunsRepo, type JobRunsRepo } from './job-runs.repo.js';
 import { createPgBossDb } from './pg-boss-db.js';
 import { withSessionLock } from '../db/locks.js';
+import { sanitizeText } from '../lib/text.js';
 
 /** What a handler gets besides its data. */
 export interface JobContext {
@@ -98,8 +99,27 @@ export function defaultWorkerId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
 
+/** Longest error text kept for a failed run (pg-boss's job output and our job_runs row). */
+const MAX_ERROR_TEXT = 2_000;
+
+/** An error's message made storable: PostgreSQL refuses NUL in text and `\u0000` in jsonb. */
 function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return sanitizeText(error instanceof Error ? error.message : String(error)).slice(0, MAX_ERROR_TEXT);
+}
+
+/**
+ * What pg-boss records for a failed run: a plain error with a clean message and stack. pg-boss
+ * serialises every own property of the error it is given into jsonb (a driver error carries the
+ * failed query's parameters, 1NCE's data included); one NUL there made that write fail, and pg-boss
+ * does not await it, so the rejection was unhandled and took the process down (issue 10, item 6).
+ */
+function storableError(error: unknown): Error {
+  const clean = new Error(errorText(error));
+  if (error instanceof Error) {
+    clean.name = sanitizeText(error.name).slice(0, 100);
+    clean.stack = sanitizeText(error.stack ?? '').slice(0, MAX_ERROR_TEXT * 4);
+  }
+  return clean;
 }
 
 /**
@@ -177,7 +197,7 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       metrics.failures.inc({ job: def.name });
       metrics.duration.observe({ job: def.name, outcome: 'failure' }, seconds);
       jobLogger.error({ err: error, ms: Math.round(seconds * 1000) }, 'job failed');
-      throw error;
+      throw storableError(error);
     } finally {
       clearTimeout(expiry);
       active.delete(controller);

@@ -18,8 +18,25 @@ export const RunSchema = Type.Object({
   worker_id: NullableString,
 });
 
+/** 1NCE operations this installation found retired (Management API v1 after 2026-12-31) and the usage source. */
+export const ProviderOperationsSchema = Type.Object({
+  usage_source: Type.String({ description: 'ONCE_USAGE_SOURCE: auto | v1 | v2 | streamer' }),
+  usage_v2_path: Type.Union([Type.String(), Type.Null()], { description: 'ONCE_USAGE_V2_PATH, when configured' }),
+  retired_operations: Type.Array(
+    Type.Object({
+      account_id: Type.String(),
+      operation: Type.String({ description: 'Client operation, e.g. getUsage' }),
+      path: Type.String({ description: 'The 1NCE path that answered it is gone' }),
+      since: Type.String({ format: 'date-time' }),
+      checked_at: Type.String({ format: 'date-time', description: 'Last confirmation; re-checked with one call a day' }),
+      effect: Type.String({ description: 'What the platform does instead' }),
+    }),
+  ),
+});
+
 export const SchedulerStatusSchema = Type.Object({
   worker_id: Type.String({ description: 'The answering process' }),
+  provider: ProviderOperationsSchema,
   engine_started: Type.Boolean(),
   jobs: Type.Array(
     Type.Object({

@@ -1,6 +1,10 @@
 import cronParser from 'cron-parser';
 import { Conflict, NotFound, ServiceUnavailable } from '../errors.js';
+import { providerOperationsReport } from '../provider/availability.js';
 import type { JobEngine } from './engine.js';
+
+type ProviderOperationsSource = Parameters<typeof providerOperationsReport>[0];
+type ProviderOperationsReport = Awaited<ReturnType<typeof providerOperationsReport>>;
 import type { JobRunRow } from './job-runs.repo.js';
 
 /** Failures shown per job, and how far back. */
@@ -55,10 +59,10 @@ export function nextRun(cron: string, now: Date): Date {
 }
 
 /** The scheduler API over the job engine and our job_runs table. */
-export function createSchedulerService(deps: { jobs: JobEngine; now?: () => Date }) {
+export function createSchedulerService(deps: { jobs: JobEngine; provider: ProviderOperationsSource; now?: () => Date }) {
   const now = deps.now ?? (() => new Date());
   return {
-    async status(): Promise<{ worker_id: string; engine_started: boolean; jobs: JobStatusDto[] }> {
+    async status(): Promise<{ worker_id: string; provider: ProviderOperationsReport; engine_started: boolean; jobs: JobStatusDto[] }> {
       const defs = deps.jobs.definitions();
       const latest = await deps.jobs.runs.latest(defs.map((d) => d.name));
       const since = new Date(now().getTime() - FAILURE_WINDOW_MS);
@@ -75,7 +79,8 @@ export function createSchedulerService(deps: { jobs: JobEngine; now?: () => Date
           };
         }),
       );
-      return { worker_id: deps.jobs.workerId, engine_started: deps.jobs.started, jobs };
+      const provider = await providerOperationsReport(deps.provider);
+      return { worker_id: deps.jobs.workerId, provider, engine_started: deps.jobs.started, jobs };
     },
 
     /** Queues a run now (admin); 409 when one is already queued for a scheduled job. */

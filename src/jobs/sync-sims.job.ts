@@ -1,4 +1,5 @@
 import type { Fleet } from '../modules/sims/fleet.js';
+import type { Notify } from '../modules/notify/notify.service.js';
 import type { SmsService } from '../modules/sms/sms.service.js';
 import type { JobDefinition } from './engine.js';
 
@@ -10,6 +11,9 @@ export interface SyncSimsData {
   /** Never-detailed SIMs to fetch details for per account in this run (default: as many as the time budget allows). */
   firstDetailsLimit?: number;
 }
+
+/** The live stream hears about a running sweep at most this often. */
+const PROGRESS_EVERY_MS = 1_000;
 
 /** Share of the schedule interval a sweep may spend on first-time details of new SIMs. */
 export const FIRST_DETAILS_SHARE_OF_INTERVAL = 0.5;
@@ -27,6 +31,8 @@ export function syncSimsJob(deps: {
   fleet: Pick<Fleet, 'sync'>;
   sms: Pick<SmsService, 'reconcileUnknown'>;
   config: { schedules: { syncSimsMinutes: number } };
+  /** `sync.progress` / `sync.finished` for the live stream. */
+  notify?: Notify;
 }): JobDefinition<SyncSimsData> {
   const firstDetailsUntilMs = deps.config.schedules.syncSimsMinutes * 60_000 * FIRST_DETAILS_SHARE_OF_INTERVAL;
   return {
@@ -38,20 +44,38 @@ export function syncSimsJob(deps: {
     async handler(data, ctx) {
       const accounts = data?.accountId !== undefined ? [data.accountId] : await deps.fleet.sync.activeAccountIds();
       let listed = 0;
-      for (const accountId of accounts) {
-        const result = await deps.fleet.sync.sweep(accountId, {
-          priority: 'background',
-          signal: ctx.signal,
-          details: data?.details ?? true,
-          firstDetailsUntilMs,
-          ...(data?.firstDetailsLimit !== undefined && { firstDetailsLimit: data.firstDetailsLimit }),
-        });
-        ctx.logger.info({ ...result }, 'sync-sims: account swept');
-        listed += result.listed;
+      let lastProgress = 0;
+      // Pages of every account swept so far, plus the current account's.
+      let pagesBefore = 0;
+      let pagesDone = 0;
+      try {
+        for (const accountId of accounts) {
+          const result = await deps.fleet.sync.sweep(accountId, {
+            priority: 'background',
+            signal: ctx.signal,
+            details: data?.details ?? true,
+            firstDetailsUntilMs,
+            ...(data?.firstDetailsLimit !== undefined && { firstDetailsLimit: data.firstDetailsLimit }),
+            onPage: (_page, totalPages) => {
+              pagesDone += 1;
+              if (Date.now() - lastProgress < PROGRESS_EVERY_MS) return;
+              lastProgress = Date.now();
+              const progress = { job: 'sync-sims', status: 'running', unit: 'pages', processed: pagesDone, ...(totalPages !== null && { total: pagesBefore + totalPages }) };
+              void deps.notify?.('sync.progress', progress);
+            },
+          });
+          ctx.logger.info({ ...result }, 'sync-sims: account swept');
+          listed += result.listed;
+          pagesBefore += result.pages;
+        }
+        // SMS parts whose outcome was unknown: their SIMs' messages are read again until 1NCE shows them.
+        const reconciled = await deps.sms.reconcileUnknown({ priority: 'background' });
+        if (reconciled.sims > 0) ctx.logger.info(reconciled, 'sync-sims: SMS of unknown outcome looked up');
+      } catch (error) {
+        await deps.notify?.('sync.finished', { job: 'sync-sims', status: 'failure', processed: listed, error: error instanceof Error ? error.message : String(error) });
+        throw error;
       }
-      // SMS parts whose outcome was unknown: their SIMs' messages are read again until 1NCE shows them.
-      const reconciled = await deps.sms.reconcileUnknown({ priority: 'background' });
-      if (reconciled.sims > 0) ctx.logger.info(reconciled, 'sync-sims: SMS of unknown outcome looked up');
+      await deps.notify?.('sync.finished', { job: 'sync-sims', status: 'success', processed: listed });
       return { items: listed };
     },
   };

@@ -1,4 +1,5 @@
 import type { Fleet } from '../modules/sims/fleet.js';
+import type { Notify } from '../modules/notify/notify.service.js';
 import type { JobDefinition } from './engine.js';
 
 /** Data of a 'sync-usage' job. */
@@ -22,21 +23,29 @@ const DEFAULT_LIMIT = 1_000;
  * and back-fills them from 1NCE, upserting on (SIM, day). Days 1NCE reports nothing for are stored
  * as zero, so a SIM stops being a candidate once filled; re-running is harmless.
  */
-export function syncUsageJob(deps: { fleet: Pick<Fleet, 'sync'> }): JobDefinition<SyncUsageData> {
+export function syncUsageJob(deps: { fleet: Pick<Fleet, 'sync'>; notify?: Notify }): JobDefinition<SyncUsageData> {
   return {
     name: 'sync-usage',
     retryLimit: 2,
     retryDelaySeconds: 120,
     expireInSeconds: 2 * 3600,
     async handler(data, ctx) {
-      const result = await deps.fleet.sync.backfillUsage({
-        priority: 'background',
-        signal: ctx.signal,
-        limit: data?.limit ?? DEFAULT_LIMIT,
-        ...(data?.days !== undefined && { days: data.days }),
-        ...(data?.iccids !== undefined && { iccids: data.iccids }),
-      });
+      let result;
+      try {
+        result = await deps.fleet.sync.backfillUsage({
+          priority: 'background',
+          signal: ctx.signal,
+          limit: data?.limit ?? DEFAULT_LIMIT,
+          ...(data?.days !== undefined && { days: data.days }),
+          ...(data?.iccids !== undefined && { iccids: data.iccids }),
+        });
+      } catch (error) {
+        await deps.notify?.('sync.finished', { job: 'sync-usage', status: 'failure', error: error instanceof Error ? error.message : String(error) });
+        throw error;
+      }
       ctx.logger.info(result, 'sync-usage: back-fill finished');
+      await deps.notify?.('sync.finished', { job: 'sync-usage', status: 'success', processed: result.synced, total: result.candidates });
+      if (result.synced > 0) await deps.notify?.('usage.updated', { source: 'poll', sims: result.synced, iccids: [] });
       return { items: result.synced };
     },
   };

@@ -5,7 +5,8 @@
  * version served them; they get normalised domain objects with the raw provider object attached.
  */
 import type { Redis } from 'ioredis';
-import { ProviderBadResponse, ProviderNotFound } from './errors.js';
+import { createOperationAvailability, type OperationAvailability } from './availability.js';
+import { ProviderBadResponse, ProviderNotFound, ProviderOperationRetired } from './errors.js';
 import { createGovernor, type Family, type FamilyLimit, type Governor } from './governor.js';
 import {
   DecodeError,
@@ -74,7 +75,26 @@ export interface ProviderClientOptions {
   governor?: Governor;
   /** Redis key prefix (default `simfleet:provider`). */
   keyPrefix?: string;
+  /** Shared record of retired operations (the registry passes one; a private one otherwise). */
+  availability?: OperationAvailability;
+  /** Where daily usage comes from (see UsageSourceConfig). */
+  usage?: UsageSourceConfig;
 }
+
+/**
+ * The usage seam. `v1`: GET /v1/sims/{iccid}/usage. `v2`: the configured v2 path (1NCE documents a
+ * v2 "daily usage for a single SIM" whose path is not confirmed yet; its answer is decoded like v1's).
+ * `streamer`: no polling, the Data Streamer alone. `auto` (default): v2 when a path is configured,
+ * else v1 until 1NCE retires it, then the Data Streamer alone.
+ */
+export interface UsageSourceConfig {
+  source: 'auto' | 'v1' | 'v2' | 'streamer';
+  /** Path template with `{iccid}`, e.g. `/v2/sims/{iccid}/usage`; required for `v2`. */
+  v2Path?: string | undefined;
+}
+
+/** What the fleet is told when polled usage is unavailable. */
+export const STREAMER_ONLY_USAGE = 'Usage now comes from the Data Streamer alone (configure ONCE_USAGE_V2_PATH once 1NCE confirms its v2 usage path)';
 
 /** Options of listings that walk every page. */
 export interface ListAllOptions extends CallOptions {
@@ -192,7 +212,42 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
   });
   const logger = options.logger;
 
-  const send = (spec: RequestSpec, call?: CallOptions): Promise<ProviderResponse> => transport.request(spec, call);
+  const availability =
+    options.availability ??
+    createOperationAvailability({ metrics: options.metrics, logger: options.logger, redis: options.redis, keyPrefix, now: options.now });
+  const usageSource: UsageSourceConfig = options.usage ?? { source: 'auto' };
+
+  /**
+   * Every request goes through here: a v1 operation already known to be retired for this account is
+   * answered locally; a retirement signal from 1NCE is recorded once; a success lifts a stale record.
+   */
+  async function send(spec: RequestSpec, call?: CallOptions): Promise<ProviderResponse> {
+    if (!spec.path.startsWith('/v1/')) return transport.request(spec, call);
+    const retired = availability.check(options.accountKey, spec.operation);
+    if (retired !== undefined) {
+      throw new ProviderOperationRetired(
+        { operation: spec.operation, path: retired.path, since: retired.since, ...(retired.upstreamStatus !== undefined && { upstreamStatus: retired.upstreamStatus }) },
+        spec.operation === 'getUsage' ? STREAMER_ONLY_USAGE : undefined,
+      );
+    }
+    try {
+      const response = await transport.request(spec, call);
+      await availability.markAvailable(options.accountKey, spec.operation);
+      return response;
+    } catch (error) {
+      if (!(error instanceof ProviderOperationRetired)) throw error;
+      const entry = await availability.markRetired({
+        accountKey: options.accountKey,
+        operation: spec.operation,
+        path: spec.path.replace(/\/sims\/\d{10,22}(?=\/|$)/, '/sims/{iccid}'),
+        upstreamStatus: (error.extensions?.upstreamStatus as number | undefined) ?? undefined,
+      });
+      throw new ProviderOperationRetired(
+        { operation: spec.operation, path: entry.path, since: entry.since, ...(entry.upstreamStatus !== undefined && { upstreamStatus: entry.upstreamStatus }), cause: error },
+        spec.operation === 'getUsage' ? STREAMER_ONLY_USAGE : undefined,
+      );
+    }
+  }
 
   /** Runs a decoder, turning shape problems into ProviderBadResponse. */
   function decode<T>(operation: string, response: ProviderResponse, decoder: (body: unknown) => T): T {
@@ -354,18 +409,19 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
       );
     },
 
-    getUsage: (iccid, range, call) =>
-      getOne(
-        {
-          operation: 'getUsage',
-          family: 'sims',
-          path: `/v1/sims/${seg(iccid)}/usage`,
-          query: { start_dt: day(range.from), end_dt: day(range.to) },
-          notFound: { resource: 'sim', id: iccid },
-        },
-        call,
-        decodeUsage,
-      ),
+    async getUsage(iccid, range, call) {
+      const query = { start_dt: day(range.from), end_dt: day(range.to) };
+      const notFound = { resource: 'sim', id: iccid };
+      const v2Path = usageSource.v2Path;
+      if (usageSource.source === 'streamer' || (usageSource.source === 'v2' && v2Path === undefined)) {
+        throw new ProviderOperationRetired({ operation: 'getUsage', path: 'usage polling (ONCE_USAGE_SOURCE=streamer)' }, STREAMER_ONLY_USAGE);
+      }
+      if (v2Path !== undefined && usageSource.source !== 'v1') {
+        const path = v2Path.replace('{iccid}', seg(iccid));
+        return getOne({ operation: 'getUsageV2', family: 'sims', path, query, notFound }, call, decodeUsage);
+      }
+      return getOne({ operation: 'getUsage', family: 'sims', path: `/v1/sims/${seg(iccid)}/usage`, query, notFound }, call, decodeUsage);
+    },
 
     getDataQuota: (iccid, call) =>
       getOne(

@@ -136,6 +136,31 @@ export class ProviderRejected extends AppError {
   }
 }
 
+/**
+ * 501: 1NCE no longer offers the operation (a v1 path answered 410 Gone, a 404 where the path itself
+ * is gone, or a 404 carrying a `Sunset` header). The client remembers it per account and answers
+ * later calls with this error without calling 1NCE; `fallback` says what the platform does instead.
+ */
+export class ProviderOperationRetired extends AppError {
+  constructor(
+    context: ProviderErrorContext & { path: string; since?: string },
+    readonly fallback?: string,
+  ) {
+    super('provider_operation_retired', 501, 'Provider operation retired', {
+      detail:
+        `1NCE no longer offers ${context.operation} (${context.path}); Management API v1 retires on 2026-12-31` +
+        (fallback === undefined ? '' : `. ${fallback}`),
+      extensions: {
+        ...extensionsOf(context),
+        path: context.path,
+        ...(context.since !== undefined && { retired_since: context.since }),
+        ...(fallback !== undefined && { fallback }),
+      },
+      ...withCause(context),
+    });
+  }
+}
+
 /** True for errors the client raises itself (as opposed to bugs). */
 export function isProviderError(error: unknown): error is AppError {
   return (
@@ -146,6 +171,7 @@ export function isProviderError(error: unknown): error is AppError {
     error instanceof ProviderUnavailable ||
     error instanceof ProviderTimeout ||
     error instanceof ProviderBadResponse ||
-    error instanceof ProviderRejected
+    error instanceof ProviderRejected ||
+    error instanceof ProviderOperationRetired
   );
 }

@@ -2,7 +2,7 @@
  * Prometheus instruments of the 1NCE client. The central metrics module calls
  * `createProviderMetrics(registry)` once; the client only records into what it is given.
  */
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface ProviderMetrics {
   /** Completed HTTP exchanges with 1NCE by client operation and HTTP status (`error` when no response). */
@@ -15,6 +15,10 @@ export interface ProviderMetrics {
   governorWait: Histogram<'family' | 'priority'>;
   /** Token endpoint calls by outcome: success, rejected, error. */
   tokenFetches: Counter<'outcome'>;
+  /** 1 while a 1NCE operation is retired for an account (v1 after 2026-12-31). */
+  retired: Gauge<'account' | 'operation'>;
+  /** Calls answered locally because their 1NCE operation is retired. */
+  refused: Counter<'operation'>;
 }
 
 /** Registers the provider metrics on `registry` and returns them. */
@@ -57,6 +61,18 @@ export function createProviderMetrics(registry: Registry): ProviderMetrics {
       name: 'simfleet_provider_token_fetches_total',
       help: 'Calls to the 1NCE token endpoint, by outcome',
       labelNames: ['outcome'],
+      registers,
+    }),
+    retired: new Gauge({
+      name: 'simfleet_provider_operation_retired',
+      help: '1 while a 1NCE operation is retired (gone) for a provider account',
+      labelNames: ['account', 'operation'],
+      registers,
+    }),
+    refused: new Counter({
+      name: 'simfleet_provider_retired_calls_total',
+      help: 'Calls answered locally because their 1NCE operation is retired, by operation',
+      labelNames: ['operation'],
       registers,
     }),
   };

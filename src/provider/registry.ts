@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { NotFound } from '../errors.js';
-import { createProviderClient, type ProviderClient } from './client.js';
+import { createOperationAvailability, type OperationAvailability } from './availability.js';
+import { createProviderClient, type ProviderClient, type UsageSourceConfig } from './client.js';
 import { createGovernor, type Family, type FamilyLimit, type Governor } from './governor.js';
 import type { ProviderMetrics } from './provider.metrics.js';
 import type { RetryOptions } from './retry.js';
@@ -35,6 +36,8 @@ export interface ProviderRegistryOptions {
   keyPrefix?: string;
   /** How long a loaded account is trusted before it is re-read (default 60 s), to pick up rotated secrets. */
   accountTtlMs?: number;
+  /** Where daily usage comes from (ONCE_USAGE_SOURCE / ONCE_USAGE_V2_PATH). */
+  usage?: UsageSourceConfig;
 }
 
 export interface ProviderRegistry {
@@ -43,6 +46,10 @@ export interface ProviderRegistry {
   /** Drops the cached client (after the account was edited or deleted). */
   invalidate(accountId: string): void;
   readonly governor: Governor;
+  /** Which 1NCE operations are retired for which account (shared by every client). */
+  readonly availability: OperationAvailability;
+  /** The configured usage source. */
+  readonly usage: UsageSourceConfig;
 }
 
 interface Entry {
@@ -67,6 +74,14 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
     ...(options.logger !== undefined && { logger: options.logger }),
     ...(options.now !== undefined && { now: options.now }),
   });
+  const availability = createOperationAvailability({
+    metrics: options.metrics,
+    logger: options.logger,
+    redis: options.redis,
+    keyPrefix: options.keyPrefix,
+    now: options.now,
+  });
+  const usage: UsageSourceConfig = options.usage ?? { source: 'auto' };
   const entries = new Map<string, Entry>();
   const loading = new Map<string, Promise<ProviderClient>>();
 
@@ -90,6 +105,8 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
       timeoutMs: options.timeoutMs,
       metrics: options.metrics,
       governor,
+      availability,
+      usage,
       ...(options.fetch !== undefined && { fetch: options.fetch }),
       ...(options.redis !== undefined && { redis: options.redis }),
       ...(options.logger !== undefined && { logger: options.logger }),
@@ -103,6 +120,8 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
 
   return {
     governor,
+    availability,
+    usage,
     async get(accountId) {
       const entry = entries.get(accountId);
       if (entry !== undefined && now() - entry.loadedAt < ttlMs) return entry.client;

@@ -9,6 +9,7 @@ import {
   ProviderAuthError,
   ProviderBadResponse,
   ProviderNotFound,
+  ProviderOperationRetired,
   ProviderRateLimited,
   ProviderRejected,
   ProviderTimeout,
@@ -29,6 +30,7 @@ import {
   type RetryOptions,
 } from './retry.js';
 import type { TokenManager } from './token-manager.js';
+import { sanitizeJson, sanitizeText } from '../lib/text.js';
 
 /** Minimal pino-compatible logger. */
 export interface ProviderLogger {
@@ -86,7 +88,7 @@ export interface ErrorBodySummary {
 const MAX_MESSAGE = 300;
 
 function clip(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = sanitizeText(text, { singleLine: true }).replace(/\s+/g, ' ').trim();
   return flat.length > MAX_MESSAGE ? `${flat.slice(0, MAX_MESSAGE)}…` : flat;
 }
 
@@ -132,6 +134,17 @@ interface Failure {
   kind: FailureKind;
   error: Error;
   retryAfterMs?: number;
+}
+
+/**
+ * Whether an answer says the operation itself is gone (only v1 paths retire, on 2026-12-31): 410 Gone;
+ * a 404 on an operation that names no resource (the path, not an id, is unknown); or a 404 with a
+ * `Sunset` header (RFC 8594). A 404 for an unknown ICCID or order stays a not-found.
+ */
+export function isRetirementSignal(spec: Pick<RequestSpec, 'path' | 'notFound'>, response: Pick<Response, 'status' | 'headers'>): boolean {
+  if (!spec.path.startsWith('/v1/')) return false;
+  if (response.status === 410) return true;
+  return response.status === 404 && (spec.notFound === undefined || response.headers.has('sunset'));
 }
 
 /** Creates the transport for one provider account. */
@@ -191,7 +204,8 @@ export function createTransport(options: TransportOptions): Transport {
     const contentType = response.headers.get('content-type');
     if (text.trim() === '') return { status: response.status, headers: response.headers, body: undefined };
     try {
-      return { status: response.status, headers: response.headers, body: JSON.parse(text) as unknown };
+      // Cleaned of control characters on the way in: 1NCE may hold a label with a NUL, PostgreSQL cannot store one.
+      return { status: response.status, headers: response.headers, body: sanitizeJson(JSON.parse(text) as unknown) };
     } catch (error) {
       const what = contentType?.includes('html') === true ? 'an HTML page' : 'malformed JSON';
       return {
@@ -226,6 +240,7 @@ export function createTransport(options: TransportOptions): Transport {
       return { kind: 'server_error', error: new ProviderUnavailable({ ...context, mayHaveBeenProcessed: !spec.idempotent }) };
     }
     if (status === 401) return new ProviderAuthError(context, '1NCE rejected the access token');
+    if (isRetirementSignal(spec, response)) return new ProviderOperationRetired({ ...context, path: spec.path });
     if (status === 404) {
       return new ProviderNotFound(spec.notFound?.resource ?? 'resource', spec.notFound?.id ?? spec.path, context);
     }

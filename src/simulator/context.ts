@@ -38,6 +38,8 @@ export interface Limits {
 /** Shared by every route of one simulator instance. */
 export interface SimContext {
   mode: SimulatorMode;
+  /** Management API v1 retired: every /v1/ path answers 410 Gone (SIMULATOR_V1_RETIRED). */
+  v1Retired: boolean;
   clientId: string;
   clientSecret: string;
   organisation: { id: number; name: string };

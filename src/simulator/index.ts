@@ -18,7 +18,9 @@ export type { FaultRates } from './faults.js';
 export type { FlushResult, StreamerOptions } from './streamer.js';
 
 /** Simulator settings: the `SIMULATOR_*` config plus test and demo knobs. */
-export interface SimulatorOptions extends SimulatorConfig {
+export interface SimulatorOptions extends Omit<SimulatorConfig, 'v1Retired'> {
+  /** Every /v1/ path answers 410 Gone, as after 1NCE's 2026-12-31 retirement (default false). */
+  v1Retired?: boolean;
   /** Simulated seconds per real second (default 1). */
   clockSpeed?: number;
   /** Simulated "now" at start (default: real now). */
@@ -50,6 +52,7 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
   const freshState = () => createState({ seed: options.seed, fleetSize: options.fleetSize, epochMs: options.startTime?.getTime() ?? clock.nowMs(), nowMs: () => clock.nowMs() });
   const ctx: SimContext = {
     mode: options.mode,
+    v1Retired: options.v1Retired ?? false,
     clientId: options.clientId,
     clientSecret: options.clientSecret,
     organisation: { id: 4000 + (options.seed % 1000), name: `8100${String(options.seed % 10000).padStart(4, '0')}` },

@@ -43,6 +43,9 @@ export function createHolds(): Holds {
   };
 }
 
+/** 1NCE's announced end of Management API v1 (RFC 8594 Sunset date). */
+const V1_SUNSET = 'Thu, 31 Dec 2026 23:59:59 GMT';
+
 /** A held request outlives any sensible client timeout (clients use 10-30 s). */
 const TIMEOUT_HOLD_MS = 60_000;
 
@@ -149,6 +152,12 @@ export function registerManagementApi(app: FastifyInstance, ctx: SimContext, hol
             reply.header('Retry-After', String(taken.retryAfterS));
             return sendJson(reply, 429, { message: 'Too Many Requests' });
           }
+        }
+
+        if (ctx.v1Retired && pathOf(request).startsWith('/v1/')) {
+          // What 1NCE announced for 2026-12-31: the v1 paths are gone; v2, /oauth and the rest stay.
+          reply.header('Sunset', V1_SUNSET);
+          return sendJson(reply, 410, { message: 'Management API v1 has been retired; use /v2/' });
         }
 
         const fault = ctx.faults.draw(request.method);

@@ -112,7 +112,7 @@ describe.each(backends)('quota alerts (%s)', (backend) => {
   });
 
   it('enqueues a webhook delivery for each raised alert', async () => {
-    const created = await t.deps.webhooks.create({ url: 'http://127.0.0.1:9/hook', events: ['quota.exhausted'] }, null);
+    const created = await t.deps.webhooks.create({ url: 'https://receiver.invalid/hook', events: ['quota.exhausted'] }, null);
     // The notifier caches the subscribed event types for a few seconds.
     await new Promise((r) => setTimeout(r, 5_100));
     await setUsedPct(100);

@@ -89,6 +89,29 @@ describe.each(backends)('audit log (%s)', (backend) => {
     expect(entry).toMatchObject({ action: 'sim.topup', target_type: 'sim', after: { volume: 600, client_secret: '[redacted]' } });
   });
 
+  it('records entries whose values PostgreSQL cannot store as such (NUL, lone surrogates) instead of losing them', async () => {
+    // A provider-side label holding NUL once made this write fail ("audit entry could not be written").
+    await t.deps.audit.record({
+      actor: { type: 'user', userId: admin.user.id, username: admin.user.username, role: 'admin' },
+      action: 'provider.update_sim',
+      target: { type: 'sim', id: '8988280666000000001\u0000' },
+      before: { label: 'x\u0000y' },
+      after: { label: 'bad \uD800 surrogate', 'k\u0000ey': ['\u0000'] },
+      userAgent: 'agent\u0000',
+      outcome: 'success',
+      requestId: 'req-nul',
+      detail: { error: 'provider said \u0000' },
+    });
+    const entry = (await rows()).find((r) => r.request_id === 'req-nul');
+    expect(entry).toMatchObject({
+      target_id: '8988280666000000001\uFFFD',
+      before: { label: 'x\uFFFDy' },
+      after: { label: 'bad \uFFFD surrogate', 'k\uFFFDey': ['\uFFFD'] },
+      user_agent: 'agent\uFFFD',
+      detail: { error: 'provider said \uFFFD' },
+    });
+  });
+
   it('answers GET /audit with filters and paging', async () => {
     const page = await query('action=user.role_change&page_size=1');
     expect(page.statusCode).toBe(200);

@@ -59,7 +59,8 @@ describe.each(backends)('webhooks (%s)', (backend) => {
   let admin: Record<string, string>;
 
   beforeAll(async () => {
-    t = await buildTestApp({ backend });
+    // The test receiver listens on loopback, which the SSRF policy refuses unless allowed.
+    t = await buildTestApp({ backend, env: { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' } });
     receiver = await startReceiver(SECRET);
     admin = await authHeaders(t, 'admin');
   });

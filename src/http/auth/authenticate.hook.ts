@@ -6,6 +6,7 @@ import type { Metrics } from '../../metrics.js';
 import type { Identity } from '../../modules/users/identity.js';
 import type { Principal } from '../../modules/users/principal.js';
 import { roleSatisfies } from '../../modules/users/roles.js';
+import { STREAMER_REALM } from '../openapi.js';
 import type { Policy } from '../policy.js';
 import './request-context.js';
 
@@ -32,8 +33,11 @@ function singleHeader(request: FastifyRequest, name: string): string | undefined
   return value === undefined || value === '' ? undefined : value;
 }
 
-/** Resolves `Authorization: Bearer` or `X-API-Key`: either one is enough; both at once is ambiguous. */
-async function authenticateUser(request: FastifyRequest, identity: AuthHookDeps['identity']): Promise<Principal> {
+/**
+ * Resolves `Authorization: Bearer` or `X-API-Key`: either one is enough; both at once is ambiguous.
+ * Exported for long-lived responses (the live stream) that re-check their credential.
+ */
+export async function authenticateUser(request: FastifyRequest, identity: AuthHookDeps['identity']): Promise<Principal> {
   const authorization = singleHeader(request, 'authorization');
   const apiKey = singleHeader(request, 'x-api-key');
   if (authorization !== undefined && apiKey !== undefined) {
@@ -45,6 +49,9 @@ async function authenticateUser(request: FastifyRequest, identity: AuthHookDeps[
   if (match === null) throw new Unauthorized('Only Bearer tokens are accepted in Authorization', 'unsupported_auth_scheme');
   return identity.auth.authenticateAccessToken(match[1]!);
 }
+
+/** The challenge of a failed Data Streamer login: HTTP Basic (RFC 7617), as the OpenAPI document declares. */
+const STREAMER_CHALLENGE = `Basic realm="${STREAMER_REALM}", charset="UTF-8"`;
 
 /** Whether the request carries the 1NCE Data Streamer's HTTP Basic credentials (constant time). */
 function streamerCredentialsMatch(request: FastifyRequest, username: string, password: string): boolean {
@@ -66,7 +73,7 @@ async function authenticateStreamer(request: FastifyRequest, deps: AuthHookDeps)
   const { username, password } = deps.config.streamer;
   const fail = (detail: string) => {
     deps.metrics.auth.attempts.inc({ method: 'streamer', result: 'failure' });
-    return new Unauthorized(detail, 'invalid_streamer_credentials');
+    return new Unauthorized(detail, 'invalid_streamer_credentials', STREAMER_CHALLENGE);
   };
   if (username === undefined || password === undefined) throw fail('Data Streamer ingest is not configured on this server');
   const throttle = deps.identity.streamerThrottle;

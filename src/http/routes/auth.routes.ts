@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Identity } from '../../modules/users/identity.js';
 import {
@@ -10,26 +10,51 @@ import {
   ListApiKeysQuery,
   LoginBody,
   MeSchema,
-  RefreshBody,
   RegisterBody,
+  SessionRefreshBody,
+  SessionTokenPairSchema,
   TokenPairSchema,
   UserSchema,
   UuidParam,
 } from '../../modules/users/users.schemas.js';
 import { describeAudit, requireUser } from '../auth/request-context.js';
+import { clearSessionCookie, requireSessionHeader, sessionCookieOf, setSessionCookie, wantsSessionCookie } from '../auth/session-cookie.js';
+import { Unauthorized } from '../../errors.js';
+import type { TokenPair } from '../../modules/users/auth.service.js';
 import { problemResponses } from '../problem.js';
 
 const BEARER_OR_KEY = [{ bearerAuth: [] }, { apiKey: [] }];
+const SessionHeaders = Type.Object({
+  'x-session-cookie': Type.Optional(Type.Literal('1', { description: 'Browser session: refresh token in an HttpOnly cookie instead of the body' })),
+});
 const client = (request: FastifyRequest) => ({ ip: request.ip, userAgent: request.headers['user-agent'] });
 
 /** /api/v1/auth: login, refresh, logout, register, me, password change and API keys. */
-export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'>): FastifyPluginAsyncTypebox {
+export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'>, refreshTokenTtlDays: number): FastifyPluginAsyncTypebox {
   return async (app) => {
     // Tokens, keys and who-am-I must never sit in a browser or proxy cache (errors included).
     app.addHook('onSend', (_request, reply, payload, done) => {
       reply.header('cache-control', 'no-store');
       done(null, payload);
     });
+    const sessionMaxAge = refreshTokenTtlDays * 86_400;
+    /** With X-Session-Cookie: 1 the refresh token goes into the HttpOnly cookie and out of the body. */
+    const answer = (request: FastifyRequest, reply: FastifyReply, tokens: TokenPair) => {
+      if (!wantsSessionCookie(request)) return tokens;
+      const { refresh_token: refreshToken, ...rest } = tokens;
+      setSessionCookie(request, reply, refreshToken, sessionMaxAge);
+      return rest;
+    };
+    /** The presented refresh token: the body's, else the session cookie's (which requires the custom header). */
+    const presented = (request: FastifyRequest, body: { refresh_token?: string | undefined } | undefined) => {
+      if (body?.refresh_token !== undefined) return { token: body.refresh_token, cookie: false };
+      requireSessionHeader(request);
+      return { token: sessionCookieOf(request), cookie: true };
+    };
+    // Cookie sessions may POST without a body at all.
+    const emptyBody = async (request: FastifyRequest) => {
+      request.body ??= {};
+    };
 
     app.post(
       '/login',
@@ -38,13 +63,16 @@ export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'
         schema: {
           tags: ['auth'],
           summary: 'Exchange a username (or e-mail) and password for an access and a refresh token',
-          description: 'Throttled per client IP and per username: 429 with Retry-After after 5 failures a minute; repeated failures lock sign-in for 15 minutes.',
+          description:
+            'Throttled per client IP and per username: 429 with Retry-After after 5 failures a minute; repeated failures lock sign-in for 15 minutes. ' +
+            'Browsers send `X-Session-Cookie: 1`: the refresh token is then set as an HttpOnly, SameSite=Strict cookie (path /api/v1/auth) and left out of the body.',
           security: [],
+          headers: SessionHeaders,
           body: LoginBody,
-          response: { 200: TokenPairSchema, ...problemResponses(400, 401, 415, 429) },
+          response: { 200: SessionTokenPairSchema, ...problemResponses(400, 401, 415, 429) },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         // The attempted name is recorded, never the password.
         describeAudit(request, { action: 'auth.login', detail: { username: request.body.username.slice(0, 254) } });
         const { tokens, user } = await identity.auth.login(request.body.username, request.body.password, client(request));
@@ -52,7 +80,7 @@ export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'
           actor: { type: 'user', userId: user.id, username: user.username, role: user.role },
           target: { type: 'user', id: String(user.id) },
         });
-        return tokens;
+        return answer(request, reply, tokens);
       },
     );
 
@@ -60,20 +88,32 @@ export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'
       '/refresh',
       {
         config: { policy: 'public' },
+        preValidation: emptyBody,
         schema: {
           tags: ['auth'],
           summary: 'Rotate a refresh token: returns a new pair; the presented token becomes unusable',
-          description: 'Presenting an already rotated refresh token revokes every token of that login (theft detection).',
+          description:
+            'Presenting an already rotated refresh token revokes every token of that login (theft detection). ' +
+            'Browsers send no token and `X-Session-Cookie: 1`: the session cookie is rotated instead (403 `session_header_required` without the header).',
           security: [],
-          body: RefreshBody,
-          response: { 200: TokenPairSchema, ...problemResponses(400, 401, 415, 429) },
+          headers: SessionHeaders,
+          body: SessionRefreshBody,
+          response: { 200: SessionTokenPairSchema, ...problemResponses(400, 401, 403, 415, 429) },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         describeAudit(request, { action: 'auth.refresh' });
-        const { tokens, userId } = await identity.auth.refresh(request.body.refresh_token, client(request));
-        describeAudit(request, { actor: { type: 'user', userId }, target: { type: 'user', id: String(userId) } });
-        return tokens;
+        const { token, cookie } = presented(request, request.body);
+        try {
+          if (token === undefined) throw new Unauthorized('No refresh token: sign in again', 'invalid_refresh_token');
+          const { tokens, userId } = await identity.auth.refresh(token, client(request));
+          describeAudit(request, { actor: { type: 'user', userId }, target: { type: 'user', id: String(userId) } });
+          return answer(request, reply, tokens);
+        } catch (error) {
+          // A cookie that no longer works is dropped, so the browser stops presenting it.
+          if (cookie) clearSessionCookie(request, reply);
+          throw error;
+        }
       },
     );
 
@@ -81,19 +121,32 @@ export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'
       '/logout',
       {
         config: { policy: 'public' },
+        preValidation: emptyBody,
         schema: {
           tags: ['auth'],
           summary: 'Revoke a refresh token (and every token rotated from the same login)',
-          description: 'Possession of the refresh token is the credential, so a client whose access token expired can still sign out.',
+          description:
+            'Possession of the refresh token is the credential, so a client whose access token expired can still sign out. ' +
+            'Browsers send no token and `X-Session-Cookie: 1`: the session cookie\'s login is revoked and the cookie cleared (204 also when no cookie is left).',
           security: [],
-          body: RefreshBody,
-          response: { 204: Type.Null({ description: 'Signed out' }), ...problemResponses(400, 401, 415, 429) },
+          headers: SessionHeaders,
+          body: SessionRefreshBody,
+          response: { 204: Type.Null({ description: 'Signed out' }), ...problemResponses(400, 401, 403, 415, 429) },
         },
       },
       async (request, reply) => {
         describeAudit(request, { action: 'auth.logout' });
-        const { userId } = await identity.auth.logout(request.body.refresh_token);
-        describeAudit(request, { actor: { type: 'user', userId }, target: { type: 'user', id: String(userId) } });
+        const { token, cookie } = presented(request, request.body);
+        if (cookie) clearSessionCookie(request, reply);
+        if (token !== undefined) {
+          try {
+            const { userId } = await identity.auth.logout(token);
+            describeAudit(request, { actor: { type: 'user', userId }, target: { type: 'user', id: String(userId) } });
+          } catch (error) {
+            // An unknown cookie is a session that is already over; an unknown body token stays a 401.
+            if (!cookie) throw error;
+          }
+        }
         return reply.code(204).send(null);
       },
     );

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Deps } from '../../deps.js';
+import { effectOf } from '../../provider/availability.js';
 import { SERVICE_NAME, VERSION } from '../../version.js';
 import { runCheck, type CheckResult } from '../../lib/checks.js';
 
@@ -14,12 +15,17 @@ const ReadySchema = Type.Object(
   {
     status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
     checks: Type.Record(Type.String(), CheckSchema),
+    degraded: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'Features running in a reduced mode that do not make the process unready, e.g. a 1NCE operation retired',
+      }),
+    ),
   },
   { examples: [{ status: 'ready', checks: { database: { status: 'up', latency_ms: 1.2 } } }] },
 );
 
 /** Liveness (no dependencies) and readiness (database, Redis when configured). */
-export function healthRoutes(deps: Pick<Deps, 'database' | 'cache' | 'redis' | 'lifecycle'>): FastifyPluginAsyncTypebox {
+export function healthRoutes(deps: Pick<Deps, 'database' | 'cache' | 'redis' | 'lifecycle' | 'provider'>): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/health',
@@ -74,7 +80,10 @@ export function healthRoutes(deps: Pick<Deps, 'database' | 'cache' | 'redis' | '
         if (redis !== undefined) checks.redis = redis;
         if (deps.lifecycle.shuttingDown) checks.lifecycle = { status: 'down', latency_ms: 0, error: 'shutting down' };
         const ready = Object.values(checks).every((c) => c.status === 'up');
-        return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+        // A retired 1NCE operation degrades a feature; the process still serves, so it stays ready.
+        const retired = await deps.provider.availability.list().catch(() => []);
+        const degraded = retired.map((r) => `1NCE ${r.operation} (${r.path}) retired for account ${r.accountKey} since ${r.since}: ${effectOf(r.operation)}`);
+        return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks, ...(degraded.length > 0 && { degraded }) });
       },
     );
   };

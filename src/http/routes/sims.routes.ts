@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { parseSimFilter, parseSort } from '../../modules/sims/sims.filter.js';
 import { IccidParams } from '../../lib/schemas.js';
@@ -28,9 +28,6 @@ const simTarget = (iccid: string) => ({ type: 'sim', id: iccid });
 /** /api/v1/sims: the fleet list, export, registration, changes through 1NCE, sync and CSV import. */
 export function simsRoutes(sims: SimsService): FastifyPluginAsyncTypebox {
   return async (app) => {
-    // CSV uploads arrive as text; the import parses them itself (per-row errors, not one 400).
-    app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
-
     app.get(
       '/',
       {
@@ -93,29 +90,35 @@ export function simsRoutes(sims: SimsService): FastifyPluginAsyncTypebox {
       },
     );
 
-    app.post(
-      '/import',
-      {
-        config: { policy: 'operator' },
-        schema: {
-          tags: TAGS,
-          summary: 'Import labels and tags from CSV (iccid,label,tags; tags separated by ;). All rows or none.',
-          description:
-            'Every row is validated first; any invalid row rejects the whole file with 422 and a per-row report. Changed labels ' +
-            'are sent to 1NCE first (bulk update), then every row is stored in one transaction. An exported CSV imports unchanged.',
-          security: BEARER_OR_KEY,
-          consumes: ['text/csv'],
-          querystring: ImportQuery,
-          body: Type.String({ description: 'CSV text with a header row' }),
-          response: { 200: ImportResultSchema, ...problemResponses(400, 401, 403, 413, 415, 422, 429, 502, 503, 504) },
+    // CSV uploads arrive as text, read only by this route (its own scope: every other route takes JSON
+    // and answers 415 to text); the import parses them itself (per-row errors, not one 400).
+    await app.register(async (scope) => {
+      const csv = scope.withTypeProvider<TypeBoxTypeProvider>();
+      csv.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
+      csv.post(
+        '/import',
+        {
+          config: { policy: 'operator' },
+          schema: {
+            tags: TAGS,
+            summary: 'Import labels and tags from CSV (iccid,label,tags; tags separated by ;). All rows or none.',
+            description:
+              'Every row is validated first; any invalid row rejects the whole file with 422 and a per-row report. Changed labels ' +
+              'are sent to 1NCE first (bulk update), then every row is stored in one transaction. An exported CSV imports unchanged.',
+            security: BEARER_OR_KEY,
+            consumes: ['text/csv'],
+            querystring: ImportQuery,
+            body: Type.String({ description: 'CSV text with a header row' }),
+            response: { 200: ImportResultSchema, ...problemResponses(400, 401, 403, 413, 415, 422, 429, 502, 503, 504) },
+          },
         },
-      },
-      async (request) => {
-        const report = await sims.importCsv(request.body, { dryRun: request.query.dry_run ?? false, ctx: auditContext(request) });
-        describeAudit(request, { action: 'sims.import', detail: { total: report.total, updated: report.updated, applied: report.applied } });
-        return report;
-      },
-    );
+        async (request) => {
+          const report = await sims.importCsv(request.body, { dryRun: request.query.dry_run ?? false, ctx: auditContext(request) });
+          describeAudit(request, { action: 'sims.import', detail: { total: report.total, updated: report.updated, applied: report.applied } });
+          return report;
+        },
+      );
+    });
 
     app.post(
       '/sync-all',

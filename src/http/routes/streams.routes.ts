@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { StreamerService } from '../../modules/streamer/streamer.service.js';
 import { MAX_BATCH_RECORDS } from '../../modules/streamer/streamer.parse.js';
 import { problemResponses } from '../problem.js';
+import { PROVIDER_DATA_KEYWORD } from '../validation.js';
 
 /** 3,000 Platform-1 records run to about 3 MB; leave room for verbose ones. */
 const STREAM_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
@@ -38,6 +39,8 @@ export function streamsRoutes(streamer: StreamerService): FastifyPluginAsyncType
           body: Type.Array(Type.Unknown(), {
             maxItems: MAX_BATCH_RECORDS,
             description: 'Usage, event or SMS event records',
+            // 1NCE's data: control characters are cleaned on ingest, never a reason to refuse (and retry) a batch.
+            [PROVIDER_DATA_KEYWORD]: true,
           }),
           response: {
             200: Type.Object({

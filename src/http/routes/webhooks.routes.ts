@@ -10,12 +10,16 @@ import {
   WebhookPatchBody,
   WebhookSchema,
 } from '../../modules/webhooks/webhooks.schemas.js';
-import type { WebhooksService } from '../../modules/webhooks/webhooks.service.js';
-import { requireUser } from '../auth/request-context.js';
+import type { WebhookDto, WebhooksService } from '../../modules/webhooks/webhooks.service.js';
+import { redactUrl } from '../../lib/redact-url.js';
+import { describeAudit, requireUser } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
 
 const SECURITY = [{ bearerAuth: [] }, { apiKey: [] }];
 const TAGS = ['webhooks'];
+const target = (id: string) => ({ type: 'webhook', id });
+/** What the audit keeps of a subscription: the delivery URL (query credentials redacted), never the secret. */
+const auditView = (w: WebhookDto) => ({ url: redactUrl(w.url), events: w.events, enabled: w.enabled, description: w.description });
 
 /** /api/v1/webhooks: outgoing webhook subscriptions, their delivery log and test sends (admins only). */
 export function webhooksRoutes(webhooks: WebhooksService): FastifyPluginAsyncTypebox {
@@ -41,7 +45,12 @@ export function webhooksRoutes(webhooks: WebhooksService): FastifyPluginAsyncTyp
           response: { 201: WebhookCreatedSchema, ...problemResponses(400, 401, 403, 429) },
         },
       },
-      async (request, reply) => reply.code(201).send(await webhooks.create(request.body, requireUser(request).userId)),
+      async (request, reply) => {
+        describeAudit(request, { action: 'webhook.create' });
+        const created = await webhooks.create(request.body, requireUser(request).userId);
+        describeAudit(request, { target: target(created.id), after: { ...auditView(created), signing_key_generated: request.body.secret === undefined } });
+        return reply.code(201).send(created);
+      },
     );
 
     app.get(
@@ -66,7 +75,12 @@ export function webhooksRoutes(webhooks: WebhooksService): FastifyPluginAsyncTyp
           response: { 200: WebhookSchema, ...problemResponses(400, 401, 403, 404, 429) },
         },
       },
-      async (request) => webhooks.update(request.params.id, request.body),
+      async (request) => {
+        describeAudit(request, { action: 'webhook.update', target: target(request.params.id) });
+        const { before, after } = await webhooks.update(request.params.id, request.body);
+        describeAudit(request, { before: auditView(before), after: { ...auditView(after), signing_key_rotated: request.body.secret !== undefined } });
+        return after;
+      },
     );
 
     app.delete(
@@ -76,7 +90,8 @@ export function webhooksRoutes(webhooks: WebhooksService): FastifyPluginAsyncTyp
         schema: { tags: TAGS, summary: 'Delete a subscription and its delivery log', security: SECURITY, params: WebhookIdParams, response: { 204: Type.Null(), ...problemResponses(400, 401, 403, 404, 429) } },
       },
       async (request, reply) => {
-        await webhooks.remove(request.params.id);
+        describeAudit(request, { action: 'webhook.delete', target: target(request.params.id) });
+        describeAudit(request, { before: auditView(await webhooks.remove(request.params.id)) });
         return reply.code(204).send(null);
       },
     );

@@ -1,12 +1,18 @@
 import { Type, type Static } from 'typebox';
-import { DateTime, Nullable } from '../../lib/schemas.js';
+import { DateTime, Line, Nullable } from '../../lib/schemas.js';
 
 /** Request and response schemas of the provider account routes. Secrets are accepted, never returned. */
 
-const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', examples: ['EU production'] });
+const Name = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]*\\S[^\\u0000-\\u001f\\u007f-\\u009f]*$',
+  description: 'One line, not blank',
+  examples: ['EU production'],
+});
 const ApiUrl = Type.String({ maxLength: 500, pattern: '^https?://[^\\s]+$', description: '1NCE Management API base URL', examples: ['https://api.1nce.com/management-api'] });
-const ClientId = Type.String({ minLength: 1, maxLength: 200, description: 'OAuth client id (the 1NCE API user)' });
-const ClientSecret = Type.String({ minLength: 1, maxLength: 500, description: 'OAuth client secret; stored encrypted, never returned' });
+const ClientId = Line({ minLength: 1, maxLength: 200, description: 'OAuth client id (the 1NCE API user)' });
+const ClientSecret = Line({ minLength: 1, maxLength: 500, description: 'OAuth client secret; stored encrypted, never returned' });
 
 export const AccountSchema = Type.Object(
   {

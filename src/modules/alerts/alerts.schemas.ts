@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { Line, Page } from '../../lib/schemas.js';
 
 /** Request and response schemas of the alert and alert-rule routes. */
 
@@ -41,7 +42,7 @@ export const AlertsQuery = Type.Object(
     metric: Type.Optional(MetricSchema),
     iccid: Type.Optional(Type.String({ pattern: '^[0-9]{19}$' })),
     rule_id: Type.Optional(Type.String({ format: 'uuid' })),
-    page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
+    page: Type.Optional(Page()),
     page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   },
   { additionalProperties: false },
@@ -56,11 +57,11 @@ export const AlertsPageSchema = Type.Object({
 });
 
 const ruleFields = {
-  name: Type.String({ minLength: 1, maxLength: 200 }),
+  name: Line({ minLength: 1, maxLength: 200 }),
   description: Type.Union([Type.String({ maxLength: 1000 }), Type.Null()]),
   enabled: Type.Boolean(),
   scope: ScopeSchema,
-  scope_value: Type.Union([Type.String({ minLength: 1, maxLength: 200, description: 'Account id, tag or ICCID; null for global' }), Type.Null()]),
+  scope_value: Type.Union([Line({ minLength: 1, maxLength: 200, description: 'Account id, tag or ICCID; null for global' }), Type.Null()]),
   metric: MetricSchema,
   thresholds: Type.Array(Type.Number({ minimum: 0, maximum: 100_000 }), { minItems: 1, maxItems: 10 }),
   hysteresis: Type.Number({ minimum: 0, maximum: 1000, description: 'How far the value must move back past a threshold before the rule re-arms' }),

@@ -246,6 +246,8 @@ export function createAlertsService(deps: AlertsServiceDeps) {
               message,
               ...data,
             });
+            const raised = await repo.findAlert(inserted.id);
+            if (raised !== undefined) await deps.notify('alert.raised', { ...toAlertDto(raised) });
             if (r.row.auto_topup && !toppedUp) {
               toppedUp = true;
               await autoTopup(r.row, sim, inserted.id);
@@ -315,16 +317,22 @@ export function createAlertsService(deps: AlertsServiceDeps) {
       const row = await repo.findAlert(id);
       if (row === undefined) throw new NotFound('alert', id);
       if (row.state === 'resolved') throw new Conflict('The alert is already resolved', 'alert_resolved');
-      if (row.state === 'open') await repo.setState(id, { state: 'acknowledged', acknowledged_at: now(), acknowledged_by_user_id: userId });
-      return this.getAlert(id);
+      if (row.state !== 'open') return this.getAlert(id);
+      await repo.setState(id, { state: 'acknowledged', acknowledged_at: now(), acknowledged_by_user_id: userId });
+      const alert = await this.getAlert(id);
+      await deps.notify('alert.acknowledged', { ...alert });
+      return alert;
     },
 
     /** open/acknowledged -> resolved. The rule stays quiet for this SIM until the value clears the hysteresis band. */
     async resolve(id: string): Promise<AlertDto> {
       const row = await repo.findAlert(id);
       if (row === undefined) throw new NotFound('alert', id);
-      if (row.state !== 'resolved') await repo.setState(id, { state: 'resolved', resolved_at: now() });
-      return this.getAlert(id);
+      if (row.state === 'resolved') return this.getAlert(id);
+      await repo.setState(id, { state: 'resolved', resolved_at: now() });
+      const alert = await this.getAlert(id);
+      await deps.notify('alert.resolved', { ...alert });
+      return alert;
     },
 
     listRules: async () => (await repo.listRules()).map(toRuleDto),

@@ -1,3 +1,4 @@
+import { csvLine } from '../../lib/csv.js';
 import type { PublicAuditEntry } from './audit.service.js';
 
 /** Column order of the CSV export. */
@@ -22,19 +23,7 @@ export const AUDIT_CSV_COLUMNS = [
   'detail',
 ] as const satisfies ReadonlyArray<keyof PublicAuditEntry>;
 
-/** Cells a spreadsheet would run as a formula; user agents and usernames are attacker-controlled. */
-const FORMULA_START = /^[=+\-@\t\r]/;
-
-/** RFC 4180 quoting, with formula-looking text prefixed by `'` (CSV injection). */
-export function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  let text =
-    typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
-  if (typeof value === 'string' && FORMULA_START.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/** One CSV line (CRLF-terminated) for an entry. */
+/** One CSV line (CRLF-terminated) for an entry; user agents and usernames are attacker-controlled, every cell is guarded. */
 export function toCsvRow(entry: PublicAuditEntry): string {
-  return `${AUDIT_CSV_COLUMNS.map((column) => csvCell(entry[column])).join(',')}\r\n`;
+  return csvLine(AUDIT_CSV_COLUMNS.map((column) => entry[column]));
 }

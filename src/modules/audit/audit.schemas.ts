@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { Page } from '../../lib/schemas.js';
 
 /** Query, row and page schemas of the audit routes. */
 
@@ -17,7 +18,7 @@ export const AuditFilterQuery = {
 export const AuditListQuery = Type.Object(
   {
     ...AuditFilterQuery,
-    page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
+    page: Type.Optional(Page()),
     page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   },
   { additionalProperties: false },

@@ -57,13 +57,27 @@ const SECRET_KEY = /pass(word)?|secret|token|api_?key|authorization|hash|cookie/
 const TEXT_MAX = 512;
 const EXPORT_BATCH = 1_000;
 
-/** Copies a JSON value with every secret-looking member replaced, so no caller can leak one by accident. */
+/** NUL, and UTF-16 surrogates without their pair. */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Text PostgreSQL can store: NUL is refused by `text` and `jsonb` alike, and jsonb refuses lone
+ * surrogates. Hostile values (a label with `\u0000` that 1NCE already holds, an odd user agent) once
+ * made the audit write fail, so the action happened unrecorded; they are replaced by U+FFFD instead.
+ */
+export function storableText(text: string): string {
+  return text.replace(UNSTORABLE, '\uFFFD');
+}
+
+/** Copies a JSON value with every secret-looking member replaced, so no caller can leak one by accident; strings made storable. */
 export function redactSecrets(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[truncated]';
+  if (typeof value === 'string') return storableText(value);
   if (Array.isArray(value)) return value.map((item) => redactSecrets(item, depth + 1));
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
     return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, SECRET_KEY.test(key) ? '[redacted]' : redactSecrets(item, depth + 1)]),
+      Object.entries(value).map(([key, item]) => [storableText(key), SECRET_KEY.test(key) ? '[redacted]' : redactSecrets(item, depth + 1)]),
     );
   }
   return value;
@@ -102,6 +116,9 @@ function toPublic(row: AuditRow): PublicAuditEntry {
   };
 }
 
+/** A bounded, storable text column value. */
+const text = (value: string | null | undefined): string | null => (value === undefined || value === null ? null : storableText(value.slice(0, TEXT_MAX)));
+
 const asJson = (value: JsonObject | undefined) => (value === undefined ? null : (redactSecrets(value) as JsonObject));
 
 export interface AuditServiceDeps {
@@ -122,19 +139,19 @@ export function createAuditService({ db, logger }: AuditServiceDeps) {
       await repo.insert({
         actor_type: entry.actor.type,
         actor_user_id: entry.actor.userId ?? null,
-        actor_username: entry.actor.username ?? null,
+        actor_username: text(entry.actor.username),
         actor_api_key_id: entry.actor.apiKeyId ?? null,
-        actor_role: entry.actor.role ?? null,
-        ip: entry.ip ?? null,
-        user_agent: entry.userAgent?.slice(0, TEXT_MAX) ?? null,
-        action: entry.action.slice(0, TEXT_MAX),
-        target_type: entry.target?.type ?? null,
-        target_id: entry.target?.id.slice(0, TEXT_MAX) ?? null,
+        actor_role: text(entry.actor.role),
+        ip: text(entry.ip),
+        user_agent: text(entry.userAgent),
+        action: text(entry.action) ?? '',
+        target_type: text(entry.target?.type),
+        target_id: text(entry.target?.id),
         before: asJson(entry.before),
         after: asJson(entry.after),
         outcome: entry.outcome,
         status_code: entry.statusCode ?? null,
-        request_id: entry.requestId ?? null,
+        request_id: text(entry.requestId),
         detail: asJson(entry.detail),
       });
     },

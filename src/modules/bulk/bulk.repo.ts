@@ -117,9 +117,10 @@ export function createBulkRepo(db: Kysely<DB>) {
      * Records outcomes and moves the job's counters in one transaction. Only items still pending
      * are changed, so a result can never be counted twice.
      */
-    async recordResults(jobId: string, results: ItemResult[]): Promise<void> {
-      if (results.length === 0) return;
-      await db.transaction().execute(async (trx) => {
+    /** Stores item outcomes and advances the job's counters; returns the counters after it (undefined when nothing was recorded). */
+    async recordResults(jobId: string, results: ItemResult[]) {
+      if (results.length === 0) return undefined;
+      return db.transaction().execute(async (trx) => {
         const counts = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
         for (const r of results) {
           const updated = await trx
@@ -141,7 +142,8 @@ export function createBulkRepo(db: Kysely<DB>) {
             skipped: eb('skipped', '+', counts.skipped),
           }))
           .where('id', '=', jobId)
-          .execute();
+          .returning(['id', 'action', 'status', 'total', 'processed', 'succeeded', 'failed', 'skipped'])
+          .executeTakeFirst();
       });
     },
 

@@ -39,10 +39,23 @@ export interface BulkRunnerDeps {
   topups: Pick<TopupsService, 'topUpSim'>;
   sms: Pick<SmsService, 'sendToSim'>;
   logger: Pick<Logger, 'info' | 'warn'>;
-  /** Domain events (`bulk_job.finished`, `sim.status_changed`); wired by the composition root. */
-  notify?: ((type: 'bulk_job.finished' | 'sim.status_changed', payload: Record<string, unknown>) => void | Promise<void>) | undefined;
+  /**
+   * Domain events (`bulk_job.finished`, `sim.status_changed` for webhooks; `bulk.progress`,
+   * `bulk.finished`, `sim.updated` for the live stream); wired by the composition root.
+   */
+  notify?:
+    | ((type: 'bulk_job.finished' | 'sim.status_changed' | 'sim.updated' | 'bulk.progress' | 'bulk.finished', payload: Record<string, unknown>) => void | Promise<void>)
+    | undefined;
   /** Planner statistics after many rows changed (src/db/statistics.ts). */
   statistics?: Pick<StatisticsKeeper, 'refresh'> | undefined;
+}
+
+/** The live stream's bulk events carry at most this many progress updates per job and second. */
+const PROGRESS_EVERY_MS = 500;
+
+/** The counters of a bulk job as the live stream's `bulk.progress` / `bulk.finished` carry them. */
+function progressOf(job: { id: string; action: string; status: string; total: number; processed: number; succeeded: number; failed: number; skipped: number }) {
+  return { id: job.id, action: job.action, status: job.status, total: job.total, done: job.processed, succeeded: job.succeeded, failed: job.failed, skipped: job.skipped };
 }
 
 export type RunOutcome = 'completed' | 'cancelled' | 'interrupted' | 'not_runnable';
@@ -100,6 +113,8 @@ export function createBulkRunner(deps: BulkRunnerDeps) {
       if (update.status !== undefined) {
         for (const item of group) await deps.notify?.('sim.status_changed', { iccid: item.iccid, to: update.status, bulk_job_id: job.id });
       }
+      const fields = Object.keys(local);
+      for (const item of group) await deps.notify?.('sim.updated', { iccid: item.iccid, fields, bulk_job_id: job.id });
     };
     for (const [accountId, group] of byAccount) {
       if (accountId === 'manual') {
@@ -195,6 +210,17 @@ export function createBulkRunner(deps: BulkRunnerDeps) {
     }
   }
 
+  // bulk.progress at most every PROGRESS_EVERY_MS per job (the last counters always follow in bulk.finished).
+  const lastProgress = new Map<string, number>();
+  async function record(jobId: string, results: ItemResult[]): Promise<void> {
+    const counters = await repo.recordResults(jobId, results);
+    if (counters === undefined) return;
+    const at = Date.now();
+    if (at - (lastProgress.get(jobId) ?? 0) < PROGRESS_EVERY_MS) return;
+    lastProgress.set(jobId, at);
+    await deps.notify?.('bulk.progress', progressOf(counters));
+  }
+
   async function isCancelRequested(jobId: string): Promise<boolean> {
     const job = await repo.findJob(jobId);
     return job === undefined || job.cancel_requested_at !== null || job.status === 'cancelled';
@@ -204,6 +230,7 @@ export function createBulkRunner(deps: BulkRunnerDeps) {
     const done = await repo.finish(job.id, status);
     // A job changes up to every SIM of a fleet and writes one result row per SIM.
     await deps.statistics?.refresh(['sims', 'bulk_job_items'], true);
+    lastProgress.delete(job.id);
     if (done !== undefined) {
       deps.logger.info({ bulkJob: job.id, status, processed: done.processed, failed: done.failed }, 'bulk job finished');
       await deps.notify?.('bulk_job.finished', {
@@ -214,6 +241,7 @@ export function createBulkRunner(deps: BulkRunnerDeps) {
         succeeded: done.succeeded,
         failed: done.failed,
       });
+      await deps.notify?.('bulk.finished', progressOf(done));
     }
     return status;
   }
@@ -240,13 +268,15 @@ export function createBulkRunner(deps: BulkRunnerDeps) {
         const items = await repo.pendingChunk(jobId, chunkSize);
         if (items.length === 0) return finish(job, 'completed');
         if (update !== undefined) {
-          await repo.recordResults(jobId, await runBulkUpdate(job, items, update));
+          await record(jobId, await runBulkUpdate(job, items, update));
         } else if (action === 'add_tag' || action === 'remove_tag') {
-          await repo.recordResults(jobId, await runTags(items, params.tag ?? '', action === 'add_tag'));
+          const results = await runTags(items, params.tag ?? '', action === 'add_tag');
+          await record(jobId, results);
+          for (const r of results) if (r.status === 'succeeded') await deps.notify?.('sim.updated', { iccid: r.iccid, fields: ['tags'], bulk_job_id: jobId });
         } else {
           for (const item of items) {
             if (aborted()) return 'interrupted';
-            await repo.recordResults(jobId, [await runOne(job, item, params)]);
+            await record(jobId, [await runOne(job, item, params)]);
           }
         }
       }

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { DateTime, Nullable } from '../../lib/schemas.js';
+import { DateTime, Line, Nullable, Page } from '../../lib/schemas.js';
 import { SimFilterProperties } from '../sims/sims.schemas.js';
 import { SMS_MAX_LENGTH } from '../sms/sms.schemas.js';
 import { PaymentMethodSchema } from '../topups/topups.schemas.js';
@@ -21,8 +21,8 @@ export const BulkFilterSchema = Type.Object(FilterProperties, {
 
 export const BulkParamsSchema = Type.Object(
   {
-    label: Type.Optional(Type.String({ maxLength: 200, description: 'label: the new label ("" clears it)' })),
-    tag: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'add_tag / remove_tag: the tag' })),
+    label: Type.Optional(Line({ maxLength: 200, description: 'label: the new label ("" clears it)' })),
+    tag: Type.Optional(Line({ minLength: 1, maxLength: 64, description: 'add_tag / remove_tag: the tag' })),
     message: Type.Optional(Type.String({ minLength: 1, maxLength: SMS_MAX_LENGTH, description: 'sms: the text' })),
     payment_method: Type.Optional(PaymentMethodSchema),
   },
@@ -36,7 +36,7 @@ export const CreateBulkJobBody = Type.Object(
       BULK_ACTIONS.map((a) => Type.Literal(a)),
       { description: 'enable / disable / label / imei_lock / imei_unlock go to 1NCE in bulk updates of up to 100 SIMs; topup, sms and reset are per SIM; tags are ours' },
     ),
-    iccids: Type.Optional(Type.Array(Type.String({ maxLength: 40 }), { minItems: 1, maxItems: MAX_SELECTION, description: 'Selection by ICCID list' })),
+    iccids: Type.Optional(Type.Array(Line({ maxLength: 40 }), { minItems: 1, maxItems: MAX_SELECTION, description: 'Selection by ICCID list' })),
     csv: Type.Optional(Type.String({ minLength: 1, maxLength: 4_000_000, description: 'Selection by CSV text: an `iccid` column, or ICCIDs in the first column' })),
     filter: Type.Optional(BulkFilterSchema),
     dry_run: Type.Optional(Type.Boolean({ default: false, description: 'Resolve the selection and report it without changing anything' })),
@@ -140,12 +140,12 @@ export const BulkJobIdParam = Type.Object({ id: Type.String({ format: 'uuid' }) 
 
 export const ListBulkJobsQuery = Type.Object({
   status: Type.Optional(Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('completed'), Type.Literal('failed'), Type.Literal('cancelled')])),
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  page: Type.Optional(Page()),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
 });
 
 export const ListBulkItemsQuery = Type.Object({
   status: Type.Optional(Type.Union((['pending', 'succeeded', 'failed', 'skipped', 'cancelled'] as const).map((s) => Type.Literal(s)))),
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  page: Type.Optional(Page()),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
 });

@@ -1,3 +1,4 @@
+import { csvLine } from '../../lib/csv.js';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { BulkJobItemStatus, BulkJobStatus, DB, JsonObject } from '../../db/schema.js';
@@ -77,12 +78,6 @@ function itemDto(row: BulkItemRow) {
     attempts: row.attempts,
     updated_at: row.updated_at.toISOString(),
   };
-}
-
-/** CSV field quoting (RFC 4180), with a leading quote on formula-like text so spreadsheets do not run it. */
-function csvField(value: string): string {
-  const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 /** Bulk actions: selection, dry runs, job records, progress, cancellation and results. */
@@ -168,7 +163,7 @@ export function createBulkService(deps: BulkServiceDeps) {
         const rows = await repo.itemsAfter(id, after, CSV_BATCH);
         if (rows.length === 0) return;
         yield rows
-          .map((r) => [r.iccid, r.status, r.error ?? '', r.result === null ? '' : JSON.stringify(r.result)].map(csvField).join(',') + '\r\n')
+          .map((r) => csvLine([r.iccid, r.status, r.error, r.result]))
           .join('');
         after = rows[rows.length - 1]!.iccid;
         if (rows.length < CSV_BATCH) return;

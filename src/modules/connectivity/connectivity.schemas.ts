@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Iccid, Nullable } from '../../lib/schemas.js';
+import { Iccid, Nullable, Page } from '../../lib/schemas.js';
 
 /** Schemas of the connectivity routes. */
 
@@ -39,7 +39,7 @@ export const ConnectivitySchema = Type.Object(
 export const ConnectivityHistoryQuery = Type.Object({
   from: Type.Optional(Type.String({ format: 'date-time' })),
   to: Type.Optional(Type.String({ format: 'date-time' })),
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  page: Type.Optional(Page()),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
 });
 

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Nullable } from '../../lib/schemas.js';
+import { Nullable, Page } from '../../lib/schemas.js';
 
 /** Schemas of the SIM event routes. */
 
@@ -9,7 +9,7 @@ export const EventsQuery = Type.Object({
   from: Type.Optional(Type.String({ format: 'date-time', description: 'Occurred at or after' })),
   to: Type.Optional(Type.String({ format: 'date-time', description: 'Occurred before' })),
   refresh: Type.Optional(Type.Boolean({ default: false, description: 'Fetch new events from 1NCE first' })),
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  page: Type.Optional(Page()),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
 });
 

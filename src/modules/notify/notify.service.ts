@@ -1,17 +1,24 @@
 import type { Logger } from 'pino';
 import type { JobEngine } from '../../jobs/engine.js';
-import type { WebhookEventType } from '../webhooks/webhook-events.js';
+import { isLiveEventType, type LiveEventType } from '../live/live.events.js';
+import { isWebhookEventType, type WebhookEventType } from '../webhooks/webhook-events.js';
 import type { WebhooksService } from '../webhooks/webhooks.service.js';
 
+/** Every domain event: the webhook catalogue and the live stream's (console) events. */
+export type DomainEventType = WebhookEventType | LiveEventType;
+
 /**
- * The domain event bus: services call `deps.notify(type, payload)` after their change is committed;
- * every enabled webhook subscribed to `type` gets a delivery, and the delivery job is nudged.
+ * The domain event bus: services call `deps.notify(type, payload)` after their change is committed.
+ * Webhook event types become a delivery for every enabled webhook subscribed to them (and the
+ * delivery job is nudged); live event types are published to the live stream of every replica
+ * (GET /api/v1/events/stream). A change that matters to both emits both (e.g. `sim.status_changed`
+ * for webhooks and `sim.updated` for consoles), each with the payload its consumers expect.
  *
  * Never rejects (a failed notification is logged, never fails the caller's request), so callers may
  * skip awaiting it. Do not await it inside an open transaction on embedded PGlite: it needs the one
  * connection the transaction holds.
  */
-export type Notify = (type: WebhookEventType, payload: Record<string, unknown>) => Promise<void>;
+export type Notify = (type: DomainEventType, payload: Record<string, unknown>) => Promise<void>;
 
 /** How long the set of subscribed event types is cached; a new subscription waits at most this long. */
 const SUBSCRIBED_TTL_MS = 5_000;
@@ -19,6 +26,8 @@ const SUBSCRIBED_TTL_MS = 5_000;
 export interface NotifierDeps {
   webhooks: Pick<WebhooksService, 'enqueue' | 'subscribedTypes'>;
   jobs: Pick<JobEngine, 'send' | 'started'>;
+  /** The live stream's publisher (src/modules/live); it never rejects. */
+  live?: { publish(type: LiveEventType, data: Record<string, unknown>): Promise<void> };
   logger: Logger;
 }
 
@@ -33,7 +42,7 @@ export function createNotifier(deps: NotifierDeps): Notify {
     return subscribed.types.has(type);
   };
 
-  return async (type, payload) => {
+  const toWebhooks = async (type: WebhookEventType, payload: Record<string, unknown>) => {
     try {
       // Most events have no subscriber; skip the insert round trip for them.
       if (!(await isSubscribed(type))) return;
@@ -45,5 +54,10 @@ export function createNotifier(deps: NotifierDeps): Notify {
     } catch (error) {
       deps.logger.error({ err: error, event_type: type }, 'could not record a webhook event');
     }
+  };
+
+  return async (type, payload) => {
+    if (isWebhookEventType(type)) await toWebhooks(type, payload);
+    if (isLiveEventType(type)) await deps.live?.publish(type, payload);
   };
 }

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { DateTime, Nullable } from '../../lib/schemas.js';
+import { DateTime, Line, Nullable, Page } from '../../lib/schemas.js';
 
 /** Request and response schemas of the order routes (top-ups are orders too). */
 
@@ -67,7 +67,7 @@ export const ListOrdersQuery = Type.Object({
   account: AccountQueryProperty,
   type: Type.Optional(Type.String({ maxLength: 40 })),
   status: Type.Optional(Type.String({ maxLength: 40 })),
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  page: Type.Optional(Page()),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
 });
 
@@ -79,8 +79,8 @@ export const CreateOrderBody = Type.Object(
       Type.Object({ product_id: Type.Integer({ minimum: 1 }), quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }) }, { additionalProperties: false }),
       { minItems: 1, maxItems: 50 },
     ),
-    delivery_address: Type.Optional(Type.Record(Type.String({ maxLength: 40 }), Type.String({ maxLength: 200 }))),
-    customer_reference: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    delivery_address: Type.Optional(Type.Record(Type.String({ maxLength: 40 }), Line({ maxLength: 200 }), { maxProperties: 20 })),
+    customer_reference: Type.Optional(Line({ minLength: 1, maxLength: 100 })),
   },
   { additionalProperties: false, examples: [{ products: [{ product_id: 1001, quantity: 10 }], customer_reference: 'PO-2025-17' }] },
 );

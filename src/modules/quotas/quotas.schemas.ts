@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Iccid, Nullable } from '../../lib/schemas.js';
+import { Iccid, Nullable, Page } from '../../lib/schemas.js';
 
 /** Schemas of the quota routes. Data volumes are integer bytes; SMS volumes are messages. */
 
@@ -63,7 +63,7 @@ export type PublicQuota = Static<typeof QuotaSchema>;
 export const QuotaHistoryQuery = Type.Object({
   from: Type.Optional(Type.String({ format: 'date-time' })),
   to: Type.Optional(Type.String({ format: 'date-time' })),
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  page: Type.Optional(Page()),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
 });
 

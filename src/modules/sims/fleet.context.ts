@@ -28,10 +28,10 @@ export interface FleetDeps {
   audit: Pick<AuditService, 'recordSafely'>;
   logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
   /**
-   * Domain event hook (`deps.notify`, wired by the webhook engine): called with `sim.status_changed`
-   * `{ iccid, from, to }` when a sync sees a status change.
+   * Domain event hook (`deps.notify`): `sim.status_changed` `{ iccid, from, to }` (webhooks) when a
+   * sync or an edit changes a status, `sim.updated` `{ iccid, fields }` (live stream) for any change.
    */
-  notify?: (type: 'sim.status_changed', payload: Record<string, unknown>) => void | Promise<void>;
+  notify?: (type: 'sim.status_changed' | 'sim.updated', payload: Record<string, unknown>) => void | Promise<void>;
   /** True while the Data Streamer feeds this account's usage: the sweep then skips per-SIM usage polls. */
   streamHealthy?: (accountId: string) => Promise<boolean>;
   /** Planner statistics after many rows changed (src/db/statistics.ts): the sweep and the list path call it. */

@@ -6,15 +6,9 @@
  */
 import type { PublicSim } from './sims.schemas.js';
 
-const FORMULA_START = /^[=+\-@\t\r]/;
+import { csvCell, guardFormula, unguardCell } from '../../lib/csv.js';
 
-/** One CSV cell: quoted when it holds a comma, quote, CR/LF or edge whitespace. */
-export function csvCell(value: unknown, freeText = false): string {
-  if (value === null || value === undefined) return '';
-  let text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
-  if (freeText && FORMULA_START.test(text)) text = `'${text}`;
-  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
+export { unguardCell };
 
 /** Columns of the SIM export, in order. */
 export const SIM_CSV_COLUMNS = [
@@ -52,11 +46,12 @@ export function simCsvLine(sim: PublicSim): string {
   return `${SIM_CSV_COLUMNS.map((column) => {
     switch (column) {
       case 'label':
-        return csvCell(sim.label, true);
+        return csvCell(sim.label);
       case 'tags':
-        return csvCell(sim.tags.join(TAG_SEPARATOR), true);
+        // Each tag guarded on its own: `ok;=1+1` would otherwise carry a formula past the first character.
+        return csvCell(sim.tags.map(guardFormula).join(TAG_SEPARATOR));
       case 'custom_fields':
-        return csvCell(Object.keys(sim.custom_fields).length === 0 ? '' : sim.custom_fields, true);
+        return csvCell(Object.keys(sim.custom_fields).length === 0 ? '' : sim.custom_fields);
       case 'iccid':
       case 'iccid_with_luhn':
       case 'imsi':
@@ -139,7 +134,3 @@ export function parseCsv(text: string): CsvRecord[] {
   return records;
 }
 
-/** Undoes the export's formula guard on a free-text cell. */
-export function unguardCell(text: string): string {
-  return /^'[=+\-@\t\r]/.test(text) ? text.slice(1) : text;
-}

@@ -95,7 +95,7 @@ export function createSimImport(deps: FleetDeps) {
           item.label = label === '' ? null : label;
         }
         if (tagsAt >= 0) {
-          const tags = [...new Set(unguardCell(record.cells[tagsAt] ?? '').split(TAG_SEPARATOR).map((t) => t.trim()).filter((t) => t !== ''))];
+          const tags = [...new Set(unguardCell(record.cells[tagsAt] ?? '').split(TAG_SEPARATOR).map((t) => unguardCell(t.trim())).filter((t) => t !== ''))];
           const bad = tags.find((t) => !TAG_PATTERN.test(t));
           if (bad !== undefined) errors.push(`tag "${bad.slice(0, 70)}" is invalid (1-64 characters, no , ; |)`);
           if (tags.length > 50) errors.push('at most 50 tags');

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { DateTime, ICCID_EXAMPLE, Nullable } from '../../lib/schemas.js';
+import { CustomFields, DateTime, ICCID_EXAMPLE, Line, Nullable, Page } from '../../lib/schemas.js';
 import { SORTABLE_FIELDS } from './sims.filter.js';
 
 /**
@@ -8,25 +8,32 @@ import { SORTABLE_FIELDS } from './sims.filter.js';
  */
 
 const StringOrList = (description: string) =>
-  Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Array(Type.String({ maxLength: 200 }), { maxItems: 100 })], { description }));
+  Type.Optional(Type.Union([Line({ maxLength: 2000 }), Type.Array(Line({ maxLength: 200 }), { maxItems: 100 })], { description }));
+
+/**
+ * SIM statuses 1NCE reports: `Enabled`/`Disabled` through the API, `Activated`, `Deactivated`,
+ * `Suspended`, `Expired` and `Issued` as seen in its portal and events. A hand-registered SIM must
+ * carry one of them (never free text that ends up in an export).
+ */
+export const SIM_STATUSES = ['Enabled', 'Disabled', 'Activated', 'Deactivated', 'Suspended', 'Expired', 'Issued'] as const;
 
 /** Filters shared by the list and the export. */
 export const SimFilterProperties = {
-  q: Type.Optional(Type.String({ maxLength: 100, description: 'Text search, case-insensitive: any part (3 characters or more) of the ICCID (with or without its Luhn digit), IMSI, MSISDN, IMEI or label; 1-2 characters match the start of any of them. A number may be written with spaces, hyphens or a leading +.' })),
+  q: Type.Optional(Line({ maxLength: 100, description: 'Text search, case-insensitive: any part (3 characters or more) of the ICCID (with or without its Luhn digit), IMSI, MSISDN, IMEI or label; 1-2 characters match the start of any of them. A number may be written with spaces, hyphens or a leading +.' })),
   status: StringOrList('Provider status, e.g. `Enabled` (comma-separated or repeated for any-of)'),
   tag: StringOrList('Tag (comma-separated or repeated: SIMs with any of them)'),
   account: StringOrList('Provider account id'),
   connectivity: StringOrList('ONLINE, ATTACHED, OFFLINE, BLOCKED or UNKNOWN'),
   quota_below: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'Data remaining below this percentage, e.g. 20' })),
-  last_seen_after: Type.Optional(Type.String({ maxLength: 40, description: 'Last seen at or after (ISO-8601)' })),
-  last_seen_before: Type.Optional(Type.String({ maxLength: 40, description: 'Last seen before (ISO-8601)' })),
+  last_seen_after: Type.Optional(Line({ maxLength: 40, description: 'Last seen at or after (ISO-8601)' })),
+  last_seen_before: Type.Optional(Line({ maxLength: 40, description: 'Last seen before (ISO-8601)' })),
   source: Type.Optional(Type.Union([Type.Literal('provider'), Type.Literal('manual')], { description: 'Synced from 1NCE or registered manually' })),
-  sort: Type.Optional(Type.String({ maxLength: 40, description: `One of ${SORTABLE_FIELDS.join(', ')}; prefix with - for descending`, examples: ['-last_seen_at'] })),
+  sort: Type.Optional(Line({ maxLength: 40, description: `One of ${SORTABLE_FIELDS.join(', ')}; prefix with - for descending`, examples: ['-last_seen_at'] })),
 };
 
 export const SimListQuery = Type.Object({
   ...SimFilterProperties,
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  page: Type.Optional(Page()),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   cursor: Type.Optional(
     Type.String({
@@ -143,19 +150,24 @@ export const SimPageSchema = Type.Object({
 });
 export type SimListPage = Static<typeof SimPageSchema>;
 
-const Tag = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^,;|\\s][^,;|]*$', description: 'Tag (no commas, semicolons or pipes)' });
+const Tag = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[^,;|\\s][^,;|\\u0000-\\u001f\\u007f-\\u009f]*$',
+  description: 'Tag (one line; no commas, semicolons or pipes)',
+});
 
 export const CreateSimBody = Type.Object(
   {
     iccid: Type.String({ maxLength: 22, examples: [ICCID_EXAMPLE] }),
-    imsi: Type.Optional(Type.String({ maxLength: 20 })),
-    msisdn: Type.Optional(Type.String({ maxLength: 20 })),
-    imei: Type.Optional(Type.String({ maxLength: 20 })),
-    label: Type.Optional(Type.String({ maxLength: 255 })),
+    imsi: Type.Optional(Line({ maxLength: 20 })),
+    msisdn: Type.Optional(Line({ maxLength: 20 })),
+    imei: Type.Optional(Line({ maxLength: 20 })),
+    label: Type.Optional(Line({ maxLength: 255 })),
     tags: Type.Optional(Type.Array(Tag, { maxItems: 50 })),
-    custom_fields: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Unknown())),
+    custom_fields: Type.Optional(CustomFields('Our own key/value data.')),
     account_id: Type.Optional(Type.String({ format: 'uuid', description: 'Provider account; the default account when omitted' })),
-    status: Type.Optional(Type.String({ maxLength: 40 })),
+    status: Type.Optional(Type.Union(SIM_STATUSES.map((s) => Type.Literal(s)), { description: `1NCE status: ${SIM_STATUSES.join(', ')}` })),
   },
   { additionalProperties: false, examples: [{ iccid: ICCID_EXAMPLE, label: 'Spare 1', tags: ['spares'] }] },
 );
@@ -163,11 +175,9 @@ export type CreateSimBody = Static<typeof CreateSimBody>;
 
 export const PatchSimBody = Type.Object(
   {
-    label: Type.Optional(Type.String({ maxLength: 255, description: 'Set at 1NCE, then stored' })),
+    label: Type.Optional(Line({ maxLength: 255, description: 'Set at 1NCE, then stored' })),
     tags: Type.Optional(Type.Array(Tag, { maxItems: 50, description: 'Replaces the tag set (ours only)' })),
-    custom_fields: Type.Optional(
-      Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { description: 'Merged into the stored object; a null value removes the key (ours only)' }),
-    ),
+    custom_fields: Type.Optional(CustomFields('Merged into the stored object; a null value removes the key (ours only).')),
     status: Type.Optional(Type.Union([Type.Literal('Enabled'), Type.Literal('Disabled')], { description: 'Set at 1NCE, then stored' })),
     imei_lock: Type.Optional(Type.Boolean({ description: 'Set at 1NCE, then stored' })),
   },

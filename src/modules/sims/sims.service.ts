@@ -1,6 +1,7 @@
 import type { JsonObject, NewRow, RowUpdate } from '../../db/schema.js';
 import { Conflict, NotFound, ServiceUnavailable, UnprocessableError, ValidationError, type FieldError } from '../../errors.js';
 import { isValidImei, isValidImsi, isValidMsisdn, withLuhn } from '../../lib/identifiers.js';
+import { CUSTOM_FIELDS_LIMITS } from '../../lib/schemas.js';
 import type { SimUpdate } from '../../provider/provider.types.js';
 import {
   auditedProviderCall,
@@ -42,6 +43,16 @@ function validateIdentifiers(body: CreateSimBody): { iccid: string } {
 /** Tags trimmed and de-duplicated, order kept. */
 export function normalizeTags(tags: string[]): string[] {
   return [...new Set(tags.map((t) => t.trim()).filter((t) => t !== ''))];
+}
+
+/** Refuses custom fields that would be stored over their limits (the schema bounds one request; a merge can grow). */
+function checkCustomFieldsSize(fields: JsonObject, field: string): void {
+  const keys = Object.keys(fields).length;
+  const bytes = Buffer.byteLength(JSON.stringify(fields), 'utf8');
+  const problems: FieldError[] = [];
+  if (keys > CUSTOM_FIELDS_LIMITS.keys) problems.push({ field, message: `would hold ${keys} keys; at most ${CUSTOM_FIELDS_LIMITS.keys}` });
+  if (bytes > CUSTOM_FIELDS_LIMITS.bytes) problems.push({ field, message: `would be ${bytes} bytes of JSON; at most ${CUSTOM_FIELDS_LIMITS.bytes}` });
+  if (problems.length > 0) throw new UnprocessableError(problems.map((e) => `${e.field} ${e.message}`).join('; '), problems, 'custom_fields_too_large');
 }
 
 /** JSON merge patch of custom fields: null removes a key. */
@@ -114,6 +125,8 @@ export function createSimsService(deps: FleetDeps & { sync: SimSync }) {
     /** Registers a SIM by hand (one that is not, or not yet, visible in a 1NCE listing). */
     async create(body: CreateSimBody): Promise<PublicSim> {
       const { iccid } = validateIdentifiers(body);
+      const customFields = (body.custom_fields ?? {}) as JsonObject;
+      checkCustomFieldsSize(customFields, 'body.custom_fields');
       const accountId = body.account_id ?? (await deps.accounts.defaultAccountId());
       if (accountId === undefined) throw new UnprocessableError('No provider account exists; create one first', [{ field: 'body.account_id', message: 'required when no default account exists' }]);
       const exists = await deps.db.selectFrom('provider_accounts').select('id').where('id', '=', accountId).executeTakeFirst();
@@ -128,7 +141,7 @@ export function createSimsService(deps: FleetDeps & { sync: SimSync }) {
         label: body.label ?? null,
         status: body.status ?? null,
         tags: normalizeTags(body.tags ?? []),
-        custom_fields: (body.custom_fields ?? {}),
+        custom_fields: customFields,
         source: 'manual',
       };
       const created = await repo.insert(row);
@@ -143,6 +156,9 @@ export function createSimsService(deps: FleetDeps & { sync: SimSync }) {
      */
     async patch(iccidParam: string, body: PatchSimBody, ctx: ActorContext) {
       const sim = await requireSim(deps.db, iccidParam);
+      // Everything is checked before 1NCE is called: a refused request changes nothing anywhere.
+      const customFields = body.custom_fields === undefined ? undefined : mergeCustomFields(sim.custom_fields, body.custom_fields);
+      if (customFields !== undefined) checkCustomFieldsSize(customFields, 'body.custom_fields');
       const providerUpdate: SimUpdate = {};
       if (body.label !== undefined) providerUpdate.label = body.label;
       if (body.status !== undefined) providerUpdate.status = body.status;
@@ -168,13 +184,14 @@ export function createSimsService(deps: FleetDeps & { sync: SimSync }) {
         update.tags = normalizeTags(body.tags);
         applied.local.push('tags');
       }
-      if (body.custom_fields !== undefined) {
-        update.custom_fields = mergeCustomFields(sim.custom_fields, body.custom_fields);
+      if (customFields !== undefined) {
+        update.custom_fields = customFields;
         applied.local.push('custom_fields');
       }
       const row = await repo.update(sim.id, update);
       await invalidateSim(deps.cache, sim.iccid);
       if (body.status !== undefined && body.status !== sim.status) await deps.notify?.('sim.status_changed', { iccid: sim.iccid, from: sim.status, to: body.status });
+      await deps.notify?.('sim.updated', { iccid: sim.iccid, fields: [...applied.provider, ...applied.local] });
       return { before: toPublicSim(sim), sim: toPublicSim(row), applied };
     },
 

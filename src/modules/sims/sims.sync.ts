@@ -13,7 +13,7 @@ import { sql } from 'kysely';
 import type { NewRow, QuotaService } from '../../db/schema.js';
 import { NotFound } from '../../errors.js';
 import { BYTES_PER_MB } from '../../lib/units.js';
-import { ProviderNotFound, SimExpired } from '../../provider/errors.js';
+import { ProviderNotFound, ProviderOperationRetired, SimExpired } from '../../provider/errors.js';
 import type { CallOptions, Priority, ProviderEvent, ProviderPage, ProviderQuota, ProviderSim } from '../../provider/provider.types.js';
 import { createConnectivityRepo, type ConnectivityRow } from '../connectivity/connectivity.repo.js';
 import { createEventsRepo } from '../events/events.repo.js';
@@ -24,6 +24,12 @@ import { createSimsRepo, type ProviderSimRow } from './sims.repo.js';
 import type { SimRow } from './sims.view.js';
 
 const DAY_MS = 86_400_000;
+
+/** Swallows a retired-operation error (the feature degrades to another source), rethrows anything else. */
+function ignoreRetired(error: unknown): undefined {
+  if (error instanceof ProviderOperationRetired) return undefined;
+  throw error;
+}
 /** 1NCE keeps daily usage for six months; older days cannot be back-filled. */
 export const USAGE_HISTORY_DAYS = 183;
 /**
@@ -196,7 +202,10 @@ export function createSimSync(deps: FleetDeps) {
     const result = await sims.upsertMany(rows, new Date(now()));
     await Promise.all(result.map((r) => invalidateSim(deps.cache, r.iccid)));
     const statusChanges = result.filter((r) => !r.inserted && r.old_status !== r.status).map((r) => ({ iccid: r.iccid, from: r.old_status, to: r.status }));
-    for (const change of statusChanges) await deps.notify?.('sim.status_changed', change);
+    for (const change of statusChanges) {
+      await deps.notify?.('sim.status_changed', change);
+      await deps.notify?.('sim.updated', { iccid: change.iccid, fields: ['status'] });
+    }
     return {
       upserted: result.length,
       inserted: result.filter((r) => r.inserted).map((r) => r.iccid),
@@ -385,6 +394,9 @@ export function createSimSync(deps: FleetDeps) {
     await syncQuotas(normalized, options);
     synced.push('quota_data', 'quota_sms');
     const row = (await sims.findByIccid(normalized))!;
+    // The stored quota figures were refreshed (and the provider fields when they moved).
+    const fields = ['data_total_bytes', 'data_remaining_bytes', 'sms_total', 'sms_remaining', 'data_expiry_date'];
+    await deps.notify?.('sim.updated', { iccid: normalized, fields: upsert.changed.length > 0 || upsert.inserted.length > 0 ? ['provider', ...fields] : fields });
     return { row, synced, inserted: upsert.inserted.length > 0, changed: upsert.changed.length > 0 };
   }
 
@@ -397,7 +409,8 @@ export function createSimSync(deps: FleetDeps) {
       const sim = await storedSim(iccid);
       const last = await usage.lastDay(sim.id);
       const from = last ?? utcDay(now() - RECENT_USAGE_DAYS * DAY_MS);
-      await syncUsage(iccid, { from, to: utcDay(now()) }, options);
+      // Polled usage retired (v1 gone, no v2 path): the Data Streamer is the source; nothing failed.
+      await syncUsage(iccid, { from, to: utcDay(now()) }, options).catch(ignoreRetired);
       return true;
     } catch (error) {
       deps.logger.warn({ err: error, iccid }, 'sync of a changed SIM failed');
@@ -542,6 +555,7 @@ export function createSimSync(deps: FleetDeps) {
     const candidates = await usage.gapCandidates(from, to, options.limit ?? 200, options.iccids);
     let synced = 0;
     let failed = 0;
+    let retired = 0;
     let written = 0;
     for (const candidate of candidates) {
       options.signal?.throwIfAborted();
@@ -552,11 +566,17 @@ export function createSimSync(deps: FleetDeps) {
         written += result.written;
         synced++;
       } catch (error) {
+        // Usage polling is retired for this SIM's account (logged once by the client): the Data
+        // Streamer is the only source, so the rest of the run would only repeat the same answer.
+        if (error instanceof ProviderOperationRetired) {
+          retired++;
+          continue;
+        }
         failed++;
         deps.logger.warn({ err: error, iccid: candidate.iccid }, 'usage back-fill of a SIM failed');
       }
     }
-    return { candidates: candidates.length, synced, failed, written, from, to };
+    return { candidates: candidates.length, synced, failed, retired, written, from, to };
   }
 
   async function firstMissingDay(simId: number, from: string, to: string): Promise<string> {

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { DateTime, Iccid, Nullable } from '../../lib/schemas.js';
+import { DateTime, Iccid, Nullable, Page } from '../../lib/schemas.js';
 
 /** Request and response schemas of the SMS routes. */
 
@@ -89,7 +89,7 @@ export const ListSmsQuery = Type.Object({
   status: Type.Optional(SmsStatusSchema),
   from: Type.Optional(Type.String({ format: 'date-time', description: 'Submitted at or after' })),
   to: Type.Optional(Type.String({ format: 'date-time', description: 'Submitted before' })),
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  page: Type.Optional(Page()),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
 });
 

@@ -1,5 +1,6 @@
 import type { FieldError } from '../../errors.js';
 import { isValidIccid, normalizeIccid } from '../../lib/identifiers.js';
+import { sanitizeText } from '../../lib/text.js';
 import { mbToBytes } from '../../lib/units.js';
 
 /**
@@ -65,16 +66,32 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const obj = (v: unknown): Obj | undefined => (isObj(v) ? v : undefined);
 
+/**
+ * Record timestamps must fall in a sane window: 1NCE did not stream before 2010, and a record from
+ * the future (beyond clock skew) would move `last_seen_at` to a date no later record could correct.
+ */
+export const EARLIEST_RECORD_TIME = Date.UTC(2010, 0, 1);
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * The largest volume one record may carry, in MB (10 TB): far above any real session, far below
+ * what a bigint of bytes can hold, so `1e300` or a 30-digit number is refused instead of overflowing.
+ */
+export const MAX_RECORD_VOLUME_MB = 10_000_000;
+
 /** ISO-8601 with zone, or 1NCE's zone-less `YYYY-MM-DD HH:mm:ss` / `YYYY-MM-DDTHH:mm:ss` (UTC). */
 const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;
 
-function parseDate(value: unknown): Date | undefined {
+function parseDate(value: unknown, nowMs: number): Date | undefined {
   if (typeof value !== 'string' || !DATE_PATTERN.test(value.trim())) return undefined;
   const text = value.trim().replace(' ', 'T');
   const zoned = /(Z|[+-]\d{2}:?\d{2})$/.test(text) ? text : `${text}Z`;
   const date = new Date(zoned);
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  const ms = date.getTime();
+  return Number.isNaN(ms) || ms < EARLIEST_RECORD_TIME || ms > nowMs + MAX_CLOCK_SKEW_MS ? undefined : date;
 }
+
+const DATE_MESSAGE = 'must be an ISO-8601 UTC timestamp between 2010 and now';
 
 function parseId(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
@@ -90,13 +107,15 @@ function parseInt32(value: unknown): number | undefined {
 /** A non-negative decimal (number or numeric string); undefined when absent, null when invalid. */
 function parseAmount(value: unknown): number | string | null | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : null;
-  if (typeof value === 'string' && /^\d*\.?\d+$/.test(value.trim())) return value.trim();
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 && value <= MAX_RECORD_VOLUME_MB ? value : null;
+  if (typeof value === 'string' && /^\d{0,12}\.?\d{1,12}$/.test(value.trim()) && Number(value) <= MAX_RECORD_VOLUME_MB) return value.trim();
   return null;
 }
 
+/** Free text from 1NCE, cleaned of control characters so it can always be stored (ADR 0009). */
 function text(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : null;
+  const cleaned = typeof value === 'string' ? sanitizeText(value) : typeof value === 'number' ? String(value) : '';
+  return cleaned === '' ? null : cleaned;
 }
 
 function iccidOf(record: Obj): { iccid: string | null; bad: boolean } {
@@ -120,20 +139,18 @@ const SEVERITIES: Record<string, 'INFO' | 'WARN' | 'CRITICAL'> = {
 };
 const SEVERITY_BY_ID: Record<number, 'INFO' | 'WARN' | 'CRITICAL'> = { 0: 'INFO', 1: 'WARN', 2: 'CRITICAL' };
 
-function parseUsage(record: Obj, index: number, errors: FieldError[]): UsageRecord | undefined {
+function parseUsage(record: Obj, index: number, errors: FieldError[], nowMs: number): UsageRecord | undefined {
   const at = `/body/${index}`;
   const id = parseId(record.id);
   if (id === undefined)
     errors.push({ field: `${at}/id`, message: 'must be a non-negative integer or an id string' });
-  const startedAt = parseDate(record.start_timestamp);
-  if (startedAt === undefined)
-    errors.push({ field: `${at}/start_timestamp`, message: 'must be an ISO-8601 UTC timestamp' });
+  const startedAt = parseDate(record.start_timestamp, nowMs);
+  if (startedAt === undefined) errors.push({ field: `${at}/start_timestamp`, message: DATE_MESSAGE });
   const endedAt =
     record.end_timestamp === undefined || record.end_timestamp === null
       ? null
-      : parseDate(record.end_timestamp);
-  if (endedAt === undefined)
-    errors.push({ field: `${at}/end_timestamp`, message: 'must be an ISO-8601 UTC timestamp or null' });
+      : parseDate(record.end_timestamp, nowMs);
+  if (endedAt === undefined) errors.push({ field: `${at}/end_timestamp`, message: `${DATE_MESSAGE}, or null` });
   const traffic = obj(record.traffic_type);
   const trafficId = parseInt32(traffic?.id);
   const description = typeof traffic?.description === 'string' ? traffic.description.toLowerCase() : '';
@@ -151,15 +168,16 @@ function parseUsage(record: Obj, index: number, errors: FieldError[]): UsageReco
   const total = parseAmount(volume?.total);
   const rx = parseAmount(volume?.rx);
   const tx = parseAmount(volume?.tx);
-  if (total === null) errors.push({ field: `${at}/volume/total`, message: 'must be a non-negative number' });
-  if (rx === null) errors.push({ field: `${at}/volume/rx`, message: 'must be a non-negative number' });
-  if (tx === null) errors.push({ field: `${at}/volume/tx`, message: 'must be a non-negative number' });
+  const amount = `must be a non-negative number of MB, at most ${MAX_RECORD_VOLUME_MB}`;
+  if (total === null) errors.push({ field: `${at}/volume/total`, message: amount });
+  if (rx === null) errors.push({ field: `${at}/volume/rx`, message: amount });
+  if (tx === null) errors.push({ field: `${at}/volume/tx`, message: amount });
   if (volume !== undefined && total === undefined && rx === undefined && tx === undefined) {
     errors.push({ field: `${at}/volume`, message: 'carries no total, rx or tx' });
   }
   const { iccid, bad } = iccidOf(record);
   if (bad) errors.push({ field: `${at}/sim/iccid`, message: 'is not a valid ICCID' });
-  const imsi = typeof record.imsi === 'string' ? record.imsi : text(obj(record.imsi)?.imsi);
+  const imsi = typeof record.imsi === 'string' ? text(record.imsi) : text(obj(record.imsi)?.imsi);
   if (
     id === undefined ||
     startedAt === undefined ||
@@ -173,7 +191,7 @@ function parseUsage(record: Obj, index: number, errors: FieldError[]): UsageReco
   const operator = obj(record.operator);
   const pdp = obj(obj(record.detail)?.pdp_context);
   const rat =
-    typeof pdp?.rat_type === 'number' || typeof pdp?.rat_type === 'string' ? String(pdp.rat_type) : null;
+    typeof pdp?.rat_type === 'number' || typeof pdp?.rat_type === 'string' ? text(pdp.rat_type) : null;
   // Bytes for data; counts, not MB, for SMS: tx = MO messages, rx = MT messages (reference 11.2;
   // wording ambiguous). One object literal either way: this runs 3,000 times per batch.
   const data = trafficType === 'data';
@@ -202,14 +220,13 @@ function parseUsage(record: Obj, index: number, errors: FieldError[]): UsageReco
   };
 }
 
-function parseEvent(record: Obj, index: number, errors: FieldError[]): EventRecord | undefined {
+function parseEvent(record: Obj, index: number, errors: FieldError[], nowMs: number): EventRecord | undefined {
   const at = `/body/${index}`;
   const id = parseId(record.id);
   if (id === undefined)
     errors.push({ field: `${at}/id`, message: 'must be a non-negative integer or an id string' });
-  const occurredAt = parseDate(record.timestamp);
-  if (occurredAt === undefined)
-    errors.push({ field: `${at}/timestamp`, message: 'must be an ISO-8601 UTC timestamp' });
+  const occurredAt = parseDate(record.timestamp, nowMs);
+  if (occurredAt === undefined) errors.push({ field: `${at}/timestamp`, message: DATE_MESSAGE });
   const type = obj(record.event_type);
   const typeId = parseInt32(type?.id);
   if (typeId === undefined) errors.push({ field: `${at}/event_type/id`, message: 'must be an integer' });
@@ -239,14 +256,14 @@ function parseEvent(record: Obj, index: number, errors: FieldError[]): EventReco
 }
 
 /** Platform 2.0 SMS events: MO message (`payload`, `source_address`) or MT delivery report (`status`). */
-function parseSmsEvent(record: Obj, index: number, errors: FieldError[]): EventRecord | undefined {
+function parseSmsEvent(record: Obj, index: number, errors: FieldError[], nowMs: number): EventRecord | undefined {
   const at = `/body/${index}`;
   const id = parseId(record.id);
   if (id === undefined)
     errors.push({ field: `${at}/id`, message: 'must be a non-negative integer or an id string' });
-  const occurredAt = parseDate(record.final_date ?? record.submit_date);
+  const occurredAt = parseDate(record.final_date ?? record.submit_date, nowMs);
   if (occurredAt === undefined)
-    errors.push({ field: `${at}/submit_date`, message: 'must be a date (YYYY-MM-DD HH:mm:ss, UTC)' });
+    errors.push({ field: `${at}/submit_date`, message: 'must be a date (YYYY-MM-DD HH:mm:ss, UTC) between 2010 and now' });
   const { iccid, bad } = iccidOf(record);
   if (bad) errors.push({ field: `${at}/endpoint/name`, message: 'is not a valid ICCID' });
   if (id === undefined || occurredAt === undefined) return undefined;
@@ -285,7 +302,9 @@ const MAX_REPORTED_ERRORS = 50;
  */
 export function parseStreamBatch(
   body: unknown,
+  now: Date = new Date(),
 ): { ok: true; batch: ParsedBatch } | { ok: false; errors: FieldError[] } {
+  const nowMs = now.getTime();
   if (!Array.isArray(body))
     return { ok: false, errors: [{ field: '/body', message: 'must be a JSON array of records' }] };
   if (body.length > MAX_BATCH_RECORDS) {
@@ -304,13 +323,13 @@ export function parseStreamBatch(
       return;
     }
     if (record.traffic_type !== undefined) {
-      const usage = parseUsage(record, index, errors);
+      const usage = parseUsage(record, index, errors, nowMs);
       if (usage !== undefined) batch.usage.push(usage);
     } else if (record.event_type !== undefined) {
-      const event = parseEvent(record, index, errors);
+      const event = parseEvent(record, index, errors, nowMs);
       if (event !== undefined) batch.events.push(event);
     } else if (record.submit_date !== undefined) {
-      const event = parseSmsEvent(record, index, errors);
+      const event = parseSmsEvent(record, index, errors, nowMs);
       if (event !== undefined) batch.events.push(event);
     } else {
       errors.push({

@@ -43,6 +43,8 @@ const CONNECTIVITY_BY_EVENT: Record<number, ConnectivityStatus | 'ATTACHED_UNLES
   16: 'OFFLINE', // Purge GPRS location
 };
 const DATA_QUOTA_USED_UP = 19;
+/** ICCIDs named in one `usage.updated` live event (the count is always exact). */
+const LIVE_ICCIDS_MAX = 100;
 const SMS_QUOTA_USED_UP = 21;
 
 const DAY_MS = 86_400_000;
@@ -146,6 +148,11 @@ export function createStreamerService(deps: StreamerServiceDeps) {
           [...daily.values()].sort((a, b) => a.simId - b.simId || a.day.localeCompare(b.day)),
         );
         await repo.applyUsageToSims(trx, [...perSim.values()]);
+        if (perSim.size > 0) {
+          // One live event per batch, not per record: consoles refetch the SIMs they show.
+          const iccids = [...new Set([...freshUsage].map((i) => usageSims[i]?.iccid).filter((i): i is string => i !== undefined))];
+          notifications.push({ type: 'usage.updated', payload: { source: 'stream', sims: perSim.size, iccids: iccids.slice(0, LIVE_ICCIDS_MAX) } });
+        }
 
         // Events: store, then replay the new ones per SIM in time order to move connectivity.
         const freshEvents = await repo.insertEvents(
@@ -180,6 +187,7 @@ export function createStreamerService(deps: StreamerServiceDeps) {
           changed.map((c) => ({ simId: c.sim.id, status: c.status, at: c.at })),
         );
         for (const c of changed) {
+          notifications.push({ type: 'sim.updated', payload: { iccid: c.sim.iccid, fields: ['connectivity_status', 'last_seen_at'] } });
           if (c.status === 'ONLINE' || c.status === 'OFFLINE') {
             notifications.push({
               type: c.status === 'ONLINE' ? 'sim.online' : 'sim.offline',
@@ -222,7 +230,7 @@ export function createStreamerService(deps: StreamerServiceDeps) {
       deps.metrics.records.inc({ kind: 'event', result: 'duplicate' }, events.length - result.events);
       // Rate-limited and never rejecting; not awaited, so the batch's answer does not wait for an ANALYZE.
       void deps.statistics?.refresh(['sims', 'usage_records', 'sim_usage', 'sim_events']);
-      // Webhooks and alert evaluation only after commit: a rolled-back batch must not announce anything.
+      // Webhooks, live events and alert evaluation only after commit: a rolled-back batch must not announce anything.
       for (const n of notifications) await deps.notify(n.type, n.payload);
       if (advanced.size > 0) deps.quotaChanged?.([...advanced]);
       const received = usage.length + events.length;

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { DateTime, Nullable } from '../../lib/schemas.js';
+import { DateTime, Line, Nullable, Page } from '../../lib/schemas.js';
 import { AccountQueryProperty } from '../orders/orders.schemas.js';
 
 /** Request and response schemas of the support ticket routes. */
@@ -63,7 +63,7 @@ export const TicketPageSchema = Type.Object({
 export const ListTicketsQuery = Type.Object({
   account: AccountQueryProperty,
   status: Type.Optional(Type.String({ maxLength: 40 })),
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  page: Type.Optional(Page()),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
 });
 
@@ -72,8 +72,8 @@ export const TicketIdParam = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 export const CreateTicketBody = Type.Object(
   {
     reply_to_mail: Type.String({ format: 'email', maxLength: 254 }),
-    sender_name: Type.String({ minLength: 1, maxLength: 200 }),
-    subject: Type.String({ minLength: 1, maxLength: 200 }),
+    sender_name: Line({ minLength: 1, maxLength: 200 }),
+    subject: Line({ minLength: 1, maxLength: 200 }),
     text: Type.String({ minLength: 1, maxLength: 10_000 }),
   },
   {

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { Line, Page } from '../../lib/schemas.js';
 import { PASSWORD_MAX_LENGTH } from './password-policy.js';
 
 /**
@@ -17,7 +18,7 @@ const Password = (description: string) =>
 
 export const LoginBody = Type.Object(
   {
-    username: Type.String({ minLength: 1, maxLength: 254, description: 'Username or e-mail address', examples: ['alice'] }),
+    username: Line({ minLength: 1, maxLength: 254, description: 'Username or e-mail address', examples: ['alice'] }),
     password: Password('The account password'),
   },
   { additionalProperties: false },
@@ -39,6 +40,24 @@ export const RefreshBody = Type.Object(
   { refresh_token: Type.String({ minLength: 1, maxLength: 512, description: 'The refresh token from login or the last refresh' }) },
   { additionalProperties: false },
 );
+
+/** Refresh and logout: the token in the body (scripts) or, with `X-Session-Cookie: 1`, in the session cookie (browser). */
+export const SessionRefreshBody = Type.Object(
+  {
+    refresh_token: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 512, description: 'The refresh token; omit it (or send no body) to use the session cookie with X-Session-Cookie: 1' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Login and refresh answers: with the cookie session the refresh token is in the cookie only, never in the body. */
+export const SessionTokenPairSchema = Type.Object({
+  access_token: Type.String({ description: 'HS256 JWT for `Authorization: Bearer`' }),
+  refresh_token: Type.Optional(Type.String({ description: 'Opaque, single-use; absent when the session cookie carries it (X-Session-Cookie: 1)' })),
+  token_type: Type.Literal('bearer'),
+  expires_in: Type.Integer({ description: 'Access token lifetime in seconds', examples: [900] }),
+});
 
 export const UserSchema = Type.Object(
   {
@@ -136,7 +155,7 @@ export const CreatedApiKeySchema = Type.Intersect([ApiKeySchema, Type.Object({ a
 
 export const CreateApiKeyBody = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, examples: ['billing export'] })),
+    name: Type.Optional(Line({ minLength: 1, maxLength: 100, examples: ['billing export'] })),
     expires_in_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'Omit for a key that never expires' })),
     role: Type.Optional(RoleSchema),
   },
@@ -155,14 +174,14 @@ export const IdParam = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Num
 export const UuidParam = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
 export const PageQuery = {
-  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
+  page: Type.Optional(Page()),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
 };
 
 export const ListUsersQuery = Type.Object(
   {
     ...PageQuery,
-    q: Type.Optional(Type.String({ maxLength: 100, description: 'Substring of username or e-mail' })),
+    q: Type.Optional(Line({ maxLength: 100, description: 'Substring of username or e-mail' })),
     role: Type.Optional(RoleSchema),
     active: Type.Optional(Type.Boolean()),
   },

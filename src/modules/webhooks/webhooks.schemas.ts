@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { Line, Page } from '../../lib/schemas.js';
 import { WEBHOOK_EVENT_TYPES } from './webhook-events.js';
 
 /** Request and response schemas of the webhook routes. */
@@ -11,8 +12,8 @@ export const WebhookIdParams = Type.Object({ id: Type.String({ format: 'uuid' })
 
 export const WebhookCreateBody = Type.Object(
   {
-    url: Type.String({ minLength: 8, maxLength: 2000, description: 'http(s) URL receiving POSTs' }),
-    secret: Type.Optional(Type.String({ minLength: 16, maxLength: 200, description: 'HMAC key; generated and returned once when omitted' })),
+    url: Line({ minLength: 8, maxLength: 2000, description: 'http(s) URL receiving POSTs' }),
+    secret: Type.Optional(Line({ minLength: 16, maxLength: 200, description: 'HMAC key; generated and returned once when omitted' })),
     events: Type.Array(EventType, { minItems: 1, maxItems: WEBHOOK_EVENT_TYPES.length }),
     description: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
     enabled: Type.Optional(Type.Boolean({ default: true })),
@@ -22,8 +23,8 @@ export const WebhookCreateBody = Type.Object(
 
 export const WebhookPatchBody = Type.Object(
   {
-    url: Type.Optional(Type.String({ minLength: 8, maxLength: 2000 })),
-    secret: Type.Optional(Type.String({ minLength: 16, maxLength: 200 })),
+    url: Type.Optional(Line({ minLength: 8, maxLength: 2000 })),
+    secret: Type.Optional(Line({ minLength: 16, maxLength: 200 })),
     events: Type.Optional(Type.Array(EventType, { minItems: 1, maxItems: WEBHOOK_EVENT_TYPES.length })),
     description: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
     enabled: Type.Optional(Type.Boolean({ description: 'true re-enables a subscription disabled after persistent failure' })),
@@ -69,7 +70,7 @@ export const DeliverySchema = Type.Object({
 export const DeliveriesQuery = Type.Object(
   {
     status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed'), Type.Literal('dead')])),
-    page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
+    page: Type.Optional(Page()),
     page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   },
   { additionalProperties: false },

@@ -7,7 +7,9 @@ import type { BackgroundMetrics } from '../../jobs/jobs.metrics.js';
 import type { SecretBox } from '../accounts/secret-box.js';
 import { asDate, isoTime } from '../users/dates.js';
 import { isWebhookEventType, TEST_EVENT_TYPE, WEBHOOK_EVENT_TYPES, type WebhookEnvelope } from './webhook-events.js';
+import { createWebhookPoster, type WebhookPost } from './webhook-client.js';
 import { signWebhook, WEBHOOK_HEADERS } from './webhook-signature.js';
+import type { WebhookTargetPolicy } from './webhook-target.js';
 import { createWebhooksRepo, type DeliveryRow, type SubscriptionRow } from './webhooks.repo.js';
 
 /** A delivery is retried with backoff for this long after the event, then given up ('dead'). */
@@ -65,8 +67,10 @@ export interface WebhooksServiceDeps {
   secretBox: SecretBox;
   logger: Logger;
   metrics: BackgroundMetrics['webhooks'];
-  /** Injected for tests. */
-  fetch?: typeof fetch;
+  /** Which receivers are allowed (SSRF protection: WEBHOOK_ALLOWED_HOSTS, WEBHOOK_ALLOW_PRIVATE). */
+  targets: WebhookTargetPolicy;
+  /** Injected for tests; defaults to the guarded client of webhook-client.ts. */
+  post?: WebhookPost;
   now?: () => Date;
 }
 
@@ -153,7 +157,14 @@ export interface AttemptResult {
  */
 export function createWebhooksService(deps: WebhooksServiceDeps) {
   const repo = createWebhooksRepo(deps.db);
-  const doFetch = deps.fetch ?? fetch;
+  const doPost = deps.post ?? createWebhookPoster(deps.targets);
+
+  /** The normalised URL, refused (422 webhook_url_forbidden) when it points at a forbidden receiver. */
+  const allowedUrl = async (url: string): Promise<string> => {
+    const normalised = validateUrl(url);
+    await deps.targets.assertUrlAllowed(normalised);
+    return normalised;
+  };
   const now = deps.now ?? (() => new Date());
 
   const mustFind = async (id: string) => {
@@ -169,10 +180,8 @@ export function createWebhooksService(deps: WebhooksServiceDeps) {
     const started = performance.now();
     try {
       const secret = deps.secretBox.decrypt(subscription.secret_ciphertext);
-      const response = await doFetch(subscription.url, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+      const response = await doPost(subscription.url, {
+        timeoutMs: DELIVERY_TIMEOUT_MS,
         headers: {
           'content-type': 'application/json',
           'user-agent': 'simfleet-webhooks/1',
@@ -183,7 +192,6 @@ export function createWebhooksService(deps: WebhooksServiceDeps) {
         },
         body,
       });
-      await response.arrayBuffer().catch(() => undefined);
       const ok = response.status >= 200 && response.status < 300;
       return {
         delivered: ok,
@@ -243,8 +251,9 @@ export function createWebhooksService(deps: WebhooksServiceDeps) {
   return {
     async create(input: WebhookInput, userId: number | null): Promise<WebhookDto & { secret?: string }> {
       const generated = input.secret === undefined ? randomBytes(24).toString('base64url') : undefined;
+      const url = await allowedUrl(input.url);
       const row = await repo.insertSubscription({
-        url: validateUrl(input.url),
+        url,
         secret_ciphertext: deps.secretBox.encrypt(input.secret ?? generated!),
         events: validateEvents(input.events),
         description: input.description ?? null,
@@ -263,11 +272,13 @@ export function createWebhooksService(deps: WebhooksServiceDeps) {
       return toDto(await mustFind(id));
     },
 
-    async update(id: string, patch: Partial<WebhookInput>): Promise<WebhookDto> {
+    /** Changes a subscription; returns it as it was and as it is (the audit records both). */
+    async update(id: string, patch: Partial<WebhookInput>): Promise<{ before: WebhookDto; after: WebhookDto }> {
       const current = await mustFind(id);
       const reenable = patch.enabled === true && !current.enabled;
+      const url = patch.url === undefined ? undefined : await allowedUrl(patch.url);
       const row = await repo.updateSubscription(id, {
-        ...(patch.url !== undefined && { url: validateUrl(patch.url) }),
+        ...(url !== undefined && { url }),
         ...(patch.secret !== undefined && { secret_ciphertext: deps.secretBox.encrypt(patch.secret) }),
         ...(patch.events !== undefined && { events: validateEvents(patch.events) }),
         ...(patch.description !== undefined && { description: patch.description }),
@@ -276,11 +287,14 @@ export function createWebhooksService(deps: WebhooksServiceDeps) {
         ...(patch.enabled === false && current.enabled && { disabled_at: now(), disabled_reason: 'disabled by an admin' }),
       });
       if (row === undefined) throw new NotFound('webhook', id);
-      return toDto(row);
+      return { before: toDto(current), after: toDto(row) };
     },
 
-    async remove(id: string): Promise<void> {
+    /** Deletes a subscription; returns what it was (for the audit). */
+    async remove(id: string): Promise<WebhookDto> {
+      const current = await mustFind(id);
       if (!(await repo.deleteSubscription(id))) throw new NotFound('webhook', id);
+      return toDto(current);
     },
 
     async deliveries(id: string, filter: { status?: WebhookDeliveryStatus | undefined }, page: number, pageSize: number) {

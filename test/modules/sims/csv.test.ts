@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { csvCell, parseCsv, unguardCell } from '../../../src/modules/sims/sims.csv.js';
+import { csvCell, csvLine } from '../../../src/lib/csv.js';
+import { parseCsv, simCsvLine, unguardCell } from '../../../src/modules/sims/sims.csv.js';
+import type { PublicSim } from '../../../src/modules/sims/sims.schemas.js';
 import { parseSimFilter, parseSort } from '../../../src/modules/sims/sims.filter.js';
 
 describe('SIM CSV', () => {
@@ -14,11 +16,25 @@ describe('SIM CSV', () => {
     expect(csvCell({ a: 1 })).toBe('"{""a"":1}"');
   });
 
-  it('defuses formula cells in free text only, and the import undoes it', () => {
-    expect(csvCell('=HYPERLINK("x")', true)).toBe(`"'=HYPERLINK(""x"")"`);
-    expect(csvCell('+882285', false)).toBe('+882285');
+  it('defuses formula cells in every text cell, never in numbers, and the import undoes it', () => {
+    expect(csvCell('=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`);
+    for (const start of ['=', '+', '-', '@']) expect(csvCell(`${start}1+1`)).toBe(`'${start}1+1`);
+    expect(csvCell('\t=1')).toBe("'\t=1");
+    expect(csvCell('\r=1')).toBe(`"'\r=1"`);
+    expect(csvCell(-5)).toBe('-5');
+    expect(csvCell({ '=x': 1 })).toBe('"{""=x"":1}"');
+    expect(csvLine(['a', '@b', null, 3])).toBe("a,'@b,,3\r\n");
     expect(unguardCell("'=SUM(A1)")).toBe('=SUM(A1)');
     expect(unguardCell("'plain")).toBe("'plain");
+  });
+
+  it('guards each tag of a SIM and every column, including a hand-entered status', () => {
+    const sim = { iccid: '8988280666000000019', tags: ['ok', '=1+1'], label: '@cmd', status: '=HYPERLINK("http://evil")', custom_fields: {} } as unknown as PublicSim;
+    const line = simCsvLine(sim);
+    expect(line).toContain("ok;'=1+1");
+    expect(line).toContain("'@cmd");
+    expect(line).toContain(`"'=HYPERLINK(""http://evil"")"`);
+    expect(line.split(',').some((cell) => /^[=+\-@]/.test(cell))).toBe(false);
   });
 
   it('parses quoted cells, embedded newlines, CRLF, a BOM and blank lines', () => {

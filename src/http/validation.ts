@@ -1,0 +1,174 @@
+import AjvCompiler from '@fastify/ajv-compiler';
+import type { ErrorObject, Options as AjvOptions } from 'ajv';
+import type { FastifyServerOptions } from 'fastify';
+import { CONTROL_CHARACTERS, LINE_BREAKING_CONTROL_CHARACTERS } from '../lib/text.js';
+
+/**
+ * Request validation at the edge (ADR 0009). Two Ajv compilers: JSON bodies are validated strictly
+ * (no type coercion: `12` is not a string, `["a"]` is not "a"), query strings and path parameters
+ * coerce as HTTP requires ("5" is the integer 5). Before its schema, every part is walked once:
+ * control characters (NUL first of all) and nesting deeper than {@link MAX_DEPTH} are refused with
+ * field errors, so hostile text never reaches 1NCE, the database or a recursive algorithm.
+ */
+
+/** Deeper than any legitimate request (custom fields allow 3 levels); far below a stack overflow. */
+export const MAX_DEPTH = 16;
+
+/** Field errors reported per request at most: enough to fix a request, too few to amplify an attack. */
+const MAX_REPORTED = 10;
+
+/**
+ * Schemas carrying this annotation accept control characters: the data comes from 1NCE (the Data
+ * Streamer) and is sanitised on ingest instead of being refused, so 1NCE never retries a batch forever.
+ */
+export const PROVIDER_DATA_KEYWORD = 'x-provider-data';
+
+/** The keyword of the one error reported for a missing body; answered as `invalid_body`. */
+export const BODY_REQUIRED_KEYWORD = 'bodyRequired';
+
+const BASE_OPTIONS: AjvOptions = { removeAdditional: false, allErrors: true, useDefaults: true };
+
+type HttpPart = 'body' | 'querystring' | 'params' | 'headers';
+
+interface RouteSchema {
+  schema: unknown;
+  method: string;
+  url: string;
+  httpPart?: HttpPart;
+}
+
+interface ValidateFunction {
+  (data: unknown, context?: unknown): boolean | Promise<unknown>;
+  errors?: ErrorObject[] | null;
+  schemaEnv?: unknown;
+}
+
+type GuardedValidate = ((data: unknown, context?: unknown) => boolean | { value: unknown }) & {
+  errors?: ErrorObject[] | null;
+  schemaEnv?: unknown;
+};
+
+function escapePointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function fieldError(instancePath: string, message: string, keyword: string): ErrorObject {
+  return { instancePath, schemaPath: '#', keyword, params: {}, message };
+}
+
+/**
+ * Walks a parsed request part without recursion: every string value and property name is checked
+ * against `forbidden`, and nesting deeper than MAX_DEPTH is reported instead of descended into.
+ */
+export function hostileInputErrors(data: unknown, forbidden: RegExp | undefined): ErrorObject[] {
+  const errors: ErrorObject[] = [];
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value: data, path: '', depth: 0 }];
+  while (stack.length > 0 && errors.length < MAX_REPORTED) {
+    const { value, path, depth } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (forbidden?.test(value) === true) errors.push(fieldError(path, 'must not contain control characters (such as NUL)', 'controlCharacters'));
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= MAX_DEPTH) {
+      errors.push(fieldError(path, `must not nest deeper than ${MAX_DEPTH} levels`, 'maxDepth'));
+      continue;
+    }
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i -= 1) stack.push({ value: value[i], path: `${path}/${i}`, depth: depth + 1 });
+      continue;
+    }
+    const keys = Object.keys(value);
+    for (let i = keys.length - 1; i >= 0; i -= 1) {
+      const key = keys[i]!;
+      if (forbidden?.test(key) === true) {
+        // The name is shown escaped: the error must not carry the hostile characters on.
+        errors.push(fieldError(`${path}/${escapePointer(JSON.stringify(key).slice(1, -1))}`, 'is a property name with control characters', 'controlCharacters'));
+        continue;
+      }
+      stack.push({ value: (value as Record<string, unknown>)[key], path: `${path}/${escapePointer(key)}`, depth: depth + 1 });
+    }
+  }
+  return errors;
+}
+
+/** An object schema none of whose properties is required: the body may be left out entirely. */
+function isOptionalObject(schema: unknown): boolean {
+  if (schema === null || typeof schema !== 'object') return false;
+  const s = schema as { type?: unknown; required?: unknown; minProperties?: unknown };
+  return s.type === 'object' && (!Array.isArray(s.required) || s.required.length === 0);
+}
+
+function hasAnnotation(schema: unknown, keyword: string): boolean {
+  return schema !== null && typeof schema === 'object' && (schema as Record<string, unknown>)[keyword] === true;
+}
+
+/** Turns Ajv's wording for our shared patterns into messages a caller can act on. */
+function humanise(errors: ErrorObject[] | null | undefined): ErrorObject[] | null | undefined {
+  return errors?.map((e) =>
+    e.keyword === 'pattern' && typeof e.params.pattern === 'string' && e.params.pattern.includes('\\u0000-\\u001f')
+      ? { ...e, message: 'must be a single line without control characters' }
+      : e,
+  );
+}
+
+function guard(validate: ValidateFunction, route: RouteSchema): GuardedValidate {
+  const part = route.httpPart;
+  const isBody = part === 'body';
+  const forbidden = hasAnnotation(route.schema, PROVIDER_DATA_KEYWORD)
+    ? undefined
+    : isBody
+      ? CONTROL_CHARACTERS
+      : LINE_BREAKING_CONTROL_CHARACTERS;
+  const optionalBody = isBody && isOptionalObject(route.schema);
+
+  const guarded: GuardedValidate = (input, context) => {
+    let data = input;
+    let replaced = false;
+    if (isBody && data === null) {
+      // Fastify passes null for a request without a body (`curl -X POST`, or an empty JSON body).
+      if (!optionalBody) {
+        guarded.errors = [fieldError('', 'is required: send a JSON object', BODY_REQUIRED_KEYWORD)];
+        return false;
+      }
+      data = {};
+      replaced = true;
+    }
+    const hostile = part === 'headers' ? [] : hostileInputErrors(data, forbidden);
+    if (hostile.length > 0) {
+      guarded.errors = hostile;
+      return false;
+    }
+    const ok = validate(data, replaced ? undefined : context);
+    guarded.errors = humanise(validate.errors) ?? null;
+    if (ok !== true) return false;
+    return replaced ? { value: data } : true;
+  };
+  if (validate.schemaEnv !== undefined) guarded.schemaEnv = validate.schemaEnv;
+  return guarded;
+}
+
+type ValidatorFactory = NonNullable<NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']>;
+
+/**
+ * The validator factory for `schemaController.compilersFactory.buildValidator`: strict Ajv for
+ * bodies, coercing Ajv for query strings, path parameters and headers, every validator guarded.
+ */
+export function createValidatorFactory(): ValidatorFactory {
+  const pool = AjvCompiler();
+  const onCreate = (ajv: { addKeyword(definition: { keyword: string; schemaType: string }): unknown }) => {
+    ajv.addKeyword({ keyword: PROVIDER_DATA_KEYWORD, schemaType: 'boolean' });
+  };
+  return (externalSchemas, ajvServerOptions) => {
+    const plugins = (ajvServerOptions as { plugins?: unknown[] } | undefined)?.plugins ?? [];
+    const build = (coerceTypes: boolean | 'array') =>
+      pool(externalSchemas, {
+        customOptions: { ...BASE_OPTIONS, coerceTypes },
+        plugins: plugins as never,
+        onCreate: onCreate as never,
+      }) as unknown as (route: RouteSchema) => ValidateFunction;
+    const strict = build(false);
+    const coercing = build('array');
+    return ((route: RouteSchema) => guard((route.httpPart === 'body' ? strict : coercing)(route), route)) as never;
+  };
+}

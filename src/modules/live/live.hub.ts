@@ -1,0 +1,222 @@
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database, Listener } from '../../db/client.js';
+import type { UserRole } from '../../db/schema.js';
+import { LIVE_EVENT_AUDIENCE, type LiveEvent, type LiveEventType } from './live.events.js';
+
+/** How long events stay replayable (Last-Event-ID), and how many one resume may replay. */
+export const REPLAY_WINDOW_MS = 5 * 60_000;
+export const REPLAY_LIMIT = 1_000;
+/** The buffer never keeps more rows than this, whatever the event rate. */
+const BUFFER_MAX_ROWS = 10_000;
+/** Each process prunes the buffer at most this often (on publish). */
+const PRUNE_EVERY_MS = 30_000;
+/** NOTIFY payloads are capped at 8,000 bytes; a larger event is announced by id and read back. */
+const NOTIFY_PAYLOAD_MAX = 7_900;
+
+export type LiveSubscriber = (event: LiveEvent) => void;
+
+/** What a resuming client is owed: the events after its id, or a resynchronisation when some are gone. */
+export interface Replay {
+  events: LiveEvent[];
+  /** False when events after `afterId` were pruned, exceed the replay limit, or the id is unknown. */
+  complete: boolean;
+  /** The newest event id the replay saw (the cursor after it). */
+  newestId: number;
+}
+
+export interface LiveHubOptions {
+  database: Database;
+  logger: Pick<Logger, 'warn' | 'error'>;
+  replayWindowMs?: number;
+  replayLimit?: number;
+}
+
+interface EventRow {
+  id: number | string;
+  type: string;
+  min_role: UserRole;
+  data: Record<string, unknown>;
+  created_at: Date | string;
+}
+
+const toEvent = (row: EventRow): LiveEvent => ({
+  id: Number(row.id),
+  type: row.type,
+  minRole: row.min_role,
+  data: row.data,
+  at: new Date(row.created_at).toISOString(),
+});
+
+/**
+ * The live event bus across replicas. `publish` stores an event in `live_events` and NOTIFYs it in
+ * the same transaction (ids taken under an advisory lock, so they commit in order); every process
+ * LISTENs on one connection and hands each event, once and in id order, to its local subscribers
+ * (the open SSE streams). PostgreSQL carries it to every replica; on PGlite the same NOTIFY is
+ * delivered in-process. The table doubles as the bounded replay buffer for Last-Event-ID.
+ */
+export function createLiveHub(options: LiveHubOptions) {
+  const { database, logger } = options;
+  const db = database.db;
+  const windowMs = options.replayWindowMs ?? REPLAY_WINDOW_MS;
+  const replayLimit = options.replayLimit ?? REPLAY_LIMIT;
+  const subscribers = new Set<LiveSubscriber>();
+  let channel: Promise<string> | undefined;
+  let listening: Promise<void> | undefined;
+  let listener: Listener | undefined;
+  let stopped = false;
+  let lastId = 0;
+  let lastPrune = 0;
+  // Notifications, catch-ups and read-backs run one after another, so dispatch stays in id order.
+  let chain: Promise<void> = Promise.resolve();
+
+  /** One channel per database schema: isolated deployments (and test schemas) never hear each other. */
+  const channelName = () =>
+    (channel ??= sql<{ name: string }>`select 'simfleet_live_' || left(md5(current_schema()), 12) as name`
+      .execute(db)
+      .then((r) => r.rows[0]!.name));
+
+  const serially = (task: () => Promise<void> | void) => {
+    chain = chain.then(task).catch((error: unknown) => logger.error({ err: error }, 'live events: dispatch failed'));
+    return chain;
+  };
+
+  const dispatch = (event: LiveEvent) => {
+    if (event.id <= lastId) return;
+    lastId = event.id;
+    for (const subscriber of subscribers) {
+      try {
+        subscriber(event);
+      } catch (error) {
+        logger.error({ err: error }, 'live events: a subscriber failed');
+      }
+    }
+  };
+
+  const rowsAfter = async (afterId: number, limit: number) => {
+    const rows = await db.selectFrom('live_events').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
+    return rows.map((r) => toEvent(r as unknown as EventRow));
+  };
+
+  /** Delivers what was committed while the LISTEN connection was away (or before it started). */
+  const catchUp = () =>
+    serially(async () => {
+      for (;;) {
+        const rows = await rowsAfter(lastId, replayLimit);
+        for (const event of rows) dispatch(event);
+        if (rows.length < replayLimit) return;
+      }
+    });
+
+  const onNotify = (payload: string) =>
+    void serially(async () => {
+      const parsed = JSON.parse(payload) as EventRow & { ref?: true; at?: string };
+      if (parsed.ref === true) {
+        const row = await db.selectFrom('live_events').selectAll().where('id', '=', Number(parsed.id)).executeTakeFirst();
+        if (row !== undefined) dispatch(toEvent(row));
+        return;
+      }
+      dispatch(toEvent({ ...parsed, created_at: parsed.at ?? new Date().toISOString() }));
+    });
+
+  const ensureListening = () =>
+    (listening ??= (async () => {
+      const name = await channelName();
+      const newest = await db.selectFrom('live_events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+      lastId = Math.max(lastId, Number(newest?.id ?? 0));
+      listener = await database.listen(name, {
+        onNotify,
+        onReconnect: () => void catchUp(),
+        onError: (error) => logger.warn({ err: { message: error.message } }, 'live events: LISTEN connection lost; reconnecting'),
+      });
+      if (stopped) await listener.close();
+      // Anything committed between reading the newest id and LISTEN taking effect.
+      await catchUp();
+    })().catch((error: unknown) => {
+      listening = undefined;
+      throw error;
+    }));
+
+  const prune = async () => {
+    await sql`
+      with gone as (
+        delete from live_events
+         where created_at < now() - make_interval(secs => ${windowMs / 1000})
+            or id <= (select max(id) from live_events) - ${BUFFER_MAX_ROWS}
+        returning id
+      )
+      update live_event_state set pruned_through = greatest(pruned_through, coalesce((select max(id) from gone), 0))`.execute(db);
+  };
+
+  return {
+    /**
+     * Stores and broadcasts one event; never rejects (a failure is logged and the caller's change
+     * stands). Call it after the change is committed, and not inside an open transaction on PGlite.
+     */
+    async publish(type: LiveEventType, data: Record<string, unknown>): Promise<void> {
+      try {
+        const name = await channelName();
+        const minRole = LIVE_EVENT_AUDIENCE[type];
+        await db.transaction().execute(async (trx) => {
+          await sql`select pg_advisory_xact_lock(hashtext('simfleet.live:' || current_schema()))`.execute(trx);
+          await sql`
+            with ins as (
+              insert into live_events (type, min_role, data) values (${type}, ${minRole}, ${JSON.stringify(data)}::jsonb)
+              returning id, type, min_role, data, created_at
+            ), payload as (
+              select id, json_build_object('id', id, 'type', type, 'min_role', min_role, 'data', data, 'at', created_at)::text as body from ins
+            )
+            select pg_notify(${name}, case when octet_length(body) <= ${NOTIFY_PAYLOAD_MAX} then body else json_build_object('id', id, 'ref', true)::text end)
+              from payload`.execute(trx);
+        });
+        if (Date.now() - lastPrune > PRUNE_EVERY_MS) {
+          lastPrune = Date.now();
+          await prune();
+        }
+      } catch (error) {
+        logger.error({ err: error, event_type: type }, 'live events: could not publish an event');
+      }
+    },
+
+    /**
+     * Adds a local subscriber (once this process listens); returns the id it starts after and the
+     * function that removes it. Events reach subscribers once each, in id order.
+     */
+    async subscribe(subscriber: LiveSubscriber): Promise<{ startAfter: number; unsubscribe: () => void }> {
+      if (stopped) throw new Error('the live event hub is stopped');
+      await ensureListening();
+      // Wait for dispatches already queued, so `startAfter` is exactly where this subscriber begins.
+      await serially(() => undefined);
+      subscribers.add(subscriber);
+      return { startAfter: lastId, unsubscribe: () => void subscribers.delete(subscriber) };
+    },
+
+    /** The events after `afterId` still in the buffer (at most the replay limit). */
+    async replay(afterId: number): Promise<Replay> {
+      const [state, rows, newest] = await Promise.all([
+        db.selectFrom('live_event_state').select('pruned_through').executeTakeFirst(),
+        rowsAfter(afterId, replayLimit + 1),
+        db.selectFrom('live_events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst(),
+      ]);
+      const prunedThrough = Number(state?.pruned_through ?? 0);
+      const known = Math.max(prunedThrough, Number(newest?.id ?? 0));
+      const events = rows.slice(0, replayLimit);
+      const complete = afterId >= prunedThrough && rows.length <= replayLimit && afterId <= known;
+      return { events: complete ? events : [], complete, newestId: Math.max(known, events.at(-1)?.id ?? 0) };
+    },
+
+    /** The newest id dispatched to local subscribers. */
+    lastId: () => lastId,
+
+    /** Stops listening and drops every subscriber. */
+    async stop(): Promise<void> {
+      stopped = true;
+      subscribers.clear();
+      const current = listener;
+      listener = undefined;
+      await current?.close();
+    },
+  };
+}
+
+export type LiveHub = ReturnType<typeof createLiveHub>;
