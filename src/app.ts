@@ -3,7 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Deps } from './deps.js';
-import { installErrorHandling } from './http/error-handler.js';
+import { frameworkErrors, installErrorHandling } from './http/error-handler.js';
 import { installMetricsHooks } from './http/metrics-hooks.js';
 import { installAccessControl } from './http/auth/access-control.js';
 import { ProblemSchema } from './http/problem.js';
@@ -38,6 +38,7 @@ export async function buildApp(deps: Deps): Promise<App> {
     // Strict JSON bodies, coercing query strings and paths, hostile text refused first (ADR 0009).
     schemaController: { compilersFactory: { buildValidator: createValidatorFactory() } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    frameworkErrors,
   });
 
   app.addSchema(ProblemSchema);

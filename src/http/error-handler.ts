@@ -23,6 +23,7 @@ const FASTIFY_CODES: Record<string, { code: string; status: number; title: strin
   FST_ERR_CTP_INVALID_TYPE: { code: 'unsupported_media_type', status: 415, title: 'Unsupported media type' },
   FST_ERR_CTP_EMPTY_TYPE: { code: 'unsupported_media_type', status: 415, title: 'Missing content type' },
   FST_ERR_BAD_URL: { code: 'bad_url', status: 400, title: 'Malformed URL' },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'uri_too_long', status: 414, title: 'Path parameter too long' },
   FST_ERR_ASYNC_CONSTRAINT: { code: 'bad_request', status: 400, title: 'Bad request' },
 };
 
@@ -135,6 +136,15 @@ export function sendProblem(reply: FastifyReply, problem: Problem, headers: Reco
 }
 
 /** Installs the error and not-found handlers on the root instance. */
+/**
+ * Errors the router raises before any route or hook runs (malformed URL, over-long path parameter);
+ * passed as Fastify's `frameworkErrors` so they are problem+json like every other error.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const { problem, headers } = toProblem(error, request);
+  void sendProblem(reply, problem, headers);
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const { problem, headers, internal } = toProblem(error, request);

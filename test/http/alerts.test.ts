@@ -1,3 +1,4 @@
+import { withLuhn } from '../../src/lib/identifiers.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { pino } from 'pino';
@@ -133,6 +134,22 @@ describe.each(backends)('quota alerts (%s)', (backend) => {
     const rule = created.json();
     const patched = await t.app.inject({ method: 'PATCH', url: `/api/v1/alert-rules/${rule.id}`, headers: admin, payload: { hysteresis: 2 } });
     expect(patched.json()).toMatchObject({ hysteresis: 2, thresholds: [95], auto_topup: true });
+  });
+
+  it('refuses a rule scoped to a SIM or account that does not exist, and stores a SIM scope by its 19-digit ICCID', async () => {
+    const before = (await t.app.inject({ method: 'GET', url: '/api/v1/alert-rules', headers: admin })).json().items.length;
+    const body = { name: 'One SIM', scope: 'sim', metric: 'data_used_pct', thresholds: [80] };
+    const unknown = await t.app.inject({ method: 'POST', url: '/api/v1/alert-rules', headers: admin, payload: { ...body, scope_value: '8988280666000009999' } });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({ code: 'sim_not_found' });
+    const badLuhn = await t.app.inject({ method: 'POST', url: '/api/v1/alert-rules', headers: admin, payload: { ...body, scope_value: iccid + String((Number(withLuhn(iccid).slice(-1)) + 1) % 10) } });
+    expect(badLuhn.statusCode).toBe(422);
+    const noAccount = await t.app.inject({ method: 'POST', url: '/api/v1/alert-rules', headers: admin, payload: { ...body, scope: 'account', scope_value: 'not-an-account' } });
+    expect(noAccount.statusCode).toBe(404);
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/alert-rules', headers: admin })).json().items).toHaveLength(before);
+    const created = await t.app.inject({ method: 'POST', url: '/api/v1/alert-rules', headers: admin, payload: { ...body, scope_value: withLuhn(iccid) } });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({ scope: 'sim', scope_value: iccid });
   });
 
   it('tops up automatically once per period at most (cap), through the provider', async () => {

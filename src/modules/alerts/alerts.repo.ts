@@ -108,6 +108,15 @@ export function createAlertsRepo(db: Kysely<DB>) {
     },
 
     /** Snapshots of these SIMs (by ICCID), ordered by id. */
+    /** Whether a rule's scope names something that exists (a stored SIM by its 19-digit ICCID, a provider account). */
+    async scopeTargetExists(scope: 'sim' | 'account', value: string): Promise<boolean> {
+      const row =
+        scope === 'sim'
+          ? await db.selectFrom('sims').select('id').where('iccid', '=', value).executeTakeFirst()
+          : await db.selectFrom('provider_accounts').select('id').where('id', '=', value).executeTakeFirst();
+      return row !== undefined;
+    },
+
     simsByIccid(iccids: string[]): Promise<SimSnapshot[]> {
       if (iccids.length === 0) return Promise.resolve([]);
       return snapshots(sql`s.iccid = any(${iccids}::text[])`, iccids.length);

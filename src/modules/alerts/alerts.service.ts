@@ -8,6 +8,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { Notify } from '../notify/notify.service.js';
 import { isoTime } from '../users/dates.js';
 import { tallyForecasts } from '../observability/platform-probes.js';
+import { parseIccid } from '../sims/fleet.context.js';
 import { decide, forecastDays, inScope, metricValue, worseWhenLower, type SimSnapshot } from './alerts.evaluate.js';
 import { createAlertsRepo, type AlertFilter, type AlertRuleRow, type RuleValues } from './alerts.repo.js';
 
@@ -193,6 +194,23 @@ export function createAlertsService(deps: AlertsServiceDeps) {
     (await repo.enabledRules()).map((r) => ({ row: r, thresholds: r.thresholds.map(Number), hysteresis: Number(r.hysteresis) }));
 
   /** Evaluates the rules against a batch of SIM snapshots: raises, clears and tops up. */
+  /**
+   * A rule scoped to one SIM or account must name one that exists (404 otherwise, nothing stored);
+   * a SIM scope is stored as the 19-digit ICCID the evaluation compares with, whichever form was sent.
+   */
+  const resolveScope = async (values: RuleValues): Promise<RuleValues> => {
+    if (values.scope === 'sim' && values.scope_value !== null) {
+      const iccid = parseIccid(values.scope_value, 'body.scope_value');
+      if (!(await repo.scopeTargetExists('sim', iccid))) throw new NotFound('sim', iccid, 'sim_not_found');
+      return { ...values, scope_value: iccid };
+    }
+    if (values.scope === 'account' && values.scope_value !== null) {
+      const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(values.scope_value);
+      if (!uuid || !(await repo.scopeTargetExists('account', values.scope_value))) throw new NotFound('provider_account', values.scope_value, 'provider_account_not_found');
+    }
+    return values;
+  };
+
   const evaluateBatch = async (rules: EnabledRule[], sims: SimSnapshot[], counts: { sims: number; raised: number; cleared: number }) => {
     counts.sims += sims.length;
     const live = await repo.uncleared(sims.map((s) => s.id));
@@ -338,12 +356,12 @@ export function createAlertsService(deps: AlertsServiceDeps) {
     listRules: async () => (await repo.listRules()).map(toRuleDto),
     getRule: async (id: string) => toRuleDto(await mustFindRule(id)),
     async createRule(values: RuleValues, userId: number | null) {
-      return toRuleDto(await repo.insertRule({ ...validateRule(values), created_by_user_id: userId }));
+      return toRuleDto(await repo.insertRule({ ...(await resolveScope(validateRule(values))), created_by_user_id: userId }));
     },
     async updateRule(id: string, patch: Partial<RuleValues>) {
       const current = toRuleDto(await mustFindRule(id));
       const { id: _id, created_at: _c, updated_at: _u, ...base } = current;
-      const merged = validateRule({ ...base, ...patch });
+      const merged = patch.scope === undefined && patch.scope_value === undefined ? validateRule({ ...base, ...patch }) : await resolveScope(validateRule({ ...base, ...patch }));
       const row = await repo.updateRule(id, merged);
       if (row === undefined) throw new NotFound('alert_rule', id);
       return toRuleDto(row);
