@@ -79,7 +79,8 @@ describe('npm start (zero configuration, demo mode)', () => {
       again.child.kill('SIGINT');
     }
     expect(await exitCode(again.child)).toBe(0);
-  });
+    // Two full starts and stops of a real process; each start is still held to its own 30 s above.
+  }, 120_000);
 
   it('refuses invalid configuration with one message listing every problem', async () => {
     const proc = startProcess({ ...env, PORT: 'x', ROLE: 'boss', LOG_LEVEL: 'loud' });

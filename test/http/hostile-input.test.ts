@@ -54,7 +54,8 @@ describe('hostile input at the edge', () => {
       .replace(/\{id\}/g, (_m) => randomUUID());
 
   beforeAll(async () => {
-    t = await buildTestApp({ simulator: { fleetSize: 12 } });
+    // Hundreds of requests in a burst from one caller: the per-caller limit (100/s) is not under test here.
+    t = await buildTestApp({ simulator: { fleetSize: 12 }, env: { API_RATE_LIMIT_RPS: '100000' } });
     admin = await authHeaders(t, 'admin');
     await t.deps.fleet.sync.sweep(t.accountId!, { priority: 'background', firstDetailsLimit: 0 });
     // A SIM 1NCE lets us change (some simulated SIMs are expired).

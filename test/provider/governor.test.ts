@@ -148,6 +148,10 @@ describe.each(REDIS_URL === undefined ? [] : [REDIS_URL])('governor shared throu
     const take = (g: typeof a) => g.acquire('sims', { scope: 'acct', priority: 'bulk' }).then(() => grants.push(performance.now() - start));
     await Promise.all([...Array.from({ length: 6 }, () => take(a)), ...Array.from({ length: 6 }, () => take(b))]);
     grants.sort((x, y) => x - y);
-    for (let i = 1; i < grants.length; i++) expect(grants[i]! - grants[i - 1]!).toBeGreaterThanOrEqual(interval - 5);
+    // Grants are observed when each promise resolves, so a busy event loop adds jitter to single gaps;
+    // unshared budgets would grant both processes at once (gaps near 0), far below these bounds.
+    const jitter = 15;
+    for (let i = 1; i < grants.length; i++) expect(grants[i]! - grants[i - 1]!).toBeGreaterThanOrEqual(interval - jitter);
+    expect(grants[grants.length - 1]! - grants[0]!).toBeGreaterThanOrEqual((grants.length - 1) * interval - jitter);
   });
 });
