@@ -9,7 +9,8 @@ import { axeSerious, browserSuiteEnabled, openBrowser, signIn, startPlatform, ty
  */
 const enabled = browserSuiteEnabled('console end-to-end (test/console/console.test.ts)');
 
-describe.skipIf(!enabled)('console in Chromium', () => {
+// A real browser against a real server: each step has its own 15 s bound, the whole test a minute on a busy CI machine.
+describe.skipIf(!enabled)('console in Chromium', { timeout: 60_000 }, () => {
   let platform: Platform;
   let browser: Browser;
   let adminToken: string;
