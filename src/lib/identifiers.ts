@@ -58,3 +58,10 @@ export function isValidImei(value: string): boolean {
 export function isValidMsisdn(value: string): boolean {
   return /^\+?[1-9]\d{6,14}$/.test(value);
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A UUID in its canonical text form: checked before comparing with a `uuid` column, which would refuse anything else. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}

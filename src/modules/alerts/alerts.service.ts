@@ -11,6 +11,7 @@ import { tallyForecasts } from '../observability/platform-probes.js';
 import { parseIccid } from '../sims/fleet.context.js';
 import { decide, forecastDays, inScope, metricValue, worseWhenLower, type SimSnapshot } from './alerts.evaluate.js';
 import { createAlertsRepo, type AlertFilter, type AlertRuleRow, type RuleValues } from './alerts.repo.js';
+import { isUuid } from '../../lib/identifiers.js';
 
 /** SIMs evaluated per page; bounds memory on a 100,000-SIM fleet. */
 const PAGE = 2_000;
@@ -205,8 +206,7 @@ export function createAlertsService(deps: AlertsServiceDeps) {
       return { ...values, scope_value: iccid };
     }
     if (values.scope === 'account' && values.scope_value !== null) {
-      const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(values.scope_value);
-      if (!uuid || !(await repo.scopeTargetExists('account', values.scope_value))) throw new NotFound('provider_account', values.scope_value, 'provider_account_not_found');
+      if (!isUuid(values.scope_value) || !(await repo.scopeTargetExists('account', values.scope_value))) throw new NotFound('provider_account', values.scope_value, 'provider_account_not_found');
     }
     return values;
   };

@@ -1,5 +1,6 @@
 import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { AuditOutcome, DB, NewRow, Row } from '../../db/schema.js';
+import { isUuid } from '../../lib/identifiers.js';
 
 export type AuditRow = Row<'audit_log'>;
 
@@ -16,7 +17,6 @@ export interface AuditFilter {
   to?: Date | undefined;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function applyFilter<O>(query: SelectQueryBuilder<DB, 'audit_log', O>, filter: AuditFilter): SelectQueryBuilder<DB, 'audit_log', O> {
   let q = query;
@@ -25,7 +25,7 @@ function applyFilter<O>(query: SelectQueryBuilder<DB, 'audit_log', O>, filter: A
     q = q.where((eb) => {
       const options = [eb(eb.fn('lower', ['actor_username']), '=', actor.toLowerCase())];
       if (/^\d{1,15}$/.test(actor)) options.push(eb('actor_user_id', '=', Number(actor)));
-      if (UUID.test(actor)) options.push(eb('actor_api_key_id', '=', actor.toLowerCase()));
+      if (isUuid(actor)) options.push(eb('actor_api_key_id', '=', actor.toLowerCase()));
       return eb.or(options);
     });
   }

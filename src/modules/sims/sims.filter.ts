@@ -7,6 +7,7 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { ValidationError } from '../../errors.js';
+import { isUuid } from '../../lib/identifiers.js';
 
 /** A parsed, validated SIM filter. Absent members do not filter. */
 export interface SimFilter {
@@ -56,7 +57,6 @@ export interface SimSort {
 export const DEFAULT_SORT: SimSort = { field: 'iccid', direction: 'asc' };
 
 const CONNECTIVITY_STATES = ['ONLINE', 'ATTACHED', 'OFFLINE', 'BLOCKED', 'UNKNOWN'];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Raw query-string members, as the routes receive them (arrays from repeated keys or commas). */
 export interface SimFilterQuery {
@@ -95,7 +95,7 @@ export function parseSimFilter(query: SimFilterQuery): SimFilter {
     ]);
   }
   const accounts = listOf(query.account);
-  if (accounts?.some((a) => !UUID.test(a))) {
+  if (accounts?.some((a) => !isUuid(a))) {
     throw new ValidationError('account must be a provider account id', [{ field: 'querystring.account', message: 'must be a UUID' }]);
   }
   const filter: SimFilter = {
