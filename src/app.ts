@@ -3,7 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Deps } from './deps.js';
-import { frameworkErrors, installErrorHandling } from './http/error-handler.js';
+import { frameworkErrors, installErrorHandling, MAX_PATH_PARAM_LENGTH } from './http/error-handler.js';
 import { installMetricsHooks } from './http/metrics-hooks.js';
 import { installAccessControl } from './http/auth/access-control.js';
 import { ProblemSchema } from './http/problem.js';
@@ -37,7 +37,7 @@ export async function buildApp(deps: Deps): Promise<App> {
     return503OnClosing: true,
     // Strict JSON bodies, coercing query strings and paths, hostile text refused first (ADR 0009).
     schemaController: { compilersFactory: { buildValidator: createValidatorFactory() } },
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_PARAM_LENGTH },
     frameworkErrors,
   });
 

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.js';
+import { MAX_PATH_PARAM_LENGTH } from './error-handler.js';
 
 /**
  * The web console: a Vite-built SPA in dist/web (index.html + assets/), served by this server.
@@ -71,7 +73,14 @@ export async function registerConsole(app: FastifyInstance, dir: string): Promis
 
   const page = async (request: FastifyRequest, reply: FastifyReply) => {
     const pathname = request.url.split('?')[0] ?? '/';
-    if (isServerPath(pathname)) return reply.callNotFound();
+    if (isServerPath(pathname)) {
+      // The router gives up on an over-long parameter and falls through to this catch-all route;
+      // answer what it would have answered without the console (414), not a misleading 404.
+      if (pathname.split('/').some((segment) => segment.length > MAX_PATH_PARAM_LENGTH)) {
+        throw new AppError('uri_too_long', 414, 'Path parameter too long', { detail: `A path segment is longer than ${MAX_PATH_PARAM_LENGTH} characters` });
+      }
+      return reply.callNotFound();
+    }
     if (built && ROOT_FILE.test(pathname) && existsSync(path.join(dir, pathname))) {
       return reply.header('cache-control', 'public, max-age=3600').sendFile(pathname.slice(1));
     }

@@ -14,6 +14,9 @@ import { BODY_REQUIRED_KEYWORD } from './validation.js';
 /** Seconds a client should wait before retrying while the database is unreachable. */
 const DATABASE_RETRY_AFTER_SECONDS = 5;
 
+/** The longest path parameter the router matches; a longer one is a 414 (see frameworkErrors). */
+export const MAX_PATH_PARAM_LENGTH = 200;
+
 const FASTIFY_CODES: Record<string, { code: string; status: number; title: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type', status: 415, title: 'Unsupported media type' },
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'payload_too_large', status: 413, title: 'Payload too large' },

@@ -442,7 +442,7 @@ export async function fuzzRoutes(ctx: FuzzContext, options: RunOptions): Promise
       const before = unsafe ? await fingerprint(t) : undefined;
       let response;
       try {
-        response = await t.app.inject({ method: request.method as 'GET', url: request.url, headers: request.headers, ...(request.payload !== undefined && { payload: request.payload }) });
+        response = await send(t, request);
       } catch (error) {
         record({ operation: op.key, invariant: 'no_5xx', status: 0, detail: `inject threw: ${String(error)}`, request });
         continue;
@@ -489,6 +489,30 @@ export async function fuzzRoutes(ctx: FuzzContext, options: RunOptions): Promise
     }
   }
   return { findings, stats, known, undocumented };
+}
+
+/**
+ * Sends one request. A text/event-stream answer never ends by itself (the live-updates stream),
+ * so every response is read as a stream: a streamed 200 is closed after its head, anything else
+ * is read to the end as usual.
+ */
+async function send(t: TestApp, request: FuzzRequest): Promise<{ statusCode: number; headers: Record<string, string | string[] | number | undefined>; body: string }> {
+  const response = await t.app.inject({
+    method: request.method as 'GET',
+    url: request.url,
+    headers: request.headers,
+    payloadAsStream: true,
+    ...(request.payload !== undefined && { payload: request.payload }),
+  });
+  const stream = response.stream();
+  const contentType = response.headers['content-type'];
+  if (typeof contentType === 'string' && contentType.startsWith('text/event-stream')) {
+    stream.destroy();
+    return { statusCode: response.statusCode, headers: response.headers, body: '' };
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  return { statusCode: response.statusCode, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') };
 }
 
 /** A short, stable rendering of a finding for assertion messages and the fuzz script. */
