@@ -6,7 +6,7 @@ import type { BackgroundMetrics } from '../../jobs/jobs.metrics.js';
 import type { ProviderRegistry } from '../../provider/registry.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Notify } from '../notify/notify.service.js';
-import { isoTime } from '../users/dates.js';
+import { isoTime } from '../../lib/time.js';
 import { tallyForecasts } from '../observability/platform-probes.js';
 import { parseIccid } from '../sims/fleet.context.js';
 import { decide, forecastDays, inScope, metricValue, worseWhenLower, type SimSnapshot } from './alerts.evaluate.js';

@@ -10,6 +10,7 @@ import { encodeSms } from './sms.encoding.js';
 import { createSmsRepo, type SmsFilter, type SmsRow } from './sms.repo.js';
 import type { SentSmsDto, SmsDto } from './sms.schemas.js';
 import { actingUserId, requireSimRef, type Acting, type SimRef } from './sim-ref.js';
+import { DAY_MS, isoOrNull } from '../../lib/time.js';
 
 /** MT states 1NCE can still change; a stored SMS in one of them is refreshed when read. */
 const OPEN_STATES: ReadonlySet<SmsStatus> = new Set(['QUEUED', 'PENDING', 'BUFFERED']);
@@ -36,7 +37,6 @@ export interface SendSmsInput {
 
 /** The stored row as the API returns it. */
 export function toSmsDto(row: SmsRow, iccid: string): SmsDto {
-  const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : null);
   return {
     id: row.id,
     iccid,
@@ -51,14 +51,14 @@ export function toSmsDto(row: SmsRow, iccid: string): SmsDto {
     udh: row.udh,
     payload: row.payload,
     source_address: row.source_address,
-    submit_date: iso(row.submit_date),
-    delivery_date: iso(row.delivery_date),
-    expiry_date: iso(row.expiry_date),
-    final_date: iso(row.final_date),
+    submit_date: isoOrNull(row.submit_date),
+    delivery_date: isoOrNull(row.delivery_date),
+    expiry_date: isoOrNull(row.expiry_date),
+    final_date: isoOrNull(row.final_date),
     retry_count: row.retry_count,
     last_error: row.last_error,
-    created_at: iso(row.created_at) ?? '',
-    updated_at: iso(row.updated_at) ?? '',
+    created_at: isoOrNull(row.created_at) ?? '',
+    updated_at: isoOrNull(row.updated_at) ?? '',
   };
 }
 
@@ -261,7 +261,7 @@ export function createSmsService(deps: SmsServiceDeps) {
         .select((eb) => eb.fn.min('sms_messages.submit_date').as('oldest'))
         .where('sms_messages.status', '=', 'UNKNOWN')
         .where('sms_messages.provider_sms_id', 'is', null)
-        .where('sms_messages.submit_date', '>=', new Date(Date.now() - RECONCILE_DAYS * 86_400_000))
+        .where('sms_messages.submit_date', '>=', new Date(Date.now() - RECONCILE_DAYS * DAY_MS))
         .groupBy('sims.iccid')
         .orderBy('oldest')
         .limit(options.limit ?? 50)
