@@ -8,7 +8,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { Notify } from '../notify/notify.service.js';
 import { isoTime } from '../../lib/time.js';
 import { tallyForecasts } from '../observability/platform-probes.js';
-import { parseIccid } from '../sims/fleet.context.js';
+import { parseIccid } from '../sims/sim-ref.js';
 import { decide, forecastDays, inScope, metricValue, worseWhenLower, type SimSnapshot } from './alerts.evaluate.js';
 import { createAlertsRepo, type AlertFilter, type AlertRuleRow, type RuleValues } from './alerts.repo.js';
 import { isUuid } from '../../lib/identifiers.js';

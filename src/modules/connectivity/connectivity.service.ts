@@ -1,5 +1,6 @@
 import { NotFound } from '../../errors.js';
-import { auditedProviderCall, requireSim, type ActorContext, type FleetDeps } from '../sims/fleet.context.js';
+import { auditedProviderCall, type FleetDeps } from '../sims/fleet.context.js';
+import { requireSim, type ActorContext } from '../sims/sim-ref.js';
 import type { SimSync } from '../sims/sims.sync.js';
 import { iso } from '../sims/sims.view.js';
 import { isoOrNull } from '../../lib/time.js';

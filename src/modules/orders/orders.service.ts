@@ -6,7 +6,7 @@ import type { Priority } from '../../provider/provider.types.js';
 import type { ProviderRegistry } from '../../provider/registry.js';
 import { resolveAccountId } from '../accounts/account-scope.js';
 import type { AuditService } from '../audit/audit.service.js';
-import { actingUserId, type Acting } from '../sms/sim-ref.js';
+import { actingUserId, type ActorContext } from '../sims/sim-ref.js';
 import { mayHaveBeenProcessed } from '../sms/sms.service.js';
 import { createIdempotency, type IdempotentResult } from '../topups/idempotency.js';
 import { createOrdersRepo, type OrderFilter, type OrderItemRow, type OrderRow } from './orders.repo.js';
@@ -72,7 +72,7 @@ export function createOrdersService(deps: OrdersServiceDeps) {
     }
   }
 
-  async function place(accountId: string, body: CreateOrderBody, acting: Acting, idempotencyKey: string | undefined): Promise<OrderDto> {
+  async function place(accountId: string, body: CreateOrderBody, acting: ActorContext, idempotencyKey: string | undefined): Promise<OrderDto> {
     const row = await repo.insert(
       {
         account_id: accountId,
@@ -125,7 +125,7 @@ export function createOrdersService(deps: OrdersServiceDeps) {
     },
 
     /** Places an order at 1NCE (a real, invoiced order); an Idempotency-Key makes retries safe. */
-    async create(requestedAccount: string | undefined, body: CreateOrderBody, acting: Acting, idempotencyKey?: string): Promise<IdempotentResult<OrderDto>> {
+    async create(requestedAccount: string | undefined, body: CreateOrderBody, acting: ActorContext, idempotencyKey?: string): Promise<IdempotentResult<OrderDto>> {
       const accountId = await resolveAccountId(deps.db, requestedAccount);
       if (idempotencyKey === undefined) return { statusCode: 201, body: await place(accountId, body, acting, undefined), replayed: false };
       const scope = `${acting.actor.type}:${acting.actor.userId ?? acting.actor.username ?? 'anonymous'}:POST /orders`;

@@ -1,5 +1,6 @@
 import type { QuotaService } from '../../db/schema.js';
-import { requireSim, type ActorContext, type FleetDeps } from '../sims/fleet.context.js';
+import { type FleetDeps } from '../sims/fleet.context.js';
+import { requireSim, type ActorContext } from '../sims/sim-ref.js';
 import type { SimSync } from '../sims/sims.sync.js';
 import { DAY_MS, utcDay } from '../../lib/time.js';
 import { iso } from '../sims/sims.view.js';

@@ -19,7 +19,8 @@ import { createConnectivityRepo, type ConnectivityRow } from '../connectivity/co
 import { createEventsRepo } from '../events/events.repo.js';
 import { createQuotasRepo, type QuotaRow } from '../quotas/quotas.repo.js';
 import { createUsageRepo, type UsageDay } from '../usage/usage.repo.js';
-import { auditedProviderCall, invalidateSim, invalidateUsage, parseIccid, type ActorContext, type FleetDeps } from './fleet.context.js';
+import { auditedProviderCall, invalidateSim, invalidateUsage, type FleetDeps } from './fleet.context.js';
+import { parseIccid, type ActorContext } from './sim-ref.js';
 import { createSimsRepo, type ProviderSimRow } from './sims.repo.js';
 import type { SimRow } from './sims.view.js';
 import { DAY_MS, daysBetween, utcDay } from '../../lib/time.js';

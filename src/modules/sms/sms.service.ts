@@ -9,7 +9,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import { encodeSms } from './sms.encoding.js';
 import { createSmsRepo, type SmsFilter, type SmsRow } from './sms.repo.js';
 import type { SentSmsDto, SmsDto } from './sms.schemas.js';
-import { actingUserId, requireSimRef, type Acting, type SimRef } from './sim-ref.js';
+import { actingUserId, requireSimRef, type ActorContext, type SimRef } from '../sims/sim-ref.js';
 import { DAY_MS, isoOrNull } from '../../lib/time.js';
 
 /** MT states 1NCE can still change; a stored SMS in one of them is refreshed when read. */
@@ -77,7 +77,7 @@ export function mayHaveBeenProcessed(error: unknown): boolean {
 export function createSmsService(deps: SmsServiceDeps) {
   const repo = createSmsRepo(deps.db);
 
-  async function audit(acting: Acting, action: string, iccid: string, outcome: 'success' | 'failure', detail: Record<string, unknown>) {
+  async function audit(acting: ActorContext, action: string, iccid: string, outcome: 'success' | 'failure', detail: Record<string, unknown>) {
     await deps.audit.record({ ...acting, action, target: { type: 'sim', id: iccid }, outcome, detail });
   }
 
@@ -86,7 +86,7 @@ export function createSmsService(deps: SmsServiceDeps) {
    * device never sees a message with holes, and a part whose outcome is unknown is stored as
    * UNKNOWN rather than resent (1NCE charges every part).
    */
-  async function sendToSim(sim: SimRef, input: SendSmsInput, acting: Acting, priority: Priority = 'interactive'): Promise<SentSmsDto> {
+  async function sendToSim(sim: SimRef, input: SendSmsInput, acting: ActorContext, priority: Priority = 'interactive'): Promise<SentSmsDto> {
     const encoded = encodeSms(input.message, randomInt(0, 256));
     const group = randomUUID();
     const now = new Date();
@@ -181,7 +181,7 @@ export function createSmsService(deps: SmsServiceDeps) {
     sendToSim,
 
     /** Sends a text to a stored SIM (split and encoded as needed). */
-    async send(iccid: string, input: SendSmsInput, acting: Acting): Promise<SentSmsDto> {
+    async send(iccid: string, input: SendSmsInput, acting: ActorContext): Promise<SentSmsDto> {
       return sendToSim(await requireSimRef(deps.db, iccid), input, acting);
     },
 
@@ -204,7 +204,7 @@ export function createSmsService(deps: SmsServiceDeps) {
      * Cancels a buffered MT message: every still-open part of its message group is deleted at
      * 1NCE (a half-cancelled concatenated message would arrive garbled) and marked CANCELLED.
      */
-    async cancel(iccid: string, id: number, acting: Acting): Promise<SmsDto[]> {
+    async cancel(iccid: string, id: number, acting: ActorContext): Promise<SmsDto[]> {
       const sim = await requireSimRef(deps.db, iccid);
       const row = await repo.findById(sim.id, id);
       if (row === undefined) throw new NotFound('sms', String(id));

@@ -6,7 +6,7 @@ import type { Priority, ProviderSupportTicket } from '../../provider/provider.ty
 import type { ProviderRegistry } from '../../provider/registry.js';
 import { resolveAccountId } from '../accounts/account-scope.js';
 import type { AuditService } from '../audit/audit.service.js';
-import { actingUserId, type Acting } from '../sms/sim-ref.js';
+import { actingUserId, type ActorContext } from '../sims/sim-ref.js';
 import type { CreateTicketBody, TicketDto } from './support.schemas.js';
 import { isoOrNull } from '../../lib/time.js';
 
@@ -116,7 +116,7 @@ export function createSupportService(deps: SupportServiceDeps) {
     },
 
     /** Opens a case at 1NCE, stores it, then syncs once to learn its case id (best effort). */
-    async create(requestedAccount: string | undefined, body: CreateTicketBody, acting: Acting): Promise<TicketDto> {
+    async create(requestedAccount: string | undefined, body: CreateTicketBody, acting: ActorContext): Promise<TicketDto> {
       const accountId = await resolveAccountId(deps.db, requestedAccount);
       const client = await deps.provider.get(accountId);
       try {

@@ -1,5 +1,6 @@
 import { ValidationError } from '../../errors.js';
-import { cacheKeys, CACHE_TTL_SECONDS, parseIccid, requireSim, type ActorContext, type FleetDeps } from '../sims/fleet.context.js';
+import { cacheKeys, CACHE_TTL_SECONDS, type FleetDeps } from '../sims/fleet.context.js';
+import { parseIccid, requireSim, type ActorContext } from '../sims/sim-ref.js';
 import type { SimSync } from '../sims/sims.sync.js';
 import { DAY_MS, utcDay } from '../../lib/time.js';
 import { createUsageRepo, type Granularity } from './usage.repo.js';
