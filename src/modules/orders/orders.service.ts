@@ -7,7 +7,7 @@ import type { ProviderRegistry } from '../../provider/registry.js';
 import { resolveAccountId } from '../accounts/account-scope.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { actingUserId, type ActorContext } from '../sims/sim-ref.js';
-import { mayHaveBeenProcessed } from '../sms/sms.service.js';
+import { mayHaveBeenProcessed } from '../../provider/errors.js';
 import { createIdempotency, type IdempotentResult } from '../topups/idempotency.js';
 import { createOrdersRepo, type OrderFilter, type OrderItemRow, type OrderRow } from './orders.repo.js';
 import type { CreateOrderBody, OrderDto } from './orders.schemas.js';

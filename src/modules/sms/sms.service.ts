@@ -11,6 +11,7 @@ import { createSmsRepo, type SmsFilter, type SmsRow } from './sms.repo.js';
 import type { SentSmsDto, SmsDto } from './sms.schemas.js';
 import { actingUserId, requireSimRef, type ActorContext, type SimRef } from '../sims/sim-ref.js';
 import { DAY_MS, isoOrNull } from '../../lib/time.js';
+import { mayHaveBeenProcessed } from '../../provider/errors.js';
 
 /** MT states 1NCE can still change; a stored SMS in one of them is refreshed when read. */
 const OPEN_STATES: ReadonlySet<SmsStatus> = new Set(['QUEUED', 'PENDING', 'BUFFERED']);
@@ -66,11 +67,6 @@ export function toSmsDto(row: SmsRow, iccid: string): SmsDto {
 function describeError(error: unknown): string {
   if (error instanceof AppError) return `${error.code}: ${error.detail ?? error.title}`;
   return error instanceof Error ? error.message : String(error);
-}
-
-/** True when the provider may have accepted the request although the call failed. */
-export function mayHaveBeenProcessed(error: unknown): boolean {
-  return error instanceof AppError && error.extensions?.mayHaveBeenProcessed === true;
 }
 
 /** Sending, listing, cancelling and refreshing SMS; every message is kept beyond 1NCE's 7 days. */

@@ -6,7 +6,7 @@ import type { ProviderRegistry } from '../../provider/registry.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { OrdersService } from '../orders/orders.service.js';
 import { actingUserId, requireSimRef, type ActorContext, type SimRef } from '../sims/sim-ref.js';
-import { mayHaveBeenProcessed } from '../sms/sms.service.js';
+import { mayHaveBeenProcessed } from '../../provider/errors.js';
 import { createIdempotency, type IdempotentResult } from './idempotency.js';
 import type { TopupDto } from './topups.schemas.js';
 
