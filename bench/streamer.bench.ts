@@ -83,7 +83,7 @@ export async function runStreamerBench(): Promise<Record<string, unknown>> {
       // visibility map and statistics current (as autovacuum leaves a live table).
       await sql`vacuum analyze sims`.execute(deps.database.db);
       // Payloads are built before timing: the figure is ingest, not fixture generation.
-      const base = Date.now() - 86_400_000;
+      const base = Date.now() - 4 * 86_400_000;
       const payloads = Array.from({ length: BATCHES }, (_, b) =>
         JSON.stringify(Array.from({ length: BATCH }, (_, k) => usageRecord(1_000_000 + b * BATCH + k, simOfRecord(b * BATCH + k), new Date(base + (b * BATCH + k) * 1000)))),
       );
