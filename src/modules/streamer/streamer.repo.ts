@@ -57,10 +57,13 @@ export function createStreamerRepo() {
      */
     async lockSims(trx: Executor, iccids: string[]): Promise<Map<string, SimRef>> {
       if (iccids.length === 0) return new Map();
-      const rows = await sql<SimRef>`
-        select id, iccid, account_id, connectivity_status from sims where iccid = any (${textArray(iccids)}::text[])
-        order by id for no key update`.execute(trx);
-      return new Map(rows.rows.map((r) => [r.iccid, r]));
+      // One JSON text instead of 3,000 result rows: the driver's per-row decoding cost more than the lookup.
+      const result = await sql<{ sims: string | null }>`
+        select json_agg(json_build_array(id, iccid, account_id, connectivity_status))::text as sims
+        from (select id, iccid, account_id, connectivity_status from sims where iccid = any (${textArray(iccids)}::text[])
+              order by id for no key update) locked`.execute(trx);
+      const rows = JSON.parse(result.rows[0]?.sims ?? '[]') as Array<[number, string, string, ConnectivityStatus | null]>;
+      return new Map(rows.map(([id, iccid, account_id, connectivity_status]) => [iccid, { id, iccid, account_id, connectivity_status }]));
     },
 
     /**
@@ -145,7 +148,8 @@ export function createStreamerRepo() {
         ), rollup as (
           insert into sim_usage (sim_id, day, data_rx_bytes, data_tx_bytes, data_total_bytes, sms_mo, sms_mt, source, synced_at)
           select sim_id, (to_timestamp(started) at time zone 'UTC')::date,
-                 sum(coalesce(rx_bytes, 0)), sum(coalesce(tx_bytes, 0)), sum(coalesce(total_bytes, 0)), sum(sms_mo), sum(sms_mt), 'stream', now()
+                 sum(coalesce(rx_bytes, 0))::bigint, sum(coalesce(tx_bytes, 0))::bigint, sum(coalesce(total_bytes, 0))::bigint,
+                 sum(sms_mo)::bigint, sum(sms_mt)::bigint, 'stream', now()
           from fresh group by 1, 2 order by 1, 2
           on conflict (sim_id, day) do update set
             data_rx_bytes = sim_usage.data_rx_bytes + excluded.data_rx_bytes,
@@ -153,9 +157,10 @@ export function createStreamerRepo() {
             data_total_bytes = sim_usage.data_total_bytes + excluded.data_total_bytes,
             sms_mo = sim_usage.sms_mo + excluded.sms_mo,
             sms_mt = sim_usage.sms_mt + excluded.sms_mt,
-            synced_at = now()
+            synced_at = now(),
+            updated_at = now()
         ), per_sim as (
-          select sim_id, sum(coalesce(total_bytes, 0)) as data_bytes, sum(coalesce(sms_count, 0)) as sms,
+          select sim_id, sum(coalesce(total_bytes, 0))::bigint as data_bytes, sum(coalesce(sms_count, 0))::bigint as sms,
                  max(greatest(started, ended)) as seen
           from fresh group by sim_id
         ), effects as (
@@ -181,7 +186,8 @@ export function createStreamerRepo() {
               when s.sms_remaining is null or c.sms = 0 then s.sms_remaining
               else greatest(0, s.sms_remaining - c.sms) end,
             last_seen_at = greatest(s.last_seen_at, c.seen),
-            connectivity_status = coalesce(c.status, s.connectivity_status)
+            connectivity_status = coalesce(c.status, s.connectivity_status),
+            updated_at = now()
           from changes c
           where s.id = c.sim_id
             and (c.status is not null or c.data_exhausted or c.sms_exhausted
