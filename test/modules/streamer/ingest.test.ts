@@ -123,8 +123,8 @@ describe.each(backends)('Data Streamer ingest at batch scale (%s)', (backend) =>
   it('stores each record once when two copies of a batch race each other', async () => {
     const batch = Array.from({ length: 1500 }, (_, i) => usage(70_000 + i, (i * 7) % SIMS, at('2025-04-04T08:00:00Z', i), 1));
     const [a, b] = await Promise.all([post(batch), post(batch)]);
-    expect([a!.statusCode, b!.statusCode]).toEqual([200, 200]);
-    const results = [a!.json<{ stored: number; duplicates: number }>(), b!.json<{ stored: number; duplicates: number }>()];
+    expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
+    const results = [a.json<{ stored: number; duplicates: number }>(), b.json<{ stored: number; duplicates: number }>()];
     expect(results[0]!.stored + results[1]!.stored).toBe(1500);
     expect(results[0]!.duplicates + results[1]!.duplicates).toBe(1500);
     await expectConsistentWithRecords();
