@@ -4,13 +4,15 @@
  * validation, every SQL statement (client-side round trip) - over BENCH_PROFILE_BATCHES batches of
  * 3,000 usage records (plus one mixed batch of usage and events), then prints the server's
  * EXPLAIN ANALYZE of each statement of one more batch (auto_explain, nested statements and trigger
- * times included). PostgreSQL only: the local one, or BENCH_DATABASE_URL.
+ * times included). The local PostgreSQL, BENCH_DATABASE_URL, or PGlite with BENCH_BACKEND=pglite
+ * (in memory; no EXPLAIN part there).
  */
 import { Kysely, PostgresDialect, type LogEvent } from 'kysely';
 import pg from 'pg';
 import secureJson from 'secure-json-parse';
 import { loadConfig } from '../src/config.js';
 import { createDb } from '../src/db/client.js';
+import { createPglitePool, openPglite } from '../src/db/pglite-pool.js';
 import type { DB } from '../src/db/schema.js';
 import { migrate } from '../src/db/migrate.js';
 import { createDeps } from '../src/deps.js';
@@ -30,15 +32,16 @@ const labelOf = (sqlText: string) => sqlText.replace(/\s+/g, ' ').trim().slice(0
 
 async function main(): Promise<void> {
   const backend = await benchBackend('streamer-profile');
-  if (backend.url === undefined) throw new Error('the profile needs PostgreSQL (auto_explain); set BENCH_DATABASE_URL');
   const url = backend.url;
   const schema = scratchSchemaName();
-  await createSchema(url, schema);
+  if (url !== undefined) await createSchema(url, schema);
   const config = loadConfig({ ...BENCH_ENV, ONCE_API_URL: API_URL });
-  const database = await createDb({ databaseUrl: url, dataDir: '', poolMax: 4, searchPath: schema });
-  const pool = new pg.Pool({ connectionString: url, max: 1, options: `-c search_path=${schema}` });
+  const pglite = url === undefined ? await openPglite(undefined) : undefined;
+  const database = await createDb({ databaseUrl: url, dataDir: '', poolMax: 4, ...(url !== undefined && { searchPath: schema }), ...(pglite !== undefined && { pglite }) });
+  const pgPool = url === undefined ? undefined : new pg.Pool({ connectionString: url, max: 1, options: `-c search_path=${schema}` });
+  const pool = pgPool ?? (createPglitePool(pglite!, false) as unknown as pg.Pool);
   const notices: string[] = [];
-  pool.on('connect', (client) => client.on('notice', (n) => notices.push(n.message ?? '')));
+  pgPool?.on('connect', (client) => client.on('notice', (n) => notices.push(n.message ?? '')));
   try {
     await migrate(database);
     const deps = await createDeps(config, createLogger(config), { database });
@@ -98,6 +101,7 @@ async function main(): Promise<void> {
       recording = false;
       report('mixed batches: 2,000 usage records + 1,000 PDP events');
 
+      if (pgPool === undefined) return;
       // EXPLAIN ANALYZE of every statement of one more batch, by the server (auto_explain), triggers included.
       const client = await pool.connect();
       try {
@@ -116,14 +120,13 @@ async function main(): Promise<void> {
       await ingestOne(mixed(6_000_000));
       process.stdout.write(`\nauto_explain of one mixed batch (${notices.length} statements)\n`);
       for (const n of notices) process.stdout.write(`${n.replace(/'\[\{.*?\}\]'/gs, "'[...]'").replace(/\{"[^\n]{300,}/g, '{...}')}\n---\n`);
-      await db.destroy();
     } finally {
       await deps.close();
     }
   } finally {
-    await pool.end().catch(() => undefined);
+    await pgPool?.end().catch(() => undefined);
     await database.close();
-    await dropSchema(url, schema);
+    if (url !== undefined) await dropSchema(url, schema);
   }
 }
 

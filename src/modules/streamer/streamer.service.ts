@@ -216,7 +216,9 @@ export function createStreamerService(deps: StreamerServiceDeps) {
       // Rate-limited and never rejecting; not awaited, so the batch's answer does not wait for an ANALYZE.
       void deps.statistics?.refresh(['sims', 'usage_records', 'sim_usage', 'sim_events']);
       // Webhooks, live events and alert evaluation only after commit: a rolled-back batch must not announce anything.
-      for (const n of notifications) await deps.notify(n.type, n.payload);
+      // One live-event transaction for the whole batch where the notifier can (notify.many).
+      if (deps.notify.many !== undefined) await deps.notify.many(notifications);
+      else for (const n of notifications) await deps.notify(n.type, n.payload);
       if (advanced.length > 0) deps.quotaChanged?.(advanced);
       const stored = freshUsage + freshEvents;
       return { received, stored, duplicates: received - stored, unmatched };

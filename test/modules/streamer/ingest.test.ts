@@ -154,6 +154,23 @@ describe.each(backends)('Data Streamer ingest at batch scale (%s)', (backend) =>
     expect(event.description).toBe(odd);
   });
 
+  it('announces every connectivity change of a batch to live subscribers, in order, in one publish', async () => {
+    const seen: Array<{ id: number; type: string; data: Record<string, unknown> }> = [];
+    const { unsubscribe } = await t.deps.live.hub.subscribe((e) => seen.push(e));
+    try {
+      // SIMs 100-299 go ONLINE (they were left ATTACHED or ONLINE above: even ones change).
+      const batch = Array.from({ length: 200 }, (_, i) => pdpEvent(`live-${i}`, 100 + i, at('2025-04-07T08:00:00Z', i), 3));
+      expect((await post(batch)).json()).toMatchObject({ stored: 200 });
+      await expect.poll(() => seen.filter((e) => e.type === 'sim.updated').length, { timeout: 10_000 }).toBe(100);
+      const updated = seen.filter((e) => e.type === 'sim.updated').map((e) => e.data.iccid);
+      expect(updated).toEqual(Array.from({ length: 100 }, (_, i) => iccidOf(100 + 2 * i)));
+      const ids = seen.map((e) => e.id);
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    } finally {
+      unsubscribe();
+    }
+  });
+
   it("deletes a SIM's stream rows with it (records, rollup, events)", async () => {
     const simId = ids.get(7)!;
     const before = await sql<{ n: number }>`select (select count(*) from usage_records where sim_id = ${simId}) + (select count(*) from sim_usage where sim_id = ${simId}) + (select count(*) from sim_events where sim_id = ${simId}) as n`.execute(db());
