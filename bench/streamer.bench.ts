@@ -120,7 +120,8 @@ export async function runStreamerBench(): Promise<Record<string, unknown>> {
       const seedSeconds = (performance.now() - seedStarted) / 1000;
       // Payloads are built before timing: the figure is ingest, not fixture generation. Record ids
       // and times follow on from one set to the next, as a stream delivers them.
-      const base = Date.now() - 4 * 86_400_000;
+      // Records one second apart, four sets of BATCHES batches: the newest stay in the past (future ones are refused).
+      const base = Date.now() - 8 * 86_400_000;
       const sequentialPayloads = usageBatches(BATCHES, 1_000_000, base);
       const concurrentPayloads = usageBatches(BATCHES, 1_000_000 + BATCHES * BATCH, base + BATCHES * BATCH * 1000);
       const sims = await deps.database.db.selectFrom('sims').select(['id', 'iccid']).execute();
