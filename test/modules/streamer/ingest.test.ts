@@ -130,6 +130,16 @@ describe.each(backends)('Data Streamer ingest at batch scale (%s)', (backend) =>
     await expectConsistentWithRecords();
   }, 120_000);
 
+  it('stores concurrent batches over the same SIMs (listed in opposite orders) without deadlock or lost updates', async () => {
+    const forward = Array.from({ length: 1000 }, (_, i) => usage(90_000 + i, i % SIMS, at('2025-04-08T08:00:00Z', i), 1));
+    const backward = Array.from({ length: 1000 }, (_, i) => usage(91_000 + i, (2 * SIMS - 1 - i) % SIMS, at('2025-04-08T09:00:00Z', i), 2));
+    const responses = await Promise.all([post(forward), post(backward), post(forward.slice(500)), post(backward.slice(0, 500))]);
+    expect(responses.map((r) => r.statusCode)).toEqual([200, 200, 200, 200]);
+    const stored = responses.reduce((n, r) => n + r.json<{ stored: number }>().stored, 0);
+    expect(stored).toBe(2000);
+    await expectConsistentWithRecords();
+  }, 120_000);
+
   it('counts records repeated within a batch as duplicates and stores their first occurrence', async () => {
     const first = usage(80_001, 3, '2025-04-05T08:00:00Z', 5);
     const batch = [first, usage(80_002, 4, '2025-04-05T08:00:00Z', 1), { ...first, volume: { total: 50, rx: 25, tx: 25 } }, pdpEvent('rep-1', 3, '2025-04-05T07:00:00Z', 3), pdpEvent('rep-1', 3, '2025-04-05T07:00:00Z', 3)];
