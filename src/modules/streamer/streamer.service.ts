@@ -72,9 +72,13 @@ function firstOccurrences<T>(records: T[], keyOf: (r: T) => string): T[] {
   return out.length === records.length ? records : out;
 }
 
-/** PostgreSQL's unique_violation: a record id stored before (pg and PGlite both carry `code`). */
-const isUniqueViolation = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
+/** The SQLSTATE of a database error (pg and PGlite both carry `code`). */
+const sqlState = (error: unknown): unknown => (typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined);
+/** unique_violation: a record id stored before. */
+const UNIQUE_VIOLATION = '23505';
+const DEADLOCK_DETECTED = '40P01';
+/** Writes of one batch at most: fresh, replay, and one more after a deadlock. */
+const MAX_ATTEMPTS = 3;
 
 /**
  * Data Streamer ingest: validates a whole batch, stores it in one transaction (raw usage records and
@@ -197,14 +201,20 @@ export function createStreamerService(deps: StreamerServiceDeps) {
       const received = parsed.batch.usage.length + parsed.batch.events.length;
       const text = () => bodyText ?? JSON.stringify(body);
 
-      let written: Written;
-      try {
-        written = await write(usage, events, parsed.batch, sourceIp, text, 'fresh');
-      } catch (error) {
-        // A record stored before (a retransmission, or its original racing it): write the batch
-        // again, skipping what is stored. Nothing of the first attempt was committed.
-        if (!isUniqueViolation(error)) throw error;
-        written = await write(usage, events, parsed.batch, sourceIp, text, 'replay');
+      let written: Written | undefined;
+      let mode: InsertMode = 'fresh';
+      for (let attempt = 1; written === undefined; attempt += 1) {
+        try {
+          written = await write(usage, events, parsed.batch, sourceIp, text, mode);
+        } catch (error) {
+          // A record stored before (a retransmission, or its original racing it): write the batch
+          // again, skipping what is stored. A deadlock with another writer locking SIMs in another
+          // order (PostgreSQL failed this side): write it again as it was. Nothing of a failed
+          // attempt was committed.
+          const code = sqlState(error);
+          if (code === UNIQUE_VIOLATION && mode === 'fresh') mode = 'replay';
+          else if (code !== DEADLOCK_DETECTED || attempt >= MAX_ATTEMPTS) throw error;
+        }
       }
 
       const { freshUsage, freshEvents, unmatched, notifications, advanced } = written;
