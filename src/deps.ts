@@ -186,7 +186,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
   const products = createProductsService({ db: database.db, provider, cache });
   const support = createSupportService({ db: database.db, provider, audit, logger });
   const providerAccounts = createProviderAccountsService({ db: database.db, secretBox, provider });
-  const bulk = createBulkService({ db: database.db, logger, jobs: () => (jobs.started ? jobs : undefined) });
+  const bulk = createBulkService({ db: database.db, logger, jobs: () => (jobs.started ? jobs : undefined), notify });
   const bulkRunner = createBulkRunner({ db: database.db, cache, provider, audit, topups, sms, logger: logger.child({ component: 'bulk' }), notify, statistics });
   const fleet = createFleet({
     db: database.db,
