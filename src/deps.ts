@@ -156,6 +156,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     metrics: metrics.background.jobs,
     role: config.role,
     schema: config.jobsSchema,
+    leaseSeconds: config.jobLeaseSeconds,
     stopTimeoutMs: config.shutdownTimeoutMs,
   });
   const webhookTargets = createWebhookTargetPolicy({
