@@ -198,10 +198,12 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
    * workers never carry on with the same job; a failed renewal (database briefly away) is retried.
    */
   const keepLease = (def: JobDefinition, jobId: string, controller: AbortController, jobLogger: Logger) => {
+    const state = { lost: false, stop: () => clearInterval(timer) };
     const timer = setInterval(() => {
       renewLease(def.name, jobId).then(
         (held) => {
           if (held || controller.signal.aborted) return;
+          state.lost = true;
           jobLogger.warn('job lease lost: another worker has taken the job over; stopping this run');
           controller.abort(new Error('job lease lost'));
         },
@@ -209,7 +211,21 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       );
     }, Math.max(500, (leaseSeconds * 1000) / 3));
     timer.unref();
-    return () => clearInterval(timer);
+    return state;
+  };
+
+  /**
+   * After a lost lease pg-boss still completes or fails the job by id when this run returns, which
+   * would end the run that took it over. So a run that lost its lease waits until that other run is
+   * no longer active (bounded by the job's expiry), then fails: a fail on a job waiting for its
+   * retry changes nothing, and one on a finished job is ignored.
+   */
+  const waitForTakeOver = async (name: string, id: string, untilMs: number) => {
+    while (Date.now() < untilMs) {
+      const row = await sql<{ state: string }>`select state from ${jobTable} where name = ${name} and id = ${id}::uuid`.execute(database.db);
+      if (row.rows[0]?.state !== 'active') return;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(500, (leaseSeconds * 1000) / 3)));
+    }
   };
 
   const runHandler = async (def: JobDefinition, job: PgBoss.JobWithMetadata<unknown>) => {
@@ -220,7 +236,8 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
     const runId = await runs.start({ jobName: def.name, jobId: job.id, attempt, workerId });
     const controller = new AbortController();
     active.add(controller);
-    const releaseLease = keepLease(def, job.id, controller, jobLogger);
+    const lease = keepLease(def, job.id, controller, jobLogger);
+    const expiresAt = Date.now() + job.expireInSeconds * 1000;
     // pg-boss stops waiting for a handler at its expiry; tell the handler too so it stops writing.
     const expiry = setTimeout(() => controller.abort(new Error('job expired')), job.expireInSeconds * 1000);
     const startedAt = performance.now();
@@ -233,6 +250,7 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       });
       const seconds = (performance.now() - startedAt) / 1000;
       const items = result === undefined ? undefined : result.items;
+      if (lease.lost) throw new Error('job lease lost: another worker took the job over');
       await runs.finish(runId, { outcome: 'success', durationMs: seconds * 1000, items });
       metrics.runs.inc({ job: def.name, outcome: 'success' });
       metrics.duration.observe({ job: def.name, outcome: 'success' }, seconds);
@@ -250,9 +268,13 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       metrics.failures.inc({ job: def.name });
       metrics.duration.observe({ job: def.name, outcome: 'failure' }, seconds);
       jobLogger.error({ err: error, ms: Math.round(seconds * 1000) }, 'job failed');
+      if (lease.lost) {
+        lease.stop();
+        await waitForTakeOver(def.name, job.id, expiresAt).catch(() => undefined);
+      }
       throw storableError(error);
     } finally {
-      releaseLease();
+      lease.stop();
       clearTimeout(expiry);
       active.delete(controller);
     }
