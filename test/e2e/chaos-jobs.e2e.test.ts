@@ -13,7 +13,7 @@ import { databaseUrl } from '../helpers/db.js';
  * 1NCE simulator process and platform processes (ROLE=all) sharing a fresh database, with a short
  * job lease (JOB_LEASE_SECONDS=3). The dead worker's job is taken over by a live one and finishes:
  * the sweep lists every SIM, the bulk job ends with every item processed, and no SIM's reset
- * reaches 1NCE twice. PostgreSQL only (PGlite is one process): runs when TEST_DATABASE_URL is set.
+ * reaches 1NCE twice; when every worker was killed, a worker started again finishes the job. PostgreSQL only (PGlite is one process): runs when TEST_DATABASE_URL is set.
  */
 const targets = databaseUrl === undefined ? [] : ['postgres'];
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -221,6 +221,36 @@ describe.each(targets)('kill -9 of a worker mid-job (%s)', () => {
     expect(calls).toBeLessThanOrEqual(done.succeeded + unknown + items.rows.filter((i) => i.error?.startsWith('sim_expired') === true).length);
     const resets = await db.query<{ n: number; distinct: number }>('select count(*)::int as n, count(distinct sim_id)::int as distinct from connectivity_resets');
     expect(resets.rows[0]!.n).toBe(resets.rows[0]!.distinct);
+  });
+
+  it('a bulk job whose only workers are all killed resumes when a worker starts again', { timeout: 60_000 }, async () => {
+    const survivors = processes.filter((p) => p.name !== 'simulator' && p.child.exitCode === null && p.child.signalCode === null);
+    const api = await urlOf(survivors[0]!);
+    const login = await fetch(`${api}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'chaos', password: 'chaos-password-1' }) });
+    const token = ((await login.json()) as { access_token: string }).access_token;
+    const created = await fetch(`${api}/api/v1/bulk-jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'reset', filter: {} }),
+    });
+    const job = (await created.json()) as { id: string };
+    // Kill every platform process while the job is under way (a whole-node crash).
+    await until(
+      'the reset job to be under way',
+      async () => (await db.query<{ id: string }>(`select id from bulk_jobs where id = $1 and status = 'running' and processed >= 5`, [job.id])).rows[0],
+      30_000,
+    );
+    for (const p of survivors) p.child.kill('SIGKILL');
+    const restarted = startPlatform('d');
+    await restarted.ready;
+    const done = await until(
+      'the bulk job to complete after the restart',
+      async () => (await db.query<{ processed: number; total: number }>(`select processed, total from bulk_jobs where id = $1 and status = 'completed'`, [job.id])).rows[0],
+      45_000,
+    );
+    expect(done.processed).toBe(done.total);
+    const pending = await db.query(`select 1 from bulk_job_items where job_id = $1 and status = 'pending'`, [job.id]);
+    expect(pending.rowCount).toBe(0);
   });
 });
 
