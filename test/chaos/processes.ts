@@ -146,9 +146,10 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-/** Starts `node dist/src/main.js` with `env` (PORT 0) and resolves once it logs that it is ready. */
-export function startPlatform(env: Record<string, string>, timeoutMs = 60_000): Promise<Platform> {
-  const child = spawn(process.execPath, [BUILT_MAIN], {
+/** Starts `node dist/src/main.js` with `env` (PORT 0) and resolves once it logs that it is ready; `user` runs it as that user (root only). */
+export function startPlatform(env: Record<string, string>, timeoutMs = 60_000, user?: string): Promise<Platform> {
+  const [command, args] = user === undefined ? [process.execPath, [BUILT_MAIN]] : ['runuser', ['-u', user, '--', process.execPath, BUILT_MAIN]];
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -187,8 +188,8 @@ export function startPlatform(env: Record<string, string>, timeoutMs = 60_000): 
 }
 
 /** Runs `node dist/src/main.js` to its exit (a start that must fail); resolves with the exit code and output. */
-export function runPlatformToExit(env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number | null; lines: string[] }> {
-  return startPlatform(env, timeoutMs).then(
+export function runPlatformToExit(env: Record<string, string>, timeoutMs = 60_000, user?: string): Promise<{ code: number | null; lines: string[] }> {
+  return startPlatform(env, timeoutMs, user).then(
     async (platform) => {
       await platform.stop();
       return { code: 0, lines: platform.lines };
