@@ -21,7 +21,7 @@ export interface FaultRates {
   tokenInvalidation: number;
   /** A 429 storm: this and every request for the next second answer 429 with `Retry-After`. */
   rateLimitStorm: number;
-  /** The request IS processed (an SMS sent, a top-up booked), then the answer is lost: a gateway 504. */
+  /** The request IS processed (an SMS sent, a top-up booked), then its success answer is lost: a gateway 504. */
   lostResponse: number;
 }
 

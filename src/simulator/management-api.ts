@@ -207,7 +207,7 @@ export function registerManagementApi(app: FastifyInstance, ctx: SimContext, hol
 
       api.addHook('onSend', (request, reply, payload, done) => {
         reply.headers(STANDARD_HEADERS);
-        if (lost.has(request)) {
+        if (lost.has(request) && reply.statusCode >= 200 && reply.statusCode < 300) {
           // The work is done (an SMS sent, a top-up booked) but the caller never hears of it.
           reply.removeHeader('location');
           reply.code(504).type('application/json');
