@@ -92,7 +92,7 @@ describe.each(backends)('provider faults at 20 %% (%s)', (backend) => {
       }
     }
     const rows = await t.deps.database.db.selectFrom('sims').select('iccid').where('status', '=', 'Enabled').where('activation_date', '>', new Date(Date.now() - UNEXPIRED_MS)).orderBy('iccid').execute();
-    sweep.stored = (await t.deps.database.db.selectFrom('sims').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n as unknown as number;
+    sweep.stored = Number((await t.deps.database.db.selectFrom('sims').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
     iccids = rows.map((r) => r.iccid).slice(0, WRITES);
     seconds.sweep = (performance.now() - started) / 1000;
     started = performance.now();
@@ -130,7 +130,7 @@ describe.each(backends)('provider faults at 20 %% (%s)', (backend) => {
 
   it('completes the sweep and stores exactly the simulator fleet', async () => {
     expect(sweep.runs, 'sweep runs needed').toBeLessThanOrEqual(SWEEP_RUNS);
-    expect(Number(sweep.stored)).toBe(FLEET);
+    expect(sweep.stored).toBe(FLEET);
     // Every stored SIM is one the simulator has, with its status (checked with faults off).
     await setFaults(t, {});
     const client = await t.deps.provider.get(t.accountId!);
