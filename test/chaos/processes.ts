@@ -1,11 +1,11 @@
 /**
  * Real processes for the chaos tests: a throw-away PostgreSQL cluster (initdb + pg_ctl on a free
- * port, in a temp dir), a throw-away redis-server, and the built platform (dist/src/main.js) as a
- * child process. Nothing here touches the shared PostgreSQL or Redis: each test kills only what it
+ * port, in a temp dir), a throw-away redis-server, and the platform (the built dist/src/main.js when
+ * it is current, else the sources through tsx) as a child process. Nothing here touches the shared PostgreSQL or Redis: each test kills only what it
  * started.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,26 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BUILT_MAIN = path.join(ROOT, 'dist/src/main.js');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(file));
+    else if (!entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(file).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * How to run the server: the built output when it is at least as new as every source file (CI builds
+ * before testing), else the sources through tsx, so a fresh checkout or an edit never tests stale code.
+ */
+export function serverCommand(): string[] {
+  // tsc rewrites only the outputs whose source changed: the newest output must be newer than the newest source.
+  const built = existsSync(BUILT_MAIN) && newestMtime(path.join(ROOT, 'dist/src')) >= newestMtime(path.join(ROOT, 'src'));
+  return built ? [BUILT_MAIN] : ['--import', 'tsx', path.join(ROOT, 'src/main.ts')];
+}
 
 /** A free TCP port on 127.0.0.1 (closed again before it is returned). */
 export function freePort(): Promise<number> {
@@ -148,7 +168,7 @@ export interface Platform {
 
 /** Starts `node dist/src/main.js` with `env` (PORT 0) and resolves once it logs that it is ready; `user` runs it as that user (root only). */
 export function startPlatform(env: Record<string, string>, timeoutMs = 60_000, user?: string): Promise<Platform> {
-  const [command, args] = user === undefined ? [process.execPath, [BUILT_MAIN]] : ['runuser', ['-u', user, '--', process.execPath, BUILT_MAIN]];
+  const [command, args] = user === undefined ? [process.execPath, serverCommand()] : ['runuser', ['-u', user, '--', process.execPath, ...serverCommand()]];
   const child = spawn(command, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
