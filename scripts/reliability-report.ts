@@ -137,7 +137,7 @@ function soak(result: Json | undefined): string {
   const intervals = (r.intervals ?? []) as Json[];
   const intervalSeconds = intervals.length > 0 ? Math.round(r.seconds / intervals.length) : 0;
   return [
-    `Run ${String(result.at).slice(0, 16).replace('T', ' ')} UTC on ${r.backend}: **${n(r.sims)} SIMs, ${n(r.seconds)} s**, ${r.concurrency} concurrent callers, ${n(r.requests)} requests, ${n(r.errors)} errors. ${r.note ?? ''}`,
+    `Run ${String(result.at).slice(0, 16).replace('T', ' ')} UTC on ${r.backend}: **${n(r.sims)} SIMs, ${n(r.seconds)} s**, ${r.concurrency} concurrent callers, ${n(r.requests)} requests, ${n(r.errors)} errors${r.note === undefined ? '' : ` (${r.note})`}.`,
     '',
     table(
       ['measure', 'start', 'end'],
