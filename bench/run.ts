@@ -10,6 +10,7 @@ import { runConsoleBench } from './console.bench.js';
 import { runFleetApiBench } from './fleet-api.bench.js';
 import { runProviderBench } from './provider.bench.js';
 import { runScaleBench } from './scale.bench.js';
+import { runSoakBench } from './soak.bench.js';
 import { runStartBench } from './start.bench.js';
 import { runStreamerBench } from './streamer.bench.js';
 import { runSyncBench } from './sync.bench.js';
@@ -27,7 +28,11 @@ const BENCHES: Record<string, Bench> = {
   console: runConsoleBench,
   // Last and long (1,000,000 SIMs): `npm run bench -- scale`, BENCH_SCALE_SIMS to shrink it.
   scale: runScaleBench,
+  // Not in the default run (10 minutes): `npm run bench -- soak`.
 };
+
+/** Run only when named. */
+const ON_REQUEST: Record<string, Bench> = { soak: runSoakBench };
 
 function flatten(value: unknown, prefix = ''): Array<[string, string]> {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
@@ -42,8 +47,8 @@ async function main(): Promise<void> {
   const outDir = path.resolve('bench/results');
   mkdirSync(outDir, { recursive: true });
   for (const name of names) {
-    const bench = BENCHES[name];
-    if (bench === undefined) throw new Error(`unknown benchmark "${name}"; known: ${Object.keys(BENCHES).join(', ')}`);
+    const bench = BENCHES[name] ?? ON_REQUEST[name];
+    if (bench === undefined) throw new Error(`unknown benchmark "${name}"; known: ${[...Object.keys(BENCHES), ...Object.keys(ON_REQUEST)].join(', ')}`);
     process.stdout.write(`\n## ${name}\n`);
     const result = await bench();
     const rows = flatten(result);

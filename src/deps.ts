@@ -32,6 +32,7 @@ import { createPlatformProbes, cronIntervalSeconds } from './modules/observabili
 import { createStatisticsKeeper } from './db/statistics.js';
 import { createLiveHub, type LiveHub } from './modules/live/live.hub.js';
 import { createLiveStreams, type LiveStreams } from './modules/live/live.streams.js';
+import { createPeers, singleProcess, type Peers } from './peers.js';
 
 /** How long start-up waits for Redis before continuing degraded. */
 const REDIS_STARTUP_WAIT_MS = 3_000;
@@ -50,6 +51,8 @@ export interface Deps {
   cache: Cache;
   /** The shared Redis connection when `REDIS_URL` is set (cache, throttling, provider token and budget). */
   redis: Redis | undefined;
+  /** Processes sharing Redis: while Redis is down each enforces limit / peers of every shared limit (ADR 0018). */
+  peers: Peers;
   lifecycle: Lifecycle;
   /** Encryption at rest for provider and webhook secrets. */
   secretBox: SecretBox;
@@ -122,6 +125,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
   if (redis !== undefined && !(await waitForRedis(redis, REDIS_STARTUP_WAIT_MS))) {
     logger.warn('redis did not answer at start-up; serving without it until it does');
   }
+  const peers = redis === undefined ? singleProcess() : createPeers({ redis, key: `${config.redisPrefix}peers` });
   const cache = redis === undefined ? createMemoryCache(cacheObserver) : createRedisCache(redis, `${config.redisPrefix}cache:`, cacheObserver);
 
   const keyMaterial = config.encryptionKey ?? config.jwtSecret;
@@ -135,7 +139,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     logger: logger.child({ component: 'provider' }),
     keyPrefix: `${config.redisPrefix}provider`,
     usage: { source: config.provider.usageSource, v2Path: config.provider.usageV2Path },
-    ...(redis !== undefined && { redis }),
+    ...(redis !== undefined && { redis, peers: () => peers.count() }),
   });
   const audit = createAuditService({ db: database.db, logger });
   // Authentication lookups get their own store instance over the same Redis namespace (or their own
@@ -224,6 +228,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     database,
     cache,
     redis,
+    peers,
     lifecycle: { shuttingDown: false },
     secretBox,
     accounts,
@@ -249,6 +254,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
       identity.authCache.close();
       await authCacheStore.close();
       await cache.close();
+      await peers.stop();
       if (redis !== undefined) redis.disconnect();
       await database.close();
     },

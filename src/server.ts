@@ -5,6 +5,7 @@ import { createDeps, type Deps, type DepsOverrides } from './deps.js';
 import { migrate } from './db/migrate.js';
 import { withSessionLock } from './db/locks.js';
 import { resolveJwtSecret } from './secrets.js';
+import { assertWritableDirectory } from './db/storage.js';
 import { DEMO_ADMIN_USERNAME, ensureFirstAdmin } from './modules/users/bootstrap.js';
 import { randomBytes } from 'node:crypto';
 import { createSimulator, type Simulator, type StreamerOptions } from './simulator/index.js';
@@ -34,6 +35,8 @@ export interface Welcome {
  * the HTTP app, then background work for the `worker`/`all` roles. `stop()` drains in reverse.
  */
 export async function startPlatform(config: Config, logger: Logger, overrides: DepsOverrides = {}): Promise<Platform> {
+  // DATA_DIR holds the embedded database and the demo secret: say clearly if it cannot (db/storage.ts).
+  if (config.jwtSecret === undefined && overrides.database === undefined) assertWritableDirectory(config.dataDir);
   const jwt = resolveJwtSecret(config.jwtSecret, config.dataDir);
   let resolved: Config = { ...config, jwtSecret: jwt.secret };
   if (jwt.generated) logger.info('demo mode: generated a JWT signing secret under DATA_DIR');

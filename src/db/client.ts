@@ -1,10 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect, type LogEvent } from 'kysely';
 import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
 import type { DB } from './schema.js';
 import { createPglitePool, openPglite, type PoolClientLike, type PoolLike } from './pglite-pool.js';
+import { assertWritableDirectory, explainOpenFailure } from './storage.js';
 
 /** What the database layer reports to metrics; implemented by `metrics.ts`. */
 export interface DbObserver {
@@ -203,8 +203,13 @@ export async function createDb(options: CreateDbOptions): Promise<Database> {
       pglite = options.pglite;
     } else {
       const dir = path.resolve(options.dataDir, 'pglite');
-      mkdirSync(dir, { recursive: true });
-      pglite = await openPglite(dir);
+      // A clear error before PGlite touches anything: unwritable, read-only or full (db/storage.ts).
+      assertWritableDirectory(dir);
+      try {
+        pglite = await openPglite(dir);
+      } catch (error) {
+        throw explainOpenFailure(dir, error);
+      }
     }
     pool = createPglitePool(pglite);
     kind = 'pglite';

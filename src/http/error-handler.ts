@@ -43,6 +43,9 @@ function fieldErrors(error: FastifyError): FieldError[] {
   });
 }
 
+/** Retry-After of a 503 whose error named none (a provider outage, a job engine not running here). */
+const DEFAULT_503_RETRY_AFTER_SECONDS = 5;
+
 /** Builds a problem document for an error; `internal` tells whether the cause should be logged as a bug. */
 export function toProblem(error: unknown, request: FastifyRequest): { problem: Problem; headers: Record<string, string>; internal: boolean } {
   const base = { instance: request.url.split('?')[0] ?? request.url, request_id: request.id };
@@ -59,7 +62,8 @@ export function toProblem(error: unknown, request: FastifyRequest): { problem: P
         ...base,
         ...(error.errors !== undefined && { errors: error.errors }),
       },
-      headers: error.headers ?? {},
+      // Every 503 says when to come back (the OpenAPI document promises Retry-After on 503).
+      headers: error.status === 503 && error.headers?.['retry-after'] === undefined ? { ...error.headers, 'retry-after': String(DEFAULT_503_RETRY_AFTER_SECONDS) } : (error.headers ?? {}),
       internal: error.status >= 500 && error.status !== 502 && error.status !== 503 && error.status !== 504,
     };
   }

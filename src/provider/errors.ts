@@ -92,12 +92,17 @@ export class ProviderRateLimited extends AppError {
   }
 }
 
+/** Seconds a caller is asked to wait after a 1NCE outage answer (503 provider_unavailable). */
+export const PROVIDER_RETRY_AFTER_SECONDS = 5;
+
 /** 503: 1NCE answered 5xx (or an HTML outage page) or could not be reached. */
 export class ProviderUnavailable extends AppError {
   constructor(context: ProviderErrorContext, detail = '1NCE is unavailable') {
     super('provider_unavailable', 503, 'Provider unavailable', {
       detail: context.upstreamMessage === undefined ? detail : `${detail}: ${context.upstreamMessage}`,
       extensions: extensionsOf(context),
+      // The client already retried with backoff for a second or two; 1NCE gateway hiccups clear within seconds.
+      headers: { 'retry-after': String(PROVIDER_RETRY_AFTER_SECONDS) },
       ...withCause(context),
     });
   }

@@ -49,6 +49,11 @@ export interface GovernorOptions {
   limits?: Partial<Record<Family, Partial<FamilyLimit>>>;
   /** When set, budgets are shared by every process using the same Redis and key prefix. */
   redis?: Redis;
+  /**
+   * Processes sharing the Redis budgets (default 1). While Redis is unreachable each process paces
+   * itself at 1 / peers of the rate with no burst, so together they still stay inside 1NCE's limit.
+   */
+  peers?: () => number;
   keyPrefix?: string;
   /**
    * Fraction of the limit actually used. Below 1 so that timer and network jitter can never put
@@ -254,6 +259,19 @@ export function createGovernor(options: GovernorOptions = {}): Governor {
     return budget;
   }
 
+  // While Redis is down: this process's share of the budget (interval x peers, no burst).
+  let sharedDown = false;
+  const shareOf = (p: Params): Params => {
+    const peers = Math.max(1, Math.floor(options.peers?.() ?? 1));
+    return {
+      ...p,
+      intervalMs: p.intervalMs * peers,
+      toleranceMs: 0,
+      backgroundIntervalMs: p.backgroundIntervalMs * peers,
+      bulkBackgroundIntervalMs: p.bulkBackgroundIntervalMs * peers,
+    };
+  };
+
   async function reserve(key: string, family: Family, priority: Priority): Promise<Reservation> {
     const p = params[family];
     if (redis !== undefined) {
@@ -270,10 +288,18 @@ export function createGovernor(options: GovernorOptions = {}): Governor {
           Math.round(p.demandWindowMs * 1000),
           p.ttlMs,
         )) as [number, number];
+        if (sharedDown) {
+          sharedDown = false;
+          options.logger?.warn({ family }, 'rate governor: Redis is back, budgets are shared again');
+        }
         return { delayMs: Number(result[0]), reserved: Number(result[1]) === 1 };
       } catch (error) {
-        // Redis down must not stop provider calls: fall back to this process's own budget.
-        options.logger?.warn({ err: error, family }, 'rate governor: Redis unavailable, using the in-process budget');
+        // Redis down must not stop provider calls: fall back to this process's share of the budget.
+        if (!sharedDown) {
+          sharedDown = true;
+          options.logger?.warn({ err: error, family, peers: options.peers?.() ?? 1 }, 'rate governor: Redis unavailable, using this process\'s share of the budget');
+        }
+        return reserveInMemory(memoryBudget(key), shareOf(p), priority, now());
       }
     }
     return reserveInMemory(memoryBudget(key), p, priority, now());

@@ -29,6 +29,8 @@ export interface ProviderRegistryOptions {
   metrics: ProviderMetrics;
   fetch?: typeof fetch;
   redis?: Redis;
+  /** Processes sharing `redis`: while it is down each uses 1 / peers of every budget. */
+  peers?: () => number;
   logger?: ProviderLogger;
   retry?: Partial<RetryOptions>;
   limits?: Partial<Record<Family, Partial<FamilyLimit>>>;
@@ -69,6 +71,7 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
   const governor = createGovernor({
     ...(options.limits !== undefined && { limits: options.limits }),
     ...(options.redis !== undefined && { redis: options.redis }),
+    ...(options.peers !== undefined && { peers: options.peers }),
     ...(options.keyPrefix !== undefined && { keyPrefix: options.keyPrefix }),
     metrics: options.metrics,
     ...(options.logger !== undefined && { logger: options.logger }),

@@ -4,7 +4,7 @@
  * Fastify's router always prefers over `/v1/sims/:iccid` (reference §6 route-matching caveat).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { SimContext } from './context.js';
+import { recordEffect, type SimContext } from './context.js';
 import { queryOf, selfBase, sendEmpty, sendJson, sendSpringError } from './http.js';
 import { LIMIT_OPTIONS, PAYMENT_METHODS, PRODUCTS } from './orders.js';
 import { EXPIRED_MESSAGE, isStringArray, resolveMany, resolveV1 } from './sim-access.js';
@@ -20,7 +20,10 @@ export function paymentMethod(value: string | undefined): string | undefined {
 /** Creates a top-up order for the given SIMs and books the volume; returns the order number. */
 export function topUpSims(ctx: SimContext, indices: number[], method: string, nowMs: number): number {
   const { store, account } = ctx.state;
-  for (const index of indices) store.topUp(index, nowMs);
+  for (const index of indices) {
+    store.topUp(index, nowMs);
+    recordEffect(ctx.stats, 'topup', store.view(index).base.iccid);
+  }
   const order = account.createOrder({
     type: indices.length === 1 ? 'TOPUP' : 'BULK_TOPUP',
     dateMs: nowMs,

@@ -5,7 +5,7 @@
 import type { SimulatorMode } from '../config.js';
 import type { SimClock } from './clock.js';
 import { createFleet, type Fleet } from './fleet.js';
-import type { createFaultInjector } from './faults.js';
+import { noFaults, type createFaultInjector, type FaultKind } from './faults.js';
 import { createAccountStore } from './orders.js';
 import type { createRateLimiter } from './rate-limit.js';
 import { createSimStore, type SimStore } from './sim-store.js';
@@ -23,7 +23,10 @@ export interface SimState {
 export interface SimStats {
   requests: Record<string, number>;
   rateLimited: { total: number; sims: number; oauth: number; orders: number; products: number; support: number };
-  faults: { total: number; serverError: number; timeout: number; malformedJson: number; htmlUnavailable: number; tokenInvalidation: number };
+  /** Faults injected, in total and per kind (`rateLimitStorm` counts every 429 a storm answered). */
+  faults: { total: number } & Record<FaultKind, number>;
+  /** Side effects 1NCE performed: SMS accepted, SIMs topped up, orders placed; `perTarget` by `sms:<iccid>`, `topup:<iccid>`, `order:<reference>`. */
+  effects: { sms: number; topups: number; orders: number; perTarget: Record<string, number> };
   tokensIssued: number;
   streamer: { batchesDelivered: number; recordsDelivered: number; failedAttempts: number };
 }
@@ -67,8 +70,18 @@ export function emptyStats(): SimStats {
   return {
     requests: {},
     rateLimited: { total: 0, sims: 0, oauth: 0, orders: 0, products: 0, support: 0 },
-    faults: { total: 0, serverError: 0, timeout: 0, malformedJson: 0, htmlUnavailable: 0, tokenInvalidation: 0 },
+    faults: { total: 0, ...noFaults() },
+    effects: { sms: 0, topups: 0, orders: 0, perTarget: {} },
     tokensIssued: 0,
     streamer: { batchesDelivered: 0, recordsDelivered: 0, failedAttempts: 0 },
   };
+}
+
+/** Counts one side effect 1NCE performed (`kind` sms | topup | order) on `target`. */
+export function recordEffect(stats: SimStats, kind: 'sms' | 'topup' | 'order', target: string): void {
+  if (kind === 'sms') stats.effects.sms++;
+  else if (kind === 'topup') stats.effects.topups++;
+  else stats.effects.orders++;
+  const key = `${kind}:${target}`;
+  stats.effects.perTarget[key] = (stats.effects.perTarget[key] ?? 0) + 1;
 }

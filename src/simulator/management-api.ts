@@ -52,6 +52,12 @@ const TIMEOUT_HOLD_MS = 60_000;
 const HTML_503 =
   '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>503 Service Unavailable</title>\n</head><body>\n<h1>Service Unavailable</h1>\n<p>The server is temporarily unable to service your request due to maintenance downtime or capacity problems. Please try again later.</p>\n</body></html>\n';
 
+/** How long a 429 storm lasts once drawn; every request meanwhile is refused with `Retry-After`. */
+const STORM_MS = 1_000;
+
+/** Well-formed JSON of the wrong shape, as a misbehaving gateway or a broken deployment might answer. */
+const GARBAGE_BODIES = ['{"data":null}', '[{"unexpected":true}]', '"OK"', '{"items":"many","total":"lots"}', '[null,42,"x"]', '{"status":{"id":"?"}}', 'null', '12345'];
+
 /** Security and cache headers 1NCE sends on every response (reference §1). */
 const STANDARD_HEADERS = {
   'cache-control': 'no-cache, no-store, max-age=0, must-revalidate',
@@ -96,6 +102,9 @@ function sendFamilyError(ctx: SimContext, request: FastifyRequest, reply: Fastif
 /** Registers the 1NCE surface under `/management-api`. */
 export function registerManagementApi(app: FastifyInstance, ctx: SimContext, holds: Holds): void {
   const malformed = new WeakSet<FastifyRequest>();
+  const garbage = new WeakMap<FastifyRequest, string>();
+  const lost = new WeakSet<FastifyRequest>();
+  let stormUntil = 0;
 
   const limitOf = (family: Family): [number, number] | undefined => {
     switch (family) {
@@ -130,6 +139,17 @@ export function registerManagementApi(app: FastifyInstance, ctx: SimContext, hol
       case 'malformedJson':
         malformed.add(request);
         return undefined;
+      case 'garbageJson':
+        garbage.set(request, GARBAGE_BODIES[ctx.faults.pick(GARBAGE_BODIES.length)]!);
+        return undefined;
+      case 'rateLimitStorm':
+        stormUntil = Date.now() + STORM_MS;
+        reply.header('Retry-After', String(Math.ceil(STORM_MS / 1000)));
+        return sendJson(reply, 429, { message: 'Too Many Requests' });
+      case 'lostResponse':
+        // Processed like any request; onSend then swaps the answer for a gateway timeout.
+        lost.add(request);
+        return undefined;
     }
   };
 
@@ -160,6 +180,14 @@ export function registerManagementApi(app: FastifyInstance, ctx: SimContext, hol
           return sendJson(reply, 410, { message: 'Management API v1 has been retired; use /v2/' });
         }
 
+        const stormLeftMs = stormUntil - Date.now();
+        if (stormLeftMs > 0) {
+          ctx.stats.faults.total++;
+          ctx.stats.faults.rateLimitStorm++;
+          reply.header('Retry-After', String(Math.ceil(stormLeftMs / 1000)));
+          return sendJson(reply, 429, { message: 'Too Many Requests' });
+        }
+
         const fault = ctx.faults.draw(request.method);
         if (fault !== undefined) {
           const answered = await injectFault(fault, request, reply);
@@ -179,6 +207,14 @@ export function registerManagementApi(app: FastifyInstance, ctx: SimContext, hol
 
       api.addHook('onSend', (request, reply, payload, done) => {
         reply.headers(STANDARD_HEADERS);
+        if (lost.has(request) && reply.statusCode >= 200 && reply.statusCode < 300) {
+          // The work is done (an SMS sent, a top-up booked) but the caller never hears of it.
+          reply.removeHeader('location');
+          reply.code(504).type('application/json');
+          return done(null, JSON.stringify({ message: 'Endpoint request timed out' }));
+        }
+        const replacement = garbage.get(request);
+        if (replacement !== undefined && reply.statusCode >= 200 && reply.statusCode < 300) return done(null, replacement);
         if (!malformed.has(request) || typeof payload !== 'string') return done(null, payload);
         // A body cut off mid-document, still labelled as JSON.
         return done(null, payload.length > 2 ? payload.slice(0, Math.ceil(payload.length / 2)) : '{"');

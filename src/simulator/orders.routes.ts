@@ -2,7 +2,7 @@
  * Orders, products and support (reference §8), v1 only.
  */
 import type { FastifyInstance } from 'fastify';
-import type { SimContext } from './context.js';
+import { recordEffect, type SimContext } from './context.js';
 import { isoDate } from './formats.js';
 import { intParam, pageOf, queryOf, selfBase, sendEmpty, sendJson, sendSpringError } from './http.js';
 import { PRODUCTS, type Order, type Ticket } from './orders.js';
@@ -84,6 +84,7 @@ export function registerOrderRoutes(api: FastifyInstance, ctx: SimContext): void
       products: items,
       ...(typeof body?.customer_reference === 'string' ? { customerReference: body.customer_reference } : {}),
     });
+    recordEffect(ctx.stats, 'order', order.customerReference ?? String(order.orderNumber));
     reply.header('Location', `${selfBase(request)}/v1/orders/${order.orderNumber}`);
     return sendJson(reply, 201, body);
   });

@@ -1,7 +1,7 @@
 /**
  * SMS request parsing and the send/cancel operations shared by v1 and v2.
  */
-import type { SimContext } from './context.js';
+import { recordEffect, type SimContext } from './context.js';
 import { DAY_MS } from './formats.js';
 import { deliveryTime, simSms, type SmsView } from './sim-views.js';
 import type { SmsRecord } from './sim-store.js';
@@ -47,6 +47,7 @@ export function parseSmsBody(body: unknown): SmsInput | string {
 /** Sends an MT-SMS: charged at once, delivered soon if the device is reachable, else buffered (24 h default expiry). */
 export function sendSms(ctx: SimContext, index: number, input: SmsInput, nowMs: number): SmsRecord {
   const store = ctx.state.store;
+  recordEffect(ctx.stats, 'sms', store.view(index).base.iccid);
   return store.sendSms(index, {
     submitMs: nowMs,
     expiryMs: input.expiryMs ?? nowMs + DAY_MS,

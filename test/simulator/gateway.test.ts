@@ -81,6 +81,48 @@ describe('simulator: rate limits, faults and the control surface', () => {
     expect((await setFaults({ nonsense: 0.1 })).status).toBe(400);
   });
 
+  it('injects garbage JSON, 429 storms with Retry-After and lost answers (the work done, a 504 returned)', async () => {
+    t = await startSim();
+    const token = await t.token();
+    const setFaults = (rates: object) => t!.control('/faults', rates);
+
+    await setFaults({ garbageJson: 1 });
+    const garbage = await t.get('/v2/sims?pageSize=3', token);
+    expect(garbage.status).toBe(200);
+    const body = (await garbage.json());
+    // Well-formed JSON, but not a list of SIMs.
+    expect(Array.isArray(body) && body.every((x) => typeof x === 'object' && x !== null && 'iccid' in x)).toBe(false);
+
+    await setFaults({ garbageJson: 0, rateLimitStorm: 1 });
+    const first = await t.get('/v2/sims?pageSize=1', token);
+    expect(first.status).toBe(429);
+    expect(first.headers.get('retry-after')).toBe('1');
+    await setFaults({ rateLimitStorm: 0 });
+    // The storm outlives the fault rate: the next second is refused as well.
+    expect((await t.get('/v2/sims?pageSize=1', token)).status).toBe(429);
+    await sleep(1_100);
+    expect((await t.get('/v2/sims?pageSize=1', token)).status).toBe(200);
+
+    // A SIM that takes SMS (expired ones answer 422, which no fault turns into a success).
+    const sims = (await (await t.get('/v2/sims?pageSize=20', token)).json()) as Array<{ iccid: string }>;
+    let sim: { iccid: string } | undefined;
+    for (const candidate of sims) {
+      if ((await t.send('POST', `/v2/sims/${candidate.iccid}/sms`, { payload: 'first' }, token)).status === 201) {
+        sim = candidate;
+        break;
+      }
+    }
+    await setFaults({ lostResponse: 1 });
+    const lost = await t.send('POST', `/v2/sims/${sim!.iccid}/sms`, { payload: 'lost' }, token);
+    expect(lost.status).toBe(504);
+    expect(await lost.json()).toEqual({ message: 'Endpoint request timed out' });
+    await setFaults({ lostResponse: 0 });
+    const stats = await json(await t.control('/stats'));
+    // The SMS went out although the caller never heard of it.
+    expect(stats.effects).toMatchObject({ sms: 2, perTarget: { [`sms:${sim!.iccid}`]: 2 } });
+    expect(stats.faults).toMatchObject({ garbageJson: 1, rateLimitStorm: 2, lostResponse: 1, total: 4 });
+  });
+
   it('holds timeout faults open past a client timeout and releases them on close', async () => {
     t = await startSim({ faults: { timeout: 1 } });
     const controller = new AbortController();

@@ -13,10 +13,23 @@ import { registerApiRateLimit } from './rate-limit.js';
  */
 export async function installAccessControl(
   app: FastifyInstance,
-  deps: Pick<Deps, 'config' | 'identity' | 'metrics' | 'audit' | 'redis'>,
+  deps: Pick<Deps, 'config' | 'identity' | 'metrics' | 'audit' | 'redis'> & Partial<Pick<Deps, 'peers' | 'logger'>>,
 ): Promise<void> {
   await registerSecurity(app, deps.config);
-  const rateLimit = await registerApiRateLimit(app, deps.config, deps.redis);
+  const peers = deps.peers;
+  const logger = deps.logger;
+  const rateLimit = await registerApiRateLimit(
+    app,
+    deps.config,
+    deps.redis,
+    peers === undefined
+      ? undefined
+      : {
+          peers,
+          onMode: (mode, count) =>
+            logger?.warn({ mode, peers: count }, mode === 'local' ? 'API rate limit: Redis unavailable, enforcing this process\'s share' : 'API rate limit: shared through Redis again'),
+        },
+  );
   refuseQueryCredentials(app);
   installAuth(app, deps, rateLimit);
   installAuditHook(app, deps.audit);

@@ -3,6 +3,8 @@ import type { Redis } from 'ioredis';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
 import { TooManyRequests } from '../../errors.js';
+import type { Peers } from '../../peers.js';
+import { sharedLimitStore, type StoreModeListener } from './rate-limit-store.js';
 
 /** The general per-caller window: `API_RATE_LIMIT_RPS` requests per second. */
 const WINDOW_MS = 1_000;
@@ -17,20 +19,28 @@ function callerKey(request: FastifyRequest): string {
 
 /**
  * Registers @fastify/rate-limit (Redis store when configured, so the limit is per caller across
- * replicas) and returns the check to run after authentication: keyed by API key, user, or client
+ * replicas; while Redis is down each replica enforces its share, limit / replicas) and returns the check to run after authentication: keyed by API key, user, or client
  * IP for public routes, with IETF draft `RateLimit-*` headers on every `/api/v1` response.
  */
 export async function registerApiRateLimit(
   app: FastifyInstance,
   config: Pick<Config, 'apiRateLimitRps' | 'redisPrefix'>,
   redis: Redis | undefined,
+  shared?: { peers: Peers; onMode?: StoreModeListener },
 ): Promise<(request: FastifyRequest, reply: FastifyReply) => Promise<void>> {
   await app.register(rateLimit, {
     global: false,
     enableDraftSpec: true,
-    // A Redis outage must not take the API down with it; the limit lapses until Redis is back.
+    // A store error must not take the API down (the shared store falls back by itself; this covers the rest).
     skipOnError: true,
-    ...(redis !== undefined && { redis, nameSpace: `${config.redisPrefix}rl:` }),
+    ...(redis !== undefined && {
+      store: sharedLimitStore({
+        redis,
+        namespace: `${config.redisPrefix}rl:`,
+        peers: () => shared?.peers.count() ?? 1,
+        ...(shared?.onMode !== undefined && { onMode: shared.onMode }),
+      }),
+    }),
   });
   const check = app.rateLimit({
     max: config.apiRateLimitRps,
