@@ -39,5 +39,5 @@ export type Tool = ToolDefinition<TSchema> & { run(args: never, caller: McpCalle
 
 /** Declares a tool; the argument type of `run` follows from the input schema. */
 export function defineTool<S extends TSchema>(tool: ToolDefinition<S>): Tool {
-  return tool as Tool;
+  return tool;
 }
