@@ -14,7 +14,13 @@ export interface Column<T> {
 /** A value as one line of text: null as empty, arrays joined by `;`, objects as JSON, control characters dropped. */
 export function cellText(value: unknown): string {
   if (value === null || value === undefined) return '';
-  const text = Array.isArray(value) ? value.map((v) => cellText(v)).join(';') : typeof value === 'object' ? JSON.stringify(value) : String(value as string | number | boolean);
+  const text = Array.isArray(value)
+    ? value.map((v) => cellText(v)).join(';')
+    : typeof value === 'string'
+      ? value
+      : typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint'
+        ? String(value)
+        : JSON.stringify(value);
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 }
