@@ -76,7 +76,13 @@ function outcomeOf(status: number): 'failure' | 'denied' {
 
 /** Arguments as stored in the audit entry: JSON, cut to a bounded size. */
 function auditedArguments(args: unknown): JsonObject {
-  const text = JSON.stringify(args ?? {});
+  let text: string;
+  try {
+    text = JSON.stringify(args ?? {});
+  } catch {
+    // Nesting too deep to serialise (refused by validation anyway): recorded as such, never thrown.
+    return { arguments_unserialisable: true };
+  }
   if (text.length <= MAX_AUDITED_ARGUMENTS) return { arguments: JSON.parse(text) as JsonObject };
   return { arguments_truncated: text.slice(0, MAX_AUDITED_ARGUMENTS) };
 }
