@@ -88,7 +88,7 @@ async function checkpoint(database: Database): Promise<void> {
   await database.withConnection((conn) => conn.exec('checkpoint')).catch(() => undefined);
 }
 
-interface Load {
+export interface Load {
   rps: number;
   p50: number;
   p99: number;
@@ -118,7 +118,7 @@ process.once('message', ({ url, headers, paths, connections, duration }) => {
 
 const mb = (bytes: number) => Math.round(bytes / 1_048_576);
 
-async function load(url: string, headers: Record<string, string>, paths: string[]): Promise<Load> {
+export async function load(url: string, headers: Record<string, string>, paths: string[]): Promise<Load> {
   const child = spawn(process.execPath, ['-e', LOAD_SCRIPT, require.resolve('autocannon')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let rssPeak = process.memoryUsage.rss();
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 200);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { runConsoleBench } from './console.bench.js';
 import { runFleetApiBench } from './fleet-api.bench.js';
 import { runProviderBench } from './provider.bench.js';
+import { runScaleBench } from './scale.bench.js';
 import { runStartBench } from './start.bench.js';
 import { runStreamerBench } from './streamer.bench.js';
 import { runSyncBench } from './sync.bench.js';
@@ -22,6 +23,8 @@ const BENCHES: Record<string, Bench> = {
   'fleet-api': runFleetApiBench,
   start: runStartBench,
   console: runConsoleBench,
+  // Last and long (1,000,000 SIMs): `npm run bench -- scale`, BENCH_SCALE_SIMS to shrink it.
+  scale: runScaleBench,
 };
 
 function flatten(value: unknown, prefix = ''): Array<[string, string]> {

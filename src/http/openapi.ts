@@ -195,12 +195,13 @@ const STATUS_DESCRIPTIONS: Readonly<Record<string, string>> = {
   201: 'Created',
   202: 'Accepted: the work is queued and runs in the background',
   204: 'Done; no content',
-  400: 'The request is malformed or fails validation (`validation_failed`, `invalid_json`, ...); nothing was changed',
+  400: 'The request is malformed, fails validation or carries more than one credential (`validation_failed`, `invalid_json`, `ambiguous_credentials`, ...); nothing was changed',
   401: 'No credential, or one that is not valid (`unauthorized`, `invalid_token`, ...)',
   403: 'The credential is valid but lacks the role for this action (`insufficient_role`)',
   404: 'The resource does not exist (`not_found`)',
   409: 'The request conflicts with the current state (`conflict` and more specific codes)',
   413: 'The request body is too large (`payload_too_large`)',
+  414: 'A path parameter is longer than the server reads (`uri_too_long`)',
   415: 'The request body has a content type this operation does not accept (`unsupported_media_type`)',
   422: 'Well-formed but impossible, e.g. an identifier whose check digit is wrong (`unprocessable`)',
   429: 'Too many requests; retry after the `Retry-After` seconds (`rate_limited`)',
@@ -271,13 +272,29 @@ function documentNdjson(document: Json & { paths?: Record<string, Record<string,
 
 const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
 
+/**
+ * Answers the server gives before any route runs, whatever the operation declares: a malformed
+ * request or ambiguous credentials (400), an over-long path parameter (414), a body in a content type
+ * the API does not read on a method that takes one (415). Documented on every operation they can
+ * come from, so clients (and the route fuzzer) find every status they can meet in the document.
+ */
+function addFrameworkResponses(path: string, method: string, responses: Record<string, Json>): void {
+  const problem = (status: string): Json => ({ description: STATUS_DESCRIPTIONS[status] ?? `HTTP ${status}`, content: { [PROBLEM_MEDIA_TYPE]: { schema: { $ref: PROBLEM_REF } } } });
+  if (!path.startsWith('/api/')) return;
+  responses['400'] ??= problem('400');
+  if (path.includes('{')) responses['414'] ??= problem('414');
+  if (method !== 'get' && method !== 'head') responses['415'] ??= problem('415');
+}
+
 /** Whole-document part: responses, declared tags, components only this module knows. */
 function transformDocument({ openapiObject }: { openapiObject: Partial<Json> }): Json {
   const document = openapiObject as Json & { paths?: Record<string, Record<string, Json>> };
-  for (const item of Object.values(document.paths ?? {})) {
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
     for (const [method, operation] of Object.entries(item)) {
       if (!HTTP_METHODS.has(method)) continue;
       const responses = (operation.responses ?? {}) as Record<string, Json>;
+      addFrameworkResponses(path, method, responses);
+      operation.responses = responses;
       for (const [status, response] of Object.entries(responses)) normaliseResponse(status, response, operation);
     }
   }

@@ -1,4 +1,6 @@
-import type { Deps } from '../deps.js';
+import type { Cache } from '../cache.js';
+import type { Config } from '../config.js';
+import type { AlertsService } from '../modules/alerts/alerts.service.js';
 import type { JobDefinition } from './engine.js';
 import { QUOTA_FORECAST_CACHE_KEY } from '../modules/observability/platform-probes.js';
 
@@ -10,7 +12,7 @@ const FORECAST_TTL_FACTOR = 3;
  * keep in the database (no provider call per SIM), raising and clearing alerts with hysteresis and
  * placing capped automatic top-ups. Idempotent: an alert is raised once per crossing.
  */
-export function checkQuotasJob(deps: Pick<Deps, 'alerts' | 'cache' | 'config'>): JobDefinition {
+export function checkQuotasJob(deps: { alerts: AlertsService; cache: Cache; config: Pick<Config, 'schedules'> }): JobDefinition {
   return {
     name: 'check-quotas',
     retryLimit: 2,

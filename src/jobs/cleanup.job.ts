@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import type { Deps } from '../deps.js';
+import type { Config } from '../config.js';
+import type { Database } from '../db/client.js';
 import type { JobDefinition } from './engine.js';
 
 /** Rows deleted per statement, so a first cleanup of a big table never holds long locks. */
@@ -33,7 +34,7 @@ async function deleteInChunks(db: Kysely<DB>, target: Target, signal: AbortSigna
 }
 
 /** The retention targets for a configuration (usage and events only when a limit is configured). */
-export function retentionTargets(retention: Deps['config']['retention']): Target[] {
+export function retentionTargets(retention: Config['retention']): Target[] {
   const days = (n: number) => sql`now() - make_interval(days => ${n})`;
   const targets: Target[] = [];
   if (retention.usageDays !== undefined) {
@@ -68,7 +69,7 @@ export function retentionTargets(retention: Deps['config']['retention']): Target
  * either of them; operational tables (idempotency keys,
  * job runs, delivered webhooks, streamer batch log) are trimmed on fixed windows.
  */
-export function cleanupJob(deps: Pick<Deps, 'config' | 'database'>): JobDefinition {
+export function cleanupJob(deps: { config: Pick<Config, 'retention'>; database: Pick<Database, 'db'> }): JobDefinition {
   return {
     name: 'cleanup',
     retryLimit: 2,

@@ -1,5 +1,5 @@
-import type { Deps } from '../deps.js';
-import type { JobDefinition } from './engine.js';
+import type { WebhooksService } from '../modules/webhooks/webhooks.service.js';
+import type { JobDefinition, JobEngine } from './engine.js';
 
 /** A retry due sooner than this is nudged with a delayed job instead of waiting for the next minute's sweep. */
 const NUDGE_WITHIN_MS = 60_000;
@@ -9,7 +9,7 @@ const NUDGE_WITHIN_MS = 60_000;
  * workers can run it at once), then schedules itself for the next retry that falls due soon. The
  * minute cron is the safety net for nudges that were never sent.
  */
-export function webhookDeliverJob(deps: Pick<Deps, 'webhooks' | 'jobs'>): JobDefinition {
+export function webhookDeliverJob(deps: { webhooks: Pick<WebhooksService, 'deliverDue' | 'nextDueAt'>; jobs: Pick<JobEngine, 'started' | 'send'> }): JobDefinition {
   return {
     name: 'webhook-deliver',
     retryLimit: 1,

@@ -301,3 +301,11 @@ export interface OrderReference {
   orderNumber: string | null;
   location: string | null;
 }
+
+/** The OAuth token source the transport calls through (implemented by token-manager.ts). */
+export interface TokenManager {
+  /** A valid access token (cached or freshly fetched). */
+  get(signal?: AbortSignal): Promise<string>;
+  /** Forgets `token` because 1NCE rejected it; a newer token is kept. */
+  invalidate(token: string): Promise<void>;
+}

@@ -17,13 +17,9 @@ import { validators } from './provider.schemas.js';
 import { toNumber } from './provider.decoders.js';
 import { classifyNetworkError, parseRetryAfter, planRetry, sleep, type FailureKind, type RetryOptions } from './retry.js';
 import { buildUrl, summarizeErrorBody, type ProviderLogger } from './transport.js';
+import type { TokenManager } from './provider.types.js';
 
-export interface TokenManager {
-  /** A valid access token (cached or freshly fetched). */
-  get(signal?: AbortSignal): Promise<string>;
-  /** Forgets `token` because 1NCE rejected it; a newer token is kept. */
-  invalidate(token: string): Promise<void>;
-}
+export type { TokenManager } from './provider.types.js';
 
 export interface TokenManagerOptions {
   baseUrl: string;

@@ -19,7 +19,7 @@ import {
 } from './errors.js';
 import type { Family, Governor } from './governor.js';
 import type { ProviderMetrics } from './provider.metrics.js';
-import type { CallOptions } from './provider.types.js';
+import type { CallOptions, TokenManager } from './provider.types.js';
 import {
   classifyNetworkError,
   parseRetryAfter,
@@ -29,7 +29,6 @@ import {
   type FailureKind,
   type RetryOptions,
 } from './retry.js';
-import type { TokenManager } from './token-manager.js';
 import { sanitizeJson, sanitizeText } from '../lib/text.js';
 
 /** Minimal pino-compatible logger. */

@@ -81,6 +81,10 @@ describe.skipIf(!enabled)('console in Chromium', { timeout: 60_000 }, () => {
     await page.getByRole('combobox', { name: 'Search' }).press('Enter');
     await page.waitForURL(`**/sims/${iccid}`);
     await page.getByRole('heading', { name: 'Identity' }).waitFor();
+    // The header's connectivity badge follows the connectivity card (one status on one page).
+    const card = page.getByRole('region', { name: 'Connectivity' }).locator('.badge');
+    await card.waitFor();
+    await expect.poll(async () => page.getByTestId('sim-connectivity').textContent(), { timeout: 10_000 }).toBe(await card.textContent());
     // Demo usage arrives from the simulator's streamer and the usage sync; the chart follows it.
     await page.getByRole('button', { name: '90 days' }).click();
     const deadline = Date.now() + 60_000;

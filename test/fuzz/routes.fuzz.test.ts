@@ -48,12 +48,13 @@ describe.each(backends)('route fuzzing from /openapi.json (%s)', (backend) => {
     const { iccid } = await activeSim(t);
     const { findings, stats, known, undocumented } = await fuzzRoutes({ t, headers, iccid }, { seed: SEED, runsPerOperation: RUNS, knownIssues: KNOWN_ISSUES });
     console.info(`route fuzzing (${backend}): ${JSON.stringify(stats)}; known issues hit: ${known.length}`);
-    for (const f of undocumented) console.info(`undocumented status: ${describeFinding(f).slice(0, 200)}`);
     expect(stats.operations).toBeGreaterThan(80);
     expect(stats.byRole.anonymous * stats.byRole.viewer * stats.byRole.operator * stats.byRole.admin).toBeGreaterThan(0);
     expect(stats.byStatusClass['2xx']).toBeGreaterThan(0);
     expect(stats.schemaChecks).toBeGreaterThan(0);
     expect(findings.map(describeFinding)).toEqual([]);
+    // Every status a request met is in the document (framework answers are added centrally in src/http/openapi.ts).
+    expect(undocumented.map(describeFinding)).toEqual([]);
   }, Math.max(240_000, RUNS * 30_000));
 });
 

@@ -1,5 +1,5 @@
 import { csvLine } from '../../lib/csv.js';
-import type { PublicAuditEntry } from './audit.service.js';
+import type { PublicAuditEntry } from './audit.schemas.js';
 
 /** Column order of the CSV export. */
 export const AUDIT_CSV_COLUMNS = [

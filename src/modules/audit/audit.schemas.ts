@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { Page } from '../../lib/schemas.js';
 
 /** Query, row and page schemas of the audit routes. */
@@ -83,3 +83,6 @@ export const AuditPageSchema = Type.Object({
   page_size: Type.Integer(),
   total_pages: Type.Integer(),
 });
+
+/** An audit entry as the API returns it. */
+export type PublicAuditEntry = Static<typeof AuditEntrySchema>;

@@ -5,6 +5,7 @@ import { isoTime } from '../users/dates.js';
 import type { Principal } from '../users/principal.js';
 import { toCsvRow, AUDIT_CSV_COLUMNS } from './audit.csv.js';
 import { createAuditRepo, type AuditFilter, type AuditRow } from './audit.repo.js';
+import type { PublicAuditEntry } from './audit.schemas.js';
 
 /** Who acted. */
 export interface AuditActor {
@@ -32,26 +33,8 @@ export interface AuditEntry {
 }
 
 /** An entry as the API returns it. */
-export interface PublicAuditEntry {
-  id: number;
-  occurred_at: string;
-  actor_type: AuditActorType;
-  actor_user_id: number | null;
-  actor_username: string | null;
-  actor_api_key_id: string | null;
-  actor_role: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  before: unknown;
-  after: unknown;
-  outcome: AuditOutcome;
-  status_code: number | null;
-  request_id: string | null;
-  detail: unknown;
-}
+/** An audit entry as the API returns it (the type of its schema). */
+export type { PublicAuditEntry } from './audit.schemas.js';
 
 const SECRET_KEY = /pass(word)?|secret|token|api_?key|authorization|hash|cookie/i;
 const TEXT_MAX = 512;

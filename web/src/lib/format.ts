@@ -46,3 +46,6 @@ export function relativeTime(iso: string | null | undefined, now = Date.now()): 
 export function isoDay(d: Date): string {
   return d.toISOString().slice(0, 10);
 }
+
+/** One wording, on every screen, for a SIM that has not attached to any network yet. */
+export const NOT_ON_A_NETWORK = 'not on a network yet';

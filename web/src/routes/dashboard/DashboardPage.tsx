@@ -6,7 +6,7 @@ import type { FleetSummary } from '../../api/types';
 import { QueryView, Empty } from '../../components/states';
 import { UsageChart } from '../../components/UsageChart';
 import { Meter } from '../../components/Meter';
-import { formatBytes, formatDate, formatDateTime, formatNumber, formatPct, relativeTime } from '../../lib/format';
+import { formatBytes, formatDate, formatDateTime, formatNumber, formatPct, NOT_ON_A_NETWORK, relativeTime } from '../../lib/format';
 
 /** The fleet at a glance: every figure from GET /api/v1/fleet/summary, refreshed live. */
 export default function DashboardPage() {
@@ -92,7 +92,7 @@ function Dashboard({ data }: { data: FleetSummary }) {
             <tbody>
               {data.operators.map((o, i) => (
                 <tr key={`${o.operator ?? '-'}-${o.country ?? '-'}-${i}`}>
-                  <td>{o.operator ?? 'never seen on a network'}</td>
+                  <td>{o.operator ?? NOT_ON_A_NETWORK}</td>
                   <td>{o.country ?? '—'}</td>
                   <td className="num">{formatNumber(o.count)}</td>
                 </tr>

@@ -7,7 +7,7 @@ import type { SimDetail } from '../../api/types';
 import { useCan } from '../../auth/useSession';
 import { Confirm } from '../../components/Dialog';
 import { ErrorState, Loading } from '../../components/states';
-import { formatDateTime, relativeTime } from '../../lib/format';
+import { formatDateTime, NOT_ON_A_NETWORK, relativeTime } from '../../lib/format';
 import { simRoute } from '../../router';
 import { ConnectivityPanel, EventsPanel, QuotaPanel, TopUp } from './panels';
 import { SmsPanel } from './SmsPanel';
@@ -40,7 +40,7 @@ export default function SimDetailPage() {
           {s.label ?? 'SIM'} <span className="mono muted">{s.iccid}</span>
         </h1>
         <span className={`badge st-${(s.status ?? 'unknown').toLowerCase()}`}>{s.status ?? 'unknown'}</span>
-        <span className={`badge st-${(s.connectivity_status ?? 'unknown').toLowerCase()}`}>{s.connectivity_status ?? 'no connectivity yet'}</span>
+        <span className={`badge st-${(s.connectivity_status ?? 'unknown').toLowerCase()}`} data-testid="sim-connectivity">{s.connectivity_status ?? NOT_ON_A_NETWORK}</span>
       </div>
       <div className="detail-grid">
         <Identity sim={s} />

@@ -1,8 +1,8 @@
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ok } from '../../api/client';
 import { describeError } from '../../api/problem';
-import type { Quota } from '../../api/types';
+import type { Quota, SimDetail } from '../../api/types';
 import { useCan } from '../../auth/useSession';
 import { Confirm } from '../../components/Dialog';
 import { Meter } from '../../components/Meter';
@@ -105,6 +105,15 @@ export function ConnectivityPanel({ iccid }: { iccid: string }) {
     refetchInterval: (q) => (q.state.data?.completed_at != null ? false : 3000),
   });
   if (outcome.data?.completed_at != null && conn.dataUpdatedAt < Date.parse(outcome.data.completed_at)) void queryClient.invalidateQueries({ queryKey: ['sim', iccid, 'connectivity'] });
+  // Reading the connectivity refreshes the SIM's stored status: keep the page header's badge in step
+  // with this card instead of showing the status of the last sweep beside a newer one.
+  const liveStatus = conn.data?.status;
+  useEffect(() => {
+    if (liveStatus === undefined) return;
+    queryClient.setQueryData<SimDetail>(['sim', iccid], (current) =>
+      current === undefined || current.connectivity_status === liveStatus ? current : { ...current, connectivity_status: liveStatus },
+    );
+  }, [liveStatus, iccid, queryClient]);
 
   return (
     <section className="card" aria-labelledby="conn-h">
