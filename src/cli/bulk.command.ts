@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { FILTER_HELP, FILTER_OPTIONS, FORMAT_OPTIONS, filterObject, outputFormat, parse, requirePositional } from './args.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { createProgress, formatRecord } from './output.js';
-import type { CliIo } from './sims.command.js';
+import type { CliIo } from './io.js';
 
 /** `sims bulk <action> ...`: one action on many SIMs as a bulk job (POST /api/v1/bulk-jobs), followed to its end. */
 

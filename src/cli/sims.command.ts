@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import type { ApiClient } from './api-client.js';
+import type { CliIo } from './io.js';
 import { FILTER_HELP, FILTER_OPTIONS, FORMAT_OPTIONS, filterQuery, numberOption, outputFormat, parse, requirePositional } from './args.js';
 import { bulkCommand, BULK_HELP } from './bulk.command.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -9,13 +9,7 @@ import { createProgress, formatRecord, formatRecords, type Column } from './outp
 
 /** `npm run cli -- sims ...`: the fleet through a running platform's REST API. */
 
-export interface CliIo {
-  api: () => ApiClient;
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
-  /** Milliseconds between polls of a running job (tests shorten it). */
-  pollMs?: number;
-}
+export type { CliIo };
 
 interface SimRow {
   iccid: string;
