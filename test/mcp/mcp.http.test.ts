@@ -1,6 +1,6 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
 import { authHeaders } from '../helpers/auth.js';
 import { activeSim, sweepFleet } from '../modules/sims/fixtures.js';
 import { call, listen, mcpClient } from './helpers.js';
@@ -16,7 +16,7 @@ const MUTATING_TOOLS = ['update_sim', 'set_sim_status', 'send_sms', 'top_up_sim'
 const MB = 1_048_576;
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-describe('MCP over Streamable HTTP', () => {
+describe.each(backends)('MCP over Streamable HTTP (%s)', (backend) => {
   let t: TestApp;
   let origin: string;
   let viewer: Client;
@@ -29,7 +29,7 @@ describe('MCP over Streamable HTTP', () => {
     t.deps.database.db.selectFrom('audit_log').selectAll().where('action', '=', action).orderBy('id', 'desc').execute();
 
   beforeAll(async () => {
-    t = await buildTestApp({ simulator: { fleetSize: 30 }, env: { API_RATE_LIMIT_RPS: '100000' } });
+    t = await buildTestApp({ backend, simulator: { fleetSize: 30 }, env: { API_RATE_LIMIT_RPS: '100000' } });
     await sweepFleet(t);
     iccids = (await t.deps.database.db.selectFrom('sims').select('iccid').orderBy('iccid').execute()).map((r) => r.iccid);
     sim = (await activeSim(t, { quotaLeft: true })).iccid;
@@ -199,6 +199,20 @@ describe('MCP over Streamable HTTP', () => {
 
     const [entry] = await auditOf('mcp.set_sim_status');
     expect(entry).toMatchObject({ outcome: 'success', actor_type: 'user', actor_role: 'operator', target_id: sim });
+
+    // Every read tool answers an operator too (a higher role includes the lower).
+    const reads: Record<string, Record<string, unknown>> = {
+      find_sims: { page_size: 1 },
+      get_sim: { iccid: sim },
+      get_sim_usage: { iccid: sim },
+      get_sim_quota: { iccid: sim },
+      forecast_quota_exhaustion: { within_days: 7 },
+      get_sim_connectivity: { iccid: sim, cached: true },
+      get_fleet_summary: {},
+      list_alerts: {},
+      get_bulk_job: { id: job.body.id },
+    };
+    for (const name of READ_TOOLS) expect((await call(operator, name, reads[name])).isError, name).toBe(false);
     // The provider action is audited by the service too, as for a REST call.
     expect(await t.deps.database.db.selectFrom('audit_log').select('action').where('target_id', '=', sim).where('action', 'like', 'sim.%').execute()).not.toEqual([]);
   });
