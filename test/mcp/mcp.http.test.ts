@@ -273,6 +273,13 @@ describe.each(backends)('MCP over Streamable HTTP (%s)', (backend) => {
     const ok = await post(await authHeaders(t, 'viewer'));
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { result: { serverInfo: { name: string } } }).result.serverInfo.name).toBe('simfleet');
+    const batch = await fetch(`${origin}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(await authHeaders(t, 'viewer')) },
+      body: JSON.stringify([initialize, { ...initialize, id: 2 }]),
+    });
+    expect(batch.status).toBe(400);
+    expect(((await batch.json()) as { code: string }).code).toBe('mcp_batch_not_supported');
     const get = await fetch(`${origin}/mcp`, { headers: await authHeaders(t, 'viewer') });
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { AppError } from '../../errors.js';
+import { AppError, ValidationError } from '../../errors.js';
 import { createMcpServer, createToolCatalogue, type McpServerDeps } from '../../mcp/server.js';
 import type { Tool } from '../../mcp/tool.js';
 import { auditContext, requireUser } from '../auth/request-context.js';
@@ -42,6 +42,10 @@ export function mcpRoutes(deps: Omit<McpServerDeps, 'tools'> & { tools: readonly
 
     app.post('/mcp', { config, schema }, async (request: FastifyRequest, reply: FastifyReply) => {
       const principal = requireUser(request);
+      // MCP 2025-06-18 dropped JSON-RPC batches; one message per POST keeps one rate-limit unit per tool call.
+      if (Array.isArray(request.body) && request.body.length > 1) {
+        throw new ValidationError('Send one JSON-RPC message per request (batches are not accepted)', undefined, 'mcp_batch_not_supported');
+      }
       const server = createMcpServer({ ...deps, catalogue }, { principal, ctx: auditContext(request), transport: 'http' });
       const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true });
       try {
