@@ -93,24 +93,32 @@ describe('operator CLI against a running platform', { timeout: 180_000 }, () => 
   });
 
   it('exits 2 on usage errors, 3 on credential and role refusals, 5 when the platform cannot be reached', async () => {
-    expect((await cli(['sims', 'list', '--colour', 'red'], viewer)).code).toBe(2);
-    expect((await cli(['sims', 'teleport'], viewer)).code).toBe(2);
-    expect((await cli(['sims', 'list', '--format', 'xml'], viewer)).code).toBe(2);
-    expect((await cli(['frobnicate'], viewer)).code).toBe(2);
-    const filtered = await cli(['sims', 'list', '--connectivity', 'SLEEPING'], viewer);
+    // Independent runs, started together (each is a Node process).
+    const [option, command, format, top, filtered, noKey, badKey, role, down, help] = await Promise.all([
+      cli(['sims', 'list', '--colour', 'red'], viewer),
+      cli(['sims', 'teleport'], viewer),
+      cli(['sims', 'list', '--format', 'xml'], viewer),
+      cli(['frobnicate'], viewer),
+      cli(['sims', 'list', '--connectivity', 'SLEEPING'], viewer),
+      cli(['sims', 'list'], { SIMFLEET_URL: origin }),
+      cli(['sims', 'list'], { SIMFLEET_URL: origin, SIMFLEET_API_KEY: 'sfk_wrong' }),
+      cli(['sims', 'sync', iccids[0]!], viewer),
+      cli(['sims', 'list'], { SIMFLEET_URL: 'http://127.0.0.1:9', SIMFLEET_API_KEY: 'sfk_any' }),
+      cli(['help'], {}),
+    ]);
+    expect([option.code, command.code, format.code, top.code]).toEqual([2, 2, 2, 2]);
+    expect(option.stderr).toMatch(/--colour/);
     expect(filtered.code).toBe(2);
     expect(filtered.stderr).toMatch(/querystring\.connectivity/);
-    const noKey = await cli(['sims', 'list'], { SIMFLEET_URL: origin });
     expect(noKey.code).toBe(3);
     expect(noKey.stderr).toMatch(/SIMFLEET_API_KEY/);
-    expect((await cli(['sims', 'list'], { SIMFLEET_URL: origin, SIMFLEET_API_KEY: 'sfk_wrong' })).code).toBe(3);
-    const role = await cli(['sims', 'sync', iccids[0]!], viewer);
+    expect(badKey.code).toBe(3);
     expect(role.code).toBe(3);
     expect(role.stderr).toMatch(/insufficient_role/);
-    const down = await cli(['sims', 'list'], { SIMFLEET_URL: 'http://127.0.0.1:9', SIMFLEET_API_KEY: 'sfk_any' });
     expect(down.code).toBe(5);
     expect(down.stderr).toMatch(/cannot reach/);
-    expect((await cli(['help'], {})).code).toBe(0);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Exit codes/);
   });
 
   it('exports CSV to a file and NDJSON to stdout', async () => {
