@@ -23,12 +23,22 @@ class MethodNotAllowed extends AppError {
   }
 }
 
-/** Headers of the incoming request as a Fetch `Headers` (repeated headers joined, as HTTP allows). */
+const LOCAL_URL = 'http://localhost/mcp';
+
+/** The request headers the transport reads (content negotiation and MCP's own); the credential stays with the auth hook. */
+const TRANSPORT_HEADERS = ['accept', 'content-type', 'mcp-protocol-version', 'mcp-session-id', 'last-event-id'];
+
+/** Those headers as a Fetch `Headers`; a value Fetch would refuse is left out (the transport then answers 4xx). */
 function webHeaders(request: FastifyRequest): Headers {
   const headers = new Headers();
-  for (const [name, value] of Object.entries(request.headers)) {
+  for (const name of TRANSPORT_HEADERS) {
+    const value = request.headers[name];
     if (value === undefined) continue;
-    headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    try {
+      headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    } catch {
+      // Not a valid Fetch header value: treated as absent.
+    }
   }
   return headers;
 }
@@ -50,8 +60,8 @@ export function mcpRoutes(deps: Omit<McpServerDeps, 'tools'> & { tools: readonly
       const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true });
       try {
         await server.connect(transport);
-        const url = `http://${request.hostname || 'localhost'}${request.url}`;
-        const response = await transport.handleRequest(new Request(url, { method: 'POST', headers: webHeaders(request) }), { parsedBody: request.body });
+        // The transport reads only method, headers and the parsed body; a fixed URL keeps a hostile Host header out of `new Request`.
+        const response = await transport.handleRequest(new Request(LOCAL_URL, { method: 'POST', headers: webHeaders(request) }), { parsedBody: request.body });
         const text = await response.text();
         reply.code(response.status);
         response.headers.forEach((value, name) => {
