@@ -1,5 +1,6 @@
 import type { ClientConfig } from '../config.js';
 import { credentialHeaders } from '../mcp/bridge.js';
+import { SERVICE_NAME, VERSION } from '../version.js';
 import { CliError, EXIT, exitCodeOf } from './exit-codes.js';
 
 /** Time allowed for one ordinary API call; exports stream without a bound. */
@@ -42,7 +43,7 @@ export function createApiClient(config: ClientConfig, fetchImpl: typeof fetch = 
   if (config.apiKey === undefined && config.token === undefined) {
     throw new CliError(EXIT.auth, 'Set SIMFLEET_API_KEY (an API key of the platform; create one in the console or with POST /api/v1/auth/api-keys)');
   }
-  const headers = credentialHeaders(config);
+  const headers = { ...credentialHeaders(config), 'user-agent': `${SERVICE_NAME}-cli/${VERSION}` };
 
   async function send(method: string, path: string, query: URLSearchParams | undefined, init: { body?: string; headers?: Record<string, string> }, timeout: boolean): Promise<Response> {
     const url = new URL(`/api/v1${path}`, config.url);

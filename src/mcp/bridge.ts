@@ -44,7 +44,9 @@ export interface Bridge {
 export async function startBridge(config: ClientConfig, local: Transport): Promise<Bridge> {
   const remote = new Client({ name: `${SERVICE_NAME}-stdio-bridge`, version: VERSION });
   const endpoint = new URL('/mcp', config.url);
-  await remote.connect(new StreamableHTTPClientTransport(endpoint, { requestInit: { headers: credentialHeaders(config) } }));
+  // The user agent tells the bridge's calls apart in the platform's audit log.
+  const headers = { ...credentialHeaders(config), 'user-agent': `${SERVICE_NAME}-mcp-stdio/${VERSION}` };
+  await remote.connect(new StreamableHTTPClientTransport(endpoint, { requestInit: { headers } }));
 
   const server = new Server(
     { name: SERVICE_NAME, version: VERSION },

@@ -147,6 +147,8 @@ describe('operator CLI against a running platform', { timeout: 180_000 }, () => 
     expect(applied.stdout).toMatch(/^applied\s+true$/m);
     const stored = await t.deps.database.db.selectFrom('sims').select(['label', 'tags']).where('iccid', '=', pump).executeTakeFirstOrThrow();
     expect(stored).toEqual({ label: 'Pump 4', tags: ['cli', 'pumps'] });
+    const audited = await t.deps.database.db.selectFrom('audit_log').select('user_agent').where('action', '=', 'sims.import').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    expect(audited.user_agent).toMatch(/^simfleet-cli\//);
     writeFileSync(file, `iccid,label,tags\nnot-an-iccid,x,\n`);
     const invalid = await cli(['sims', 'import', file], operator);
     expect(invalid.code).toBe(2);

@@ -58,11 +58,12 @@ describe('MCP over stdio (npm run mcp)', () => {
     } finally {
       await client.close();
     }
-    const entries = await t.deps.database.db.selectFrom('audit_log').select(['action', 'outcome', 'actor_type']).where('action', 'like', 'mcp.%').orderBy('id').execute();
+    const entries = await t.deps.database.db.selectFrom('audit_log').select(['action', 'outcome', 'actor_type', 'user_agent']).where('action', 'like', 'mcp.%').orderBy('id').execute();
+    const agent = expect.stringMatching(/^simfleet-mcp-stdio\//);
     expect(entries).toEqual([
-      { action: 'mcp.find_sims', outcome: 'success', actor_type: 'api_key' },
-      { action: 'mcp.set_sim_status', outcome: 'denied', actor_type: 'api_key' },
-      { action: 'mcp.find_sims', outcome: 'failure', actor_type: 'api_key' },
+      { action: 'mcp.find_sims', outcome: 'success', actor_type: 'api_key', user_agent: agent },
+      { action: 'mcp.set_sim_status', outcome: 'denied', actor_type: 'api_key', user_agent: agent },
+      { action: 'mcp.find_sims', outcome: 'failure', actor_type: 'api_key', user_agent: agent },
     ]);
   });
 
