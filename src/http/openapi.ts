@@ -275,7 +275,8 @@ const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head',
 /**
  * Answers the server gives before any route runs, whatever the operation declares: a malformed
  * request or ambiguous credentials (400), an over-long path parameter (414), a body in a content type
- * the API does not read on a method that takes one (415). Documented on every operation they can
+ * the API does not read on a method that takes one (415), an ICCID whose check digit is wrong (422,
+ * the one ICCID parser). Documented on every operation they can
  * come from, so clients (and the route fuzzer) find every status they can meet in the document.
  */
 function addFrameworkResponses(path: string, method: string, responses: Record<string, Json>): void {
@@ -284,6 +285,8 @@ function addFrameworkResponses(path: string, method: string, responses: Record<s
   responses['400'] ??= problem('400');
   if (path.includes('{')) responses['414'] ??= problem('414');
   if (method !== 'get' && method !== 'head') responses['415'] ??= problem('415');
+  // Every {iccid} goes through one parser: 422 `invalid_iccid` for a failed Luhn digit (docs/errors.md).
+  if (path.includes('{iccid}')) responses['422'] ??= problem('422');
 }
 
 /** Whole-document part: responses, declared tags, components only this module knows. */

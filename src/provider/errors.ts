@@ -175,3 +175,11 @@ export function isProviderError(error: unknown): error is AppError {
     error instanceof ProviderOperationRetired
   );
 }
+
+/**
+ * True when a failed provider call may nevertheless have been carried out by 1NCE (a timeout or
+ * lost answer on a non-idempotent request): such a request must not be repeated blindly.
+ */
+export function mayHaveBeenProcessed(error: unknown): boolean {
+  return error instanceof AppError && error.extensions?.mayHaveBeenProcessed === true;
+}

@@ -4,7 +4,9 @@
  */
 import type { SimulatorMode } from '../config.js';
 
-export const DAY_MS = 86_400_000;
+import { DAY_MS } from '../lib/time.js';
+
+export { DAY_MS };
 
 /** Internal volume unit: one millionth of an MB, so sums stay exact integers (1NCE prints 6 decimals). */
 export const MICRO_PER_MB = 1_000_000;

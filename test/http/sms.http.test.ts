@@ -168,8 +168,13 @@ describe.each(backends)('SMS over HTTP (%s)', (backend) => {
   });
 
   it('rejects bad input, unknown SIMs and viewers', async () => {
-    expect((await send('123', { message: 'hi' })).statusCode).toBe(400);
-    expect((await send('89882806660000000011', { message: 'hi' })).statusCode).toBe(400); // Luhn digit wrong
+    // The same answers as every other route naming a SIM (one ICCID parser, docs/errors.md).
+    const short = await send('123', { message: 'hi' });
+    expect(short.statusCode).toBe(400);
+    expect(short.json()).toMatchObject({ code: 'invalid_iccid' });
+    const wrongLuhn = await send('89882806660000000011', { message: 'hi' });
+    expect(wrongLuhn.statusCode).toBe(422);
+    expect(wrongLuhn.json()).toMatchObject({ code: 'invalid_iccid' });
     const unknown = await send('8988280666999999999', { message: 'hi' });
     expect(unknown.statusCode).toBe(404);
     expect((await send(online.iccid, { message: '' })).statusCode).toBe(400);

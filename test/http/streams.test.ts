@@ -110,7 +110,7 @@ describe.each(backends)('Data Streamer ingest (%s)', (backend) => {
     expect(await payloads()).toBe(before + 1);
 
     const raw = await sql<{ body: string; raw: unknown; payload_index: number }>`
-      select p.body::text as body, p.body -> u.payload_index as raw, u.payload_index
+      select p.body as body, p.body::json -> u.payload_index as raw, u.payload_index
       from usage_records u join stream_payloads p on p.id = u.payload_id where u.record_id = '1102'`.execute(db);
     expect(raw.rows[0]).toEqual({ body: text, raw: usage(1102, { cost: 0.25 }), payload_index: 1 });
 

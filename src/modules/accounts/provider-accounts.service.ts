@@ -5,6 +5,7 @@ import type { ProviderRegistry } from '../../provider/registry.js';
 import { createAccountsRepo } from './accounts.repo.js';
 import type { AccountDto, AccountTestDto, CreateAccountBody, UpdateAccountBody } from './accounts.schemas.js';
 import type { SecretBox } from './secret-box.js';
+import { isoOrNull } from '../../lib/time.js';
 
 /** 1NCE's production API; the default for a new account. */
 const DEFAULT_API_URL = 'https://api.1nce.com/management-api';
@@ -21,7 +22,6 @@ type AccountRow = Row<'provider_accounts'> & { sim_count?: string | number | nul
 
 /** The API view of an account: the secret is reduced to `has_secret`, never returned in any form. */
 function toDto(row: AccountRow, simCount?: number): AccountDto {
-  const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : null);
   return {
     id: row.id,
     name: row.name,
@@ -31,11 +31,11 @@ function toDto(row: AccountRow, simCount?: number): AccountDto {
     has_secret: row.secret_ciphertext !== '',
     is_default: row.is_default,
     is_active: row.is_active,
-    last_verified_at: iso(row.last_verified_at),
+    last_verified_at: isoOrNull(row.last_verified_at),
     last_error: row.last_error,
     sim_count: simCount ?? Number(row.sim_count ?? 0),
-    created_at: iso(row.created_at) ?? '',
-    updated_at: iso(row.updated_at) ?? '',
+    created_at: isoOrNull(row.created_at) ?? '',
+    updated_at: isoOrNull(row.updated_at) ?? '',
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AuditActorType, AuditOutcome, DB, JsonObject } from '../../db/schema.js';
-import { isoTime } from '../users/dates.js';
+import { isoTime } from '../../lib/time.js';
 import type { Principal } from '../users/principal.js';
 import { toCsvRow, AUDIT_CSV_COLUMNS } from './audit.csv.js';
 import { createAuditRepo, type AuditFilter, type AuditRow } from './audit.repo.js';

@@ -7,7 +7,7 @@ import type { SimUpdate } from '../../provider/provider.types.js';
 import type { ProviderRegistry } from '../../provider/registry.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { invalidateSim } from '../sims/fleet.context.js';
-import type { Acting, SimRef } from '../sms/sim-ref.js';
+import type { ActorContext, SimRef } from '../sims/sim-ref.js';
 import type { SmsService } from '../sms/sms.service.js';
 import type { TopupsService } from '../topups/topups.service.js';
 import { createBulkRepo, type BulkJobRow, type ItemResult, type PendingItem } from './bulk.repo.js';
@@ -79,7 +79,7 @@ function describeError(error: unknown): string {
 export function createBulkRunner(deps: BulkRunnerDeps) {
   const repo = createBulkRepo(deps.db);
 
-  const actingFor = (job: BulkJobRow): Acting => ({
+  const actingFor = (job: BulkJobRow): ActorContext => ({
     actor: { type: 'system', username: 'bulk-job', userId: job.created_by_user_id },
   });
 

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { BulkJobItemStatus, BulkJobStatus, DB, JsonObject } from '../../db/schema.js';
 import { Conflict, NotFound, ValidationError } from '../../errors.js';
 import type { JobSender } from '../sims/fleet.context.js';
-import { actingUserId, type Acting } from '../sms/sim-ref.js';
+import { actingUserId, type ActorContext } from '../sims/sim-ref.js';
 import { createBulkRepo, type BulkItemRow, type BulkJobRow } from './bulk.repo.js';
 import type { BulkAction, BulkJobDto, BulkParams, CreateBulkJobBody } from './bulk.schemas.js';
 import { resolveSelection } from './bulk.selection.js';
@@ -95,7 +95,7 @@ export function createBulkService(deps: BulkServiceDeps) {
      * Resolves the selection; a dry run reports it, otherwise a job with one pending item per SIM
      * is stored and handed to the job engine (which runs it at 1NCE's 'bulk' priority).
      */
-    async create(body: CreateBulkJobBody, acting: Acting) {
+    async create(body: CreateBulkJobBody, acting: ActorContext) {
       const params = checkParams(body.action, body.params ?? {});
       const selection = await resolveSelection(deps.db, body);
       const invalid = selection.items.filter((i) => i.error !== null);

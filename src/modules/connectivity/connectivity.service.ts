@@ -1,7 +1,9 @@
 import { NotFound } from '../../errors.js';
-import { auditedProviderCall, requireSim, type ActorContext, type FleetDeps } from '../sims/fleet.context.js';
+import { auditedProviderCall, type FleetDeps } from '../sims/fleet.context.js';
+import { requireSim, type ActorContext } from '../sims/sim-ref.js';
 import type { SimSync } from '../sims/sims.sync.js';
-import { iso, isoOrNull } from '../sims/sims.view.js';
+import { iso } from '../sims/sims.view.js';
+import { isoOrNull } from '../../lib/time.js';
 import { createConnectivityRepo, type ConnectivityRow, type ResetRow } from './connectivity.repo.js';
 
 function toPublic(iccid: string, row: ConnectivityRow) {

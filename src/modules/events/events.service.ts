@@ -1,6 +1,7 @@
 import type { EventSeverity } from '../../db/schema.js';
 import { ValidationError } from '../../errors.js';
-import { requireSim, type ActorContext, type FleetDeps } from '../sims/fleet.context.js';
+import { type FleetDeps } from '../sims/fleet.context.js';
+import { requireSim, type ActorContext } from '../sims/sim-ref.js';
 import type { SimSync } from '../sims/sims.sync.js';
 import { iso } from '../sims/sims.view.js';
 import { createEventsRepo, type EventRow } from './events.repo.js';

@@ -5,11 +5,10 @@ import { ServiceUnavailable } from '../../errors.js';
 import { runCheck, type CheckResult } from '../../lib/checks.js';
 import type { FamilyUsage } from '../../provider/governor.js';
 import { forecastExhaustion } from '../quotas/forecast.js';
-import { isoOrNull } from '../sims/sims.view.js';
+import { DAY_MS, daysBetween, isoOrNull, utcDay } from '../../lib/time.js';
 import { createFleetRepo, NEAR_QUOTA_PCT } from './fleet.repo.js';
 import type { FleetSummary } from './fleet.schemas.js';
 
-const DAY_MS = 86_400_000;
 /** How long a computed summary is served to every caller (and, with Redis, every replica). */
 export const SUMMARY_TTL_SECONDS = 5;
 const CHART_DAYS = 30;
@@ -30,14 +29,6 @@ export interface FleetSummaryDeps {
   now?: () => number;
 }
 
-const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-
-/** Every UTC day from `from` to `to`, inclusive. */
-function daysBetween(from: string, to: string): string[] {
-  const days: string[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += DAY_MS) days.push(utcDay(t));
-  return days;
-}
 
 /** The dashboard's aggregates (GET /fleet/summary) and the operator breakdown (GET /fleet/operators). */
 export function createFleetService(deps: FleetSummaryDeps) {

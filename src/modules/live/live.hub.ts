@@ -179,6 +179,40 @@ export function createLiveHub(options: LiveHubOptions) {
     },
 
     /**
+     * Stores and broadcasts several events in one transaction, ids in list order: what `publish`
+     * does once per event. A Data Streamer batch can move the connectivity of thousands of SIMs;
+     * one transaction (one commit) per event made announcing a batch take longer than storing it.
+     * Never rejects.
+     */
+    async publishMany(events: ReadonlyArray<{ type: LiveEventType; data: Record<string, unknown> }>): Promise<void> {
+      if (events.length === 0) return;
+      try {
+        const name = await channelName();
+        const rows = events.map((e, ord) => ({ ord, type: e.type, min_role: LIVE_EVENT_AUDIENCE[e.type], data: e.data }));
+        await db.transaction().execute(async (trx) => {
+          await sql`select pg_advisory_xact_lock(hashtext('simfleet.live:' || current_schema()))`.execute(trx);
+          await sql`
+            with ins as (
+              insert into live_events (type, min_role, data)
+              select type, min_role, data from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as e(ord int, type text, min_role text, data jsonb)
+              order by ord
+              returning id, type, min_role, data, created_at
+            ), payload as (
+              select id, json_build_object('id', id, 'type', type, 'min_role', min_role, 'data', data, 'at', created_at)::text as body from ins
+            )
+            select pg_notify(${name}, case when octet_length(body) <= ${NOTIFY_PAYLOAD_MAX} then body else json_build_object('id', id, 'ref', true)::text end)
+              from (select * from payload order by id) ordered`.execute(trx);
+        });
+        if (Date.now() - lastPrune > PRUNE_EVERY_MS) {
+          lastPrune = Date.now();
+          await prune();
+        }
+      } catch (error) {
+        logger.error({ err: error, events: events.length }, 'live events: could not publish events');
+      }
+    },
+
+    /**
      * Adds a local subscriber (once this process listens); returns the id it starts after and the
      * function that removes it. Events reach subscribers once each, in id order.
      */

@@ -18,7 +18,13 @@ export type DomainEventType = WebhookEventType | LiveEventType;
  * skip awaiting it. Do not await it inside an open transaction on embedded PGlite: it needs the one
  * connection the transaction holds.
  */
-export type Notify = (type: DomainEventType, payload: Record<string, unknown>) => Promise<void>;
+export type Notify = ((type: DomainEventType, payload: Record<string, unknown>) => Promise<void>) & {
+  /**
+   * Several events at once, in order: live events stored and broadcast in one transaction (see
+   * `LiveHub.publishMany`), webhooks as with one call each. Optional, so a plain function is a Notify.
+   */
+  many?: (events: ReadonlyArray<{ type: DomainEventType; payload: Record<string, unknown> }>) => Promise<void>;
+};
 
 /** How long the set of subscribed event types is cached; a new subscription waits at most this long. */
 const SUBSCRIBED_TTL_MS = 5_000;
@@ -27,7 +33,10 @@ export interface NotifierDeps {
   webhooks: Pick<WebhooksService, 'enqueue' | 'subscribedTypes'>;
   jobs: Pick<JobEngine, 'send' | 'started'>;
   /** The live stream's publisher (src/modules/live); it never rejects. */
-  live?: { publish(type: LiveEventType, data: Record<string, unknown>): Promise<void> };
+  live?: {
+    publish(type: LiveEventType, data: Record<string, unknown>): Promise<void>;
+    publishMany?(events: ReadonlyArray<{ type: LiveEventType; data: Record<string, unknown> }>): Promise<void>;
+  };
   logger: Logger;
 }
 
@@ -56,8 +65,19 @@ export function createNotifier(deps: NotifierDeps): Notify {
     }
   };
 
-  return async (type, payload) => {
+  const notify: Notify = async (type, payload) => {
     if (isWebhookEventType(type)) await toWebhooks(type, payload);
     if (isLiveEventType(type)) await deps.live?.publish(type, payload);
   };
+  notify.many = async (events) => {
+    const live: Array<{ type: LiveEventType; data: Record<string, unknown> }> = [];
+    for (const { type, payload } of events) {
+      if (isWebhookEventType(type)) await toWebhooks(type, payload);
+      if (isLiveEventType(type)) live.push({ type, data: payload });
+    }
+    const hub = deps.live;
+    if (hub?.publishMany !== undefined) await hub.publishMany(live);
+    else for (const e of live) await hub?.publish(e.type, e.data);
+  };
+  return notify;
 }

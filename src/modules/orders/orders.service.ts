@@ -6,11 +6,12 @@ import type { Priority } from '../../provider/provider.types.js';
 import type { ProviderRegistry } from '../../provider/registry.js';
 import { resolveAccountId } from '../accounts/account-scope.js';
 import type { AuditService } from '../audit/audit.service.js';
-import { actingUserId, type Acting } from '../sms/sim-ref.js';
-import { mayHaveBeenProcessed } from '../sms/sms.service.js';
+import { actingUserId, type ActorContext } from '../sims/sim-ref.js';
+import { mayHaveBeenProcessed } from '../../provider/errors.js';
 import { createIdempotency, type IdempotentResult } from '../topups/idempotency.js';
 import { createOrdersRepo, type OrderFilter, type OrderItemRow, type OrderRow } from './orders.repo.js';
 import type { CreateOrderBody, OrderDto } from './orders.schemas.js';
+import { isoOrNull } from '../../lib/time.js';
 
 /** 1NCE serves at most 10 orders per page; a sync stops after this many pages (100 per 5 min budget). */
 const SYNC_MAX_PAGES = 50;
@@ -24,23 +25,22 @@ export interface OrdersServiceDeps {
 
 /** A stored order with its lines, as the API returns it. */
 export function toOrderDto(row: OrderRow, items: OrderItemRow[]): OrderDto {
-  const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : null);
   return {
     id: row.id,
     account_id: row.account_id,
     order_number: row.order_number,
     order_type: row.order_type,
     status: row.status,
-    order_date: iso(row.order_date),
+    order_date: isoOrNull(row.order_date),
     invoice_number: row.invoice_number,
     invoice_amount: row.invoice_amount,
     currency: row.currency,
     customer_reference: row.customer_reference,
     created_by_user_id: row.created_by_user_id,
     items: items.map((i) => ({ product_id: i.product_id, iccid: i.iccid, quantity: i.quantity })),
-    last_synced_at: iso(row.last_synced_at),
-    created_at: iso(row.created_at) ?? '',
-    updated_at: iso(row.updated_at) ?? '',
+    last_synced_at: isoOrNull(row.last_synced_at),
+    created_at: isoOrNull(row.created_at) ?? '',
+    updated_at: isoOrNull(row.updated_at) ?? '',
   };
 }
 
@@ -72,7 +72,7 @@ export function createOrdersService(deps: OrdersServiceDeps) {
     }
   }
 
-  async function place(accountId: string, body: CreateOrderBody, acting: Acting, idempotencyKey: string | undefined): Promise<OrderDto> {
+  async function place(accountId: string, body: CreateOrderBody, acting: ActorContext, idempotencyKey: string | undefined): Promise<OrderDto> {
     const row = await repo.insert(
       {
         account_id: accountId,
@@ -125,7 +125,7 @@ export function createOrdersService(deps: OrdersServiceDeps) {
     },
 
     /** Places an order at 1NCE (a real, invoiced order); an Idempotency-Key makes retries safe. */
-    async create(requestedAccount: string | undefined, body: CreateOrderBody, acting: Acting, idempotencyKey?: string): Promise<IdempotentResult<OrderDto>> {
+    async create(requestedAccount: string | undefined, body: CreateOrderBody, acting: ActorContext, idempotencyKey?: string): Promise<IdempotentResult<OrderDto>> {
       const accountId = await resolveAccountId(deps.db, requestedAccount);
       if (idempotencyKey === undefined) return { statusCode: 201, body: await place(accountId, body, acting, undefined), replayed: false };
       const scope = `${acting.actor.type}:${acting.actor.userId ?? acting.actor.username ?? 'anonymous'}:POST /orders`;

@@ -4,9 +4,7 @@
  * remaining volume divided by it gives the days left. A fit (rather than the last day alone) keeps
  * one unusually busy or quiet day from swinging the date.
  */
-
-const DAY_MS = 86_400_000;
-
+import { DAY_MS } from '../../lib/time.js';
 /** Consumption of one UTC day (bytes for data, messages for SMS). */
 export interface DailyConsumption {
   day: string;

@@ -1,14 +1,15 @@
 import type { QuotaService } from '../../db/schema.js';
-import { requireSim, type ActorContext, type FleetDeps } from '../sims/fleet.context.js';
+import { type FleetDeps } from '../sims/fleet.context.js';
+import { requireSim, type ActorContext } from '../sims/sim-ref.js';
 import type { SimSync } from '../sims/sims.sync.js';
-import { utcDay } from '../sims/sims.sync.js';
-import { isoOrNull, iso } from '../sims/sims.view.js';
+import { DAY_MS, utcDay } from '../../lib/time.js';
+import { iso } from '../sims/sims.view.js';
+import { isoOrNull } from '../../lib/time.js';
 import { forecastExhaustion, type DailyConsumption } from './forecast.js';
 import { createExhaustionForecast, type ExhaustionForecast, type ExhaustionQuery } from './exhaustions.js';
 import { createQuotasRepo, type QuotaRow } from './quotas.repo.js';
 import type { PublicQuota } from './quotas.schemas.js';
 
-const DAY_MS = 86_400_000;
 /** Days of usage read for the burn-rate fit (the fit itself uses the newest 14). */
 const FORECAST_HISTORY_DAYS = 21;
 

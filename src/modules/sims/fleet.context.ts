@@ -1,17 +1,16 @@
 /**
  * What the fleet services (SIMs, usage, quotas, connectivity, events, sync) share: their
- * dependencies, the caller on whose behalf a provider action runs, ICCID parsing, SIM lookup,
- * audit of provider actions and cache keys.
+ * dependencies, audit of provider actions and cache keys. Naming a SIM and the caller (ICCID
+ * parsing, SIM look-up, the actor) is the kernel in sim-ref.ts, shared with every other module.
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Cache } from '../../cache.js';
 import type { DB } from '../../db/schema.js';
-import { NotFound, UnprocessableError, ValidationError, AppError } from '../../errors.js';
-import { isValidIccid, normalizeIccid } from '../../lib/identifiers.js';
+import { AppError } from '../../errors.js';
 import type { ProviderClient } from '../../provider/client.js';
-import type { AuditActor, AuditService } from '../audit/audit.service.js';
-import type { SimRow } from './sims.view.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { ActorContext } from './sim-ref.js';
 import type { StatisticsKeeper } from '../../db/statistics.js';
 
 /** Sends a job to the engine (`deps.jobs.send`); absent until the job engine is running. */
@@ -41,36 +40,6 @@ export interface FleetDeps {
   /** Reports SIMs whose stored quota changed, so their alerts are evaluated now (AlertTrigger). */
   quotaChanged?: (iccids: string[]) => void;
   now?: () => number;
-}
-
-/** The caller a provider action is taken for (from `auditContext(request)`); jobs act as `system`. */
-export interface ActorContext {
-  actor: AuditActor;
-  ip?: string | undefined;
-  userAgent?: string | undefined;
-  requestId?: string | undefined;
-}
-
-/** The actor of background work. */
-export const SYSTEM_ACTOR: ActorContext = { actor: { type: 'system', username: 'system' } };
-
-/**
- * Parses an ICCID from a path or body: 400 when it is not 19-20 digits, 422 when a 20-digit
- * ICCID fails its Luhn check. Returns the 19-digit form 1NCE uses.
- */
-export function parseIccid(value: string, field = 'params.iccid'): string {
-  const text = value.trim();
-  if (!/^\d{19,20}$/.test(text)) throw new ValidationError(`${field} must be 19 or 20 digits`, [{ field, message: 'must be 19 or 20 digits' }], 'invalid_iccid');
-  if (!isValidIccid(text)) throw new UnprocessableError(`${field} fails the Luhn check`, [{ field, message: 'the 20th digit is not the Luhn check digit' }], 'invalid_iccid');
-  return normalizeIccid(text);
-}
-
-/** The stored SIM or a 404. */
-export async function requireSim(db: Kysely<DB>, iccidParam: string): Promise<SimRow> {
-  const iccid = parseIccid(iccidParam);
-  const row = await db.selectFrom('sims').selectAll().where('iccid', '=', iccid).executeTakeFirst();
-  if (row === undefined) throw new NotFound('sim', iccid, 'sim_not_found');
-  return row;
 }
 
 /**

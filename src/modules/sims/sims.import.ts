@@ -5,7 +5,8 @@
  */
 import { AppError, ValidationError, type FieldError } from '../../errors.js';
 import { isValidIccid, normalizeIccid } from '../../lib/identifiers.js';
-import type { ActorContext, FleetDeps } from './fleet.context.js';
+import type { FleetDeps } from './fleet.context.js';
+import type { ActorContext } from './sim-ref.js';
 import { invalidateSim } from './fleet.context.js';
 import { parseCsv, TAG_SEPARATOR, unguardCell } from './sims.csv.js';
 import type { SimRow } from './sims.view.js';

@@ -3,16 +3,8 @@ import { Conflict, NotFound, ServiceUnavailable, UnprocessableError, ValidationE
 import { isValidImei, isValidImsi, isValidMsisdn, withLuhn } from '../../lib/identifiers.js';
 import { CUSTOM_FIELDS_LIMITS } from '../../lib/schemas.js';
 import type { SimUpdate } from '../../provider/provider.types.js';
-import {
-  auditedProviderCall,
-  cacheKeys,
-  CACHE_TTL_SECONDS,
-  invalidateSim,
-  parseIccid,
-  requireSim,
-  type ActorContext,
-  type FleetDeps,
-} from './fleet.context.js';
+import { auditedProviderCall, cacheKeys, CACHE_TTL_SECONDS, invalidateSim, type FleetDeps } from './fleet.context.js';
+import { parseIccid, requireSim, type ActorContext } from './sim-ref.js';
 import { simCsvHeader, simCsvLine } from './sims.csv.js';
 import { decodeCursor, encodeCursor, type SimFilter, type SimSort } from './sims.filter.js';
 import { createSimImport } from './sims.import.js';

@@ -19,11 +19,12 @@ import { createConnectivityRepo, type ConnectivityRow } from '../connectivity/co
 import { createEventsRepo } from '../events/events.repo.js';
 import { createQuotasRepo, type QuotaRow } from '../quotas/quotas.repo.js';
 import { createUsageRepo, type UsageDay } from '../usage/usage.repo.js';
-import { auditedProviderCall, invalidateSim, invalidateUsage, parseIccid, type ActorContext, type FleetDeps } from './fleet.context.js';
+import { auditedProviderCall, invalidateSim, invalidateUsage, type FleetDeps } from './fleet.context.js';
+import { parseIccid, type ActorContext } from './sim-ref.js';
 import { createSimsRepo, type ProviderSimRow } from './sims.repo.js';
 import type { SimRow } from './sims.view.js';
+import { DAY_MS, daysBetween, utcDay } from '../../lib/time.js';
 
-const DAY_MS = 86_400_000;
 
 /** Swallows a retired-operation error (the feature degrades to another source), rethrows anything else. */
 function ignoreRetired(error: unknown): undefined {
@@ -90,22 +91,6 @@ export interface SyncOptions {
   signal?: AbortSignal;
   /** Who asked (audited); background work is recorded as the system. */
   ctx?: ActorContext;
-}
-
-/** `YYYY-MM-DD` of a UTC instant. */
-export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
-}
-
-function dayMs(day: string): number {
-  return Date.parse(`${day}T00:00:00Z`);
-}
-
-/** Every day in [from, to], inclusive. */
-export function daysBetween(from: string, to: string): string[] {
-  const out: string[] = [];
-  for (let t = dayMs(from); t <= dayMs(to); t += DAY_MS) out.push(utcDay(t));
-  return out;
 }
 
 /** A provider SIM as a `sims` row; null when its ICCID is unusable. Only 1NCE's fields: tags and custom fields stay ours. */

@@ -1,4 +1,5 @@
 import type { Row } from '../../db/schema.js';
+import { isoOrNull } from '../../lib/time.js';
 import type { PublicSim, SimDetail } from './sims.schemas.js';
 
 export type SimRow = Row<'sims'>;
@@ -9,17 +10,7 @@ export type SimRow = Row<'sims'>;
  */
 export type SimListRow = Omit<SimRow, 'provider_raw' | 'operator_name' | 'country_name' | 'country_iso'>;
 
-/**
- * Generated timestamptz columns select as Kysely's nested ColumnType although both drivers return
- * a Date; these narrow them in one place.
- */
-export function isoOrNull(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  if (value instanceof Date) return value.toISOString();
-  return new Date(typeof value === 'string' || typeof value === 'number' ? value : Number.NaN).toISOString();
-}
-
-/** ISO text of a NOT NULL timestamptz column. */
+/** ISO text of a NOT NULL timestamptz column (the epoch when absent, never a throw in a view). */
 export function iso(value: unknown): string {
   return isoOrNull(value) ?? new Date(0).toISOString();
 }

@@ -9,7 +9,9 @@ import type { AuditService } from '../audit/audit.service.js';
 import { encodeSms } from './sms.encoding.js';
 import { createSmsRepo, type SmsFilter, type SmsRow } from './sms.repo.js';
 import type { SentSmsDto, SmsDto } from './sms.schemas.js';
-import { actingUserId, requireSimRef, type Acting, type SimRef } from './sim-ref.js';
+import { actingUserId, requireSimRef, type ActorContext, type SimRef } from '../sims/sim-ref.js';
+import { DAY_MS, isoOrNull } from '../../lib/time.js';
+import { mayHaveBeenProcessed } from '../../provider/errors.js';
 
 /** MT states 1NCE can still change; a stored SMS in one of them is refreshed when read. */
 const OPEN_STATES: ReadonlySet<SmsStatus> = new Set(['QUEUED', 'PENDING', 'BUFFERED']);
@@ -36,7 +38,6 @@ export interface SendSmsInput {
 
 /** The stored row as the API returns it. */
 export function toSmsDto(row: SmsRow, iccid: string): SmsDto {
-  const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : null);
   return {
     id: row.id,
     iccid,
@@ -51,14 +52,14 @@ export function toSmsDto(row: SmsRow, iccid: string): SmsDto {
     udh: row.udh,
     payload: row.payload,
     source_address: row.source_address,
-    submit_date: iso(row.submit_date),
-    delivery_date: iso(row.delivery_date),
-    expiry_date: iso(row.expiry_date),
-    final_date: iso(row.final_date),
+    submit_date: isoOrNull(row.submit_date),
+    delivery_date: isoOrNull(row.delivery_date),
+    expiry_date: isoOrNull(row.expiry_date),
+    final_date: isoOrNull(row.final_date),
     retry_count: row.retry_count,
     last_error: row.last_error,
-    created_at: iso(row.created_at) ?? '',
-    updated_at: iso(row.updated_at) ?? '',
+    created_at: isoOrNull(row.created_at) ?? '',
+    updated_at: isoOrNull(row.updated_at) ?? '',
   };
 }
 
@@ -68,16 +69,11 @@ function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** True when the provider may have accepted the request although the call failed. */
-export function mayHaveBeenProcessed(error: unknown): boolean {
-  return error instanceof AppError && error.extensions?.mayHaveBeenProcessed === true;
-}
-
 /** Sending, listing, cancelling and refreshing SMS; every message is kept beyond 1NCE's 7 days. */
 export function createSmsService(deps: SmsServiceDeps) {
   const repo = createSmsRepo(deps.db);
 
-  async function audit(acting: Acting, action: string, iccid: string, outcome: 'success' | 'failure', detail: Record<string, unknown>) {
+  async function audit(acting: ActorContext, action: string, iccid: string, outcome: 'success' | 'failure', detail: Record<string, unknown>) {
     await deps.audit.record({ ...acting, action, target: { type: 'sim', id: iccid }, outcome, detail });
   }
 
@@ -86,7 +82,7 @@ export function createSmsService(deps: SmsServiceDeps) {
    * device never sees a message with holes, and a part whose outcome is unknown is stored as
    * UNKNOWN rather than resent (1NCE charges every part).
    */
-  async function sendToSim(sim: SimRef, input: SendSmsInput, acting: Acting, priority: Priority = 'interactive'): Promise<SentSmsDto> {
+  async function sendToSim(sim: SimRef, input: SendSmsInput, acting: ActorContext, priority: Priority = 'interactive'): Promise<SentSmsDto> {
     const encoded = encodeSms(input.message, randomInt(0, 256));
     const group = randomUUID();
     const now = new Date();
@@ -181,7 +177,7 @@ export function createSmsService(deps: SmsServiceDeps) {
     sendToSim,
 
     /** Sends a text to a stored SIM (split and encoded as needed). */
-    async send(iccid: string, input: SendSmsInput, acting: Acting): Promise<SentSmsDto> {
+    async send(iccid: string, input: SendSmsInput, acting: ActorContext): Promise<SentSmsDto> {
       return sendToSim(await requireSimRef(deps.db, iccid), input, acting);
     },
 
@@ -204,7 +200,7 @@ export function createSmsService(deps: SmsServiceDeps) {
      * Cancels a buffered MT message: every still-open part of its message group is deleted at
      * 1NCE (a half-cancelled concatenated message would arrive garbled) and marked CANCELLED.
      */
-    async cancel(iccid: string, id: number, acting: Acting): Promise<SmsDto[]> {
+    async cancel(iccid: string, id: number, acting: ActorContext): Promise<SmsDto[]> {
       const sim = await requireSimRef(deps.db, iccid);
       const row = await repo.findById(sim.id, id);
       if (row === undefined) throw new NotFound('sms', String(id));
@@ -261,7 +257,7 @@ export function createSmsService(deps: SmsServiceDeps) {
         .select((eb) => eb.fn.min('sms_messages.submit_date').as('oldest'))
         .where('sms_messages.status', '=', 'UNKNOWN')
         .where('sms_messages.provider_sms_id', 'is', null)
-        .where('sms_messages.submit_date', '>=', new Date(Date.now() - RECONCILE_DAYS * 86_400_000))
+        .where('sms_messages.submit_date', '>=', new Date(Date.now() - RECONCILE_DAYS * DAY_MS))
         .groupBy('sims.iccid')
         .orderBy('oldest')
         .limit(options.limit ?? 50)

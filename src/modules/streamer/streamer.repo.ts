@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ConnectivityStatus, DB } from '../../db/schema.js';
+import { booleanArray, epochSeconds, numberArray, textArray } from './streamer.arrays.js';
 import type { EventRecord, UsageRecord } from './streamer.parse.js';
 
 type Executor = Kysely<DB> | Transaction<DB>;
@@ -12,29 +13,24 @@ export interface SimRef {
   connectivity_status: ConnectivityStatus | null;
 }
 
-/** A usage record that was new (not a retransmission). */
-export interface StoredUsage {
-  sim_id: number | null;
-  traffic_type: 'data' | 'sms';
-  started_at: Date;
-  ended_at: Date | null;
-  rx_bytes: number | null;
-  tx_bytes: number | null;
-  total_bytes: number | null;
-  sms_count: number | null;
-  sms_mo: number;
-  sms_mt: number;
+/**
+ * How records are inserted. `fresh`: a plain INSERT, the common case (1NCE sends each record once);
+ * a retransmitted record makes it fail with a unique violation and the batch is written again in
+ * `replay` mode: `ON CONFLICT DO NOTHING`, which costs a speculative insertion per row (ADR 0017).
+ */
+export type InsertMode = 'fresh' | 'replay';
+
+/** What one batch's events do to a SIM (only SIMs with an effect are listed). */
+export interface SimEffect {
+  simId: number;
+  /** The new connectivity status, when it changed; `at` moves last_seen_at forward. */
+  connectivity: { status: ConnectivityStatus; at: Date } | undefined;
+  dataExhausted: boolean;
+  smsExhausted: boolean;
 }
 
-/**
- * Maps the payload positions of inserted rows back to positions in `records`. A record repeated
- * within one batch is inserted once, from its first occurrence (rows are inserted in key order, then
- * payload order).
- */
-function positionsOf(
-  records: ReadonlyArray<{ index: number }>,
-  inserted: ReadonlyArray<{ payload_index: number }>,
-): Set<number> {
+/** Positions (into `records`) of the rows returned by an insert, matched on payload_index. */
+function positionsOf(records: ReadonlyArray<{ index: number }>, inserted: ReadonlyArray<{ payload_index: number }>): Set<number> {
   const position = new Map<number, number>();
   records.forEach((r, i) => position.set(r.index, i));
   const fresh = new Set<number>();
@@ -45,16 +41,29 @@ function positionsOf(
   return fresh;
 }
 
-/** The SQL of Data Streamer ingest: set-based (unnest) so a 3,000-record batch is a handful of statements. */
+const all = (n: number) => new Set(Array.from({ length: n }, (_, i) => i));
+
+/**
+ * The SQL of Data Streamer ingest: one statement per step, each taking the batch as array
+ * parameters (`unnest`), so a 3,000-record batch is about seven round trips whatever its size.
+ */
 export function createStreamerRepo() {
   return {
-    async simsByIccid(trx: Executor, iccids: string[]): Promise<Map<string, SimRef>> {
+    /**
+     * The batch's SIMs, locked in id order. Every SIM row a batch changes is locked here first, so
+     * two concurrent batches touching the same SIMs queue in one order and never deadlock, and the
+     * connectivity replay reads a status no one changes under it. `for no key update` (what an
+     * UPDATE takes) still lets other transactions insert rows referencing these SIMs.
+     */
+    async lockSims(trx: Executor, iccids: string[]): Promise<Map<string, SimRef>> {
       if (iccids.length === 0) return new Map();
-      const rows = await sql<SimRef>`
-        select id, iccid, account_id, connectivity_status from sims where iccid = any (${iccids}::text[]) order by id for update`.execute(
-        trx,
-      );
-      return new Map(rows.rows.map((r) => [r.iccid, r]));
+      // One JSON text instead of 3,000 result rows: the driver's per-row decoding cost more than the lookup.
+      const result = await sql<{ sims: string | null }>`
+        select json_agg(json_build_array(id, iccid, account_id, connectivity_status))::text as sims
+        from (select id, iccid, account_id, connectivity_status from sims where iccid = any (${textArray(iccids)}::text[])
+              order by id for no key update) locked`.execute(trx);
+      const rows = JSON.parse(result.rows[0]?.sims ?? '[]') as Array<[number, string, string, ConnectivityStatus | null]>;
+      return new Map(rows.map(([id, iccid, account_id, connectivity_status]) => [iccid, { id, iccid, account_id, connectivity_status }]));
     },
 
     /**
@@ -62,213 +71,177 @@ export function createStreamerRepo() {
      * so the payload itself is stored only once we know some record was new.
      */
     async reservePayloadId(trx: Executor): Promise<number> {
-      const result = await sql<{
-        id: number;
-      }>`select nextval(pg_get_serial_sequence('stream_payloads', 'id')) as id`.execute(trx);
+      const result = await sql<{ id: number }>`select nextval(pg_get_serial_sequence('stream_payloads', 'id')) as id`.execute(trx);
       return Number(result.rows[0]!.id);
     },
 
-    /** Keeps the POSTed body verbatim: the raw form of every record pointing into it. */
-    async insertPayload(trx: Executor, id: number, body: string, recordCount: number): Promise<void> {
-      await sql`insert into stream_payloads (id, record_count, body) values (${id}, ${recordCount}, ${body}::json)`.execute(
-        trx,
-      );
+    /**
+     * Inserts events (no two with the same key: the service drops repeats within a batch). Returns
+     * the positions that were new: all of them in `fresh` mode (or it throws a unique violation).
+     */
+    async insertEvents(trx: Executor, records: EventRecord[], simIds: Array<number | null>, payloadId: number, mode: InsertMode): Promise<Set<number>> {
+      if (records.length === 0) return new Set();
+      const statement = sql<{ payload_index: number }>`
+        insert into sim_events (event_key, occurred_at, sim_id, iccid, event_type_id, event_type, severity, severity_id,
+                                event_source, event_source_id, source, alert, description, payload_id, payload_index)
+        select event_key, to_timestamp(occurred), sim_id, iccid, event_type_id, event_type, severity, severity_id,
+               event_source, event_source_id, 'stream', alert, description, ${payloadId}::bigint, payload_index
+        from unnest(${textArray(records.map((r) => r.eventKey))}::text[], ${numberArray(records.map((r) => epochSeconds(r.occurredAt)))}::float8[],
+                    ${numberArray(simIds)}::bigint[], ${textArray(records.map((r) => r.iccid))}::text[],
+                    ${numberArray(records.map((r) => r.eventTypeId))}::int[], ${textArray(records.map((r) => r.eventType))}::text[],
+                    ${textArray(records.map((r) => r.severity))}::text[], ${numberArray(records.map((r) => r.severityId))}::smallint[],
+                    ${textArray(records.map((r) => r.eventSource))}::text[], ${numberArray(records.map((r) => r.eventSourceId))}::smallint[],
+                    ${booleanArray(records.map((r) => r.alert))}::boolean[], ${textArray(records.map((r) => r.description))}::text[],
+                    ${numberArray(records.map((r) => r.index))}::int[])
+             as t(event_key, occurred, sim_id, iccid, event_type_id, event_type, severity, severity_id, event_source, event_source_id,
+                  alert, description, payload_index)
+        -- Key order: two batches carrying the same events wait for each other on the key instead of deadlocking.
+        order by event_key, occurred
+        ${mode === 'replay' ? sql`on conflict (event_key, occurred_at) do nothing returning payload_index` : sql``}`;
+      const result = await statement.execute(trx);
+      return mode === 'replay' ? positionsOf(records, result.rows) : all(records.length);
     },
 
-    /** Inserts usage records, skipping ids already stored; returns the indexes (into `records`) that were new. */
-    async insertUsage(
+    /**
+     * One statement for the usage of a batch and everything it moves: inserts the records, adds the
+     * new ones to the daily rollup (summed per SIM and UTC day, in key order so concurrent batches
+     * lock rollup rows in one order), and updates each SIM once - remaining data and SMS, last seen,
+     * plus the events' `effects` (connectivity, quota used up). A SIM row is rewritten only when a
+     * value changes (each rewrite is a new row version). Returns the positions of new records.
+     */
+    async writeUsage(
       trx: Executor,
       records: UsageRecord[],
       simIds: Array<number | null>,
       payloadId: number,
+      mode: InsertMode,
+      effects: SimEffect[],
     ): Promise<Set<number>> {
-      if (records.length === 0) return new Set();
-      // One JSON document for the whole batch: far cheaper to send and parse than 15 array literals.
-      // Inserted in key order, so two concurrent batches carrying the same ids (a retransmission racing
-      // the original) wait for each other on the unique index instead of deadlocking.
-      const rows = records.map((r, i) => ({
-        record_id: r.recordId,
-        started_at: r.startedAt.toISOString(),
-        ended_at: r.endedAt?.toISOString() ?? null,
-        sim_id: simIds[i] ?? null,
-        iccid: r.iccid,
-        imsi: r.imsi,
-        traffic_type: r.trafficType,
-        rx_bytes: r.rxBytes,
-        tx_bytes: r.txBytes,
-        total_bytes: r.totalBytes,
-        sms_count: r.smsCount,
-        operator: r.operator,
-        country: r.country,
-        rat: r.rat,
-        payload_index: r.index,
-      }));
+      if (records.length === 0 && effects.length === 0) return new Set();
+      const conflict = mode === 'replay' ? sql`on conflict (record_id, started_at) do nothing` : sql``;
       const result = await sql<{ payload_index: number }>`
-        insert into usage_records (record_id, started_at, ended_at, sim_id, iccid, imsi, traffic_type, rx_bytes, tx_bytes,
-                                   total_bytes, sms_count, operator, country, rat, payload_id, payload_index)
-        select record_id, started_at, ended_at, sim_id, iccid, imsi, traffic_type, rx_bytes, tx_bytes,
-               total_bytes, sms_count, operator, country, rat, ${payloadId}::bigint, payload_index
-        from json_to_recordset(${JSON.stringify(rows)}::json) as t(
-          record_id text, started_at timestamptz, ended_at timestamptz, sim_id bigint, iccid text, imsi text, traffic_type text,
-          rx_bytes bigint, tx_bytes bigint, total_bytes bigint, sms_count bigint, operator text, country text, rat text,
-          payload_index integer)
-        order by record_id, started_at, payload_index
-        on conflict (record_id, started_at) do nothing
-        returning payload_index`.execute(trx);
-      return positionsOf(records, result.rows);
-    },
-
-    /** Adds new records to the daily rollup (one row per SIM and UTC day). */
-    async addDailyUsage(
-      trx: Executor,
-      rows: Array<{
-        simId: number;
-        day: string;
-        rx: number;
-        tx: number;
-        total: number;
-        mo: number;
-        mt: number;
-      }>,
-    ) {
-      if (rows.length === 0) return;
-      await sql`
-        insert into sim_usage (sim_id, day, data_rx_bytes, data_tx_bytes, data_total_bytes, sms_mo, sms_mt, source, synced_at)
-        select "simId", day, rx, tx, total, mo, mt, 'stream', now()
-        from json_to_recordset(${JSON.stringify(rows)}::json)
-             as t("simId" bigint, day date, rx bigint, tx bigint, total bigint, mo bigint, mt bigint)
-        on conflict (sim_id, day) do update set
-          data_rx_bytes = sim_usage.data_rx_bytes + excluded.data_rx_bytes,
-          data_tx_bytes = sim_usage.data_tx_bytes + excluded.data_tx_bytes,
-          data_total_bytes = sim_usage.data_total_bytes + excluded.data_total_bytes,
-          sms_mo = sim_usage.sms_mo + excluded.sms_mo,
-          sms_mt = sim_usage.sms_mt + excluded.sms_mt,
-          synced_at = now()`.execute(trx);
+        with src as (
+          select * from unnest(
+            ${textArray(records.map((r) => r.recordId))}::text[], ${numberArray(records.map((r) => epochSeconds(r.startedAt)))}::float8[],
+            ${numberArray(records.map((r) => (r.endedAt === null ? null : epochSeconds(r.endedAt))))}::float8[],
+            ${numberArray(simIds)}::bigint[], ${textArray(records.map((r) => r.iccid))}::text[], ${textArray(records.map((r) => r.imsi))}::text[],
+            ${textArray(records.map((r) => r.trafficType))}::text[], ${numberArray(records.map((r) => r.rxBytes))}::bigint[],
+            ${numberArray(records.map((r) => r.txBytes))}::bigint[], ${numberArray(records.map((r) => r.totalBytes))}::bigint[],
+            ${numberArray(records.map((r) => r.smsCount))}::bigint[], ${numberArray(records.map((r) => r.smsMo))}::bigint[],
+            ${numberArray(records.map((r) => r.smsMt))}::bigint[], ${textArray(records.map((r) => r.operator))}::text[],
+            ${textArray(records.map((r) => r.country))}::text[], ${textArray(records.map((r) => r.rat))}::text[],
+            ${numberArray(records.map((r) => r.index))}::int[])
+          as t(record_id, started, ended, sim_id, iccid, imsi, traffic_type, rx_bytes, tx_bytes, total_bytes, sms_count, sms_mo, sms_mt,
+               operator, country, rat, payload_index)
+        ), ins as (
+          insert into usage_records (record_id, started_at, ended_at, sim_id, iccid, imsi, traffic_type, rx_bytes, tx_bytes,
+                                     total_bytes, sms_count, operator, country, rat, payload_id, payload_index)
+          select record_id, to_timestamp(started), to_timestamp(ended), sim_id, iccid, imsi, traffic_type, rx_bytes, tx_bytes,
+                 total_bytes, sms_count, operator, country, rat, ${payloadId}::bigint, payload_index
+          from src
+          -- Key order: a retransmission racing its original waits on the key instead of deadlocking.
+          order by record_id, started
+          ${conflict}
+          returning payload_index
+        ), fresh as (
+          select src.* from src join ins using (payload_index) where src.sim_id is not null
+        ), rollup as (
+          insert into sim_usage (sim_id, day, data_rx_bytes, data_tx_bytes, data_total_bytes, sms_mo, sms_mt, source, synced_at)
+          select sim_id, (to_timestamp(started) at time zone 'UTC')::date,
+                 sum(coalesce(rx_bytes, 0))::bigint, sum(coalesce(tx_bytes, 0))::bigint, sum(coalesce(total_bytes, 0))::bigint,
+                 sum(sms_mo)::bigint, sum(sms_mt)::bigint, 'stream', now()
+          from fresh group by 1, 2 order by 1, 2
+          on conflict (sim_id, day) do update set
+            data_rx_bytes = sim_usage.data_rx_bytes + excluded.data_rx_bytes,
+            data_tx_bytes = sim_usage.data_tx_bytes + excluded.data_tx_bytes,
+            data_total_bytes = sim_usage.data_total_bytes + excluded.data_total_bytes,
+            sms_mo = sim_usage.sms_mo + excluded.sms_mo,
+            sms_mt = sim_usage.sms_mt + excluded.sms_mt,
+            synced_at = now(),
+            updated_at = now()
+        ), per_sim as (
+          select sim_id, sum(coalesce(total_bytes, 0))::bigint as data_bytes, sum(coalesce(sms_count, 0))::bigint as sms,
+                 max(greatest(started, ended)) as seen
+          from fresh group by sim_id
+        ), effects as (
+          select * from unnest(${numberArray(effects.map((e) => e.simId))}::bigint[],
+                               ${textArray(effects.map((e) => e.connectivity?.status ?? null))}::text[],
+                               ${numberArray(effects.map((e) => (e.connectivity === undefined ? null : epochSeconds(e.connectivity.at))))}::float8[],
+                               ${booleanArray(effects.map((e) => e.dataExhausted))}::boolean[],
+                               ${booleanArray(effects.map((e) => e.smsExhausted))}::boolean[])
+            as e(sim_id, status, at, data_exhausted, sms_exhausted)
+        ), changes as (
+          select coalesce(p.sim_id, e.sim_id) as sim_id, coalesce(p.data_bytes, 0) as data_bytes, coalesce(p.sms, 0) as sms,
+                 to_timestamp(greatest(p.seen, e.at)) as seen, e.status,
+                 coalesce(e.data_exhausted, false) as data_exhausted, coalesce(e.sms_exhausted, false) as sms_exhausted
+          from per_sim p full join effects e on e.sim_id = p.sim_id
+        ), upd as (
+          update sims s set
+            data_remaining_bytes = case
+              when c.data_exhausted then least(coalesce(case when c.data_bytes = 0 then s.data_remaining_bytes else s.data_remaining_bytes - c.data_bytes end, 0), 0)
+              when s.data_remaining_bytes is null or c.data_bytes = 0 then s.data_remaining_bytes
+              else s.data_remaining_bytes - c.data_bytes end,
+            sms_remaining = case
+              when c.sms_exhausted then 0
+              when s.sms_remaining is null or c.sms = 0 then s.sms_remaining
+              else greatest(0, s.sms_remaining - c.sms) end,
+            last_seen_at = greatest(s.last_seen_at, c.seen),
+            connectivity_status = coalesce(c.status, s.connectivity_status),
+            updated_at = now()
+          from changes c
+          where s.id = c.sim_id
+            and (c.status is not null or c.data_exhausted or c.sms_exhausted
+                 or (c.data_bytes <> 0 and s.data_remaining_bytes is not null)
+                 or (c.sms <> 0 and s.sms_remaining <> 0)
+                 or s.last_seen_at is null or c.seen > s.last_seen_at)
+        )
+        select payload_index from ins where ${mode === 'replay'}`.execute(trx);
+      return mode === 'replay' ? positionsOf(records, result.rows) : all(records.length);
     },
 
     /**
-     * Consumes new usage from the SIMs' remaining quota and moves last_seen_at forward. Rows whose
-     * values would not change are skipped: rewriting a sims row writes an entry in each of its indexes.
+     * The batch's bookkeeping in one statement: its payload (the POSTed body, kept verbatim, unless
+     * nothing in it was new), one `streamer_batches` row per record kind, the per-account activity
+     * the sync's back-off reads, and a connectivity snapshot per SIM whose status changed.
      */
-    async applyUsageToSims(
-      trx: Executor,
-      rows: Array<{ simId: number; dataBytes: number; sms: number; lastSeen: Date }>,
-    ) {
-      if (rows.length === 0) return;
-      await sql`
-        update sims s set
-          data_remaining_bytes = case when s.data_remaining_bytes is null or t.data_bytes = 0 then s.data_remaining_bytes
-                                      else s.data_remaining_bytes - t.data_bytes end,
-          sms_remaining = case when s.sms_remaining is null or t.sms = 0 then s.sms_remaining
-                               else greatest(0, s.sms_remaining - t.sms) end,
-          last_seen_at = greatest(s.last_seen_at, t.last_seen)
-        from json_to_recordset(${JSON.stringify(rows.map((r) => ({ sim_id: r.simId, data_bytes: r.dataBytes, sms: r.sms, last_seen: r.lastSeen.toISOString() })))}::json)
-             as t(sim_id bigint, data_bytes bigint, sms bigint, last_seen timestamptz)
-        where s.id = t.sim_id
-          and ((t.data_bytes <> 0 and s.data_remaining_bytes is not null)
-               or (t.sms <> 0 and s.sms_remaining <> 0)
-               or s.last_seen_at is null or t.last_seen > s.last_seen_at)`.execute(trx);
-    },
-
-    /** Inserts events, skipping ids already stored; returns the indexes that were new. */
-    async insertEvents(
-      trx: Executor,
-      records: EventRecord[],
-      simIds: Array<number | null>,
-      payloadId: number,
-    ): Promise<Set<number>> {
-      if (records.length === 0) return new Set();
-      const rows = records.map((r, i) => ({
-        event_key: r.eventKey,
-        occurred_at: r.occurredAt.toISOString(),
-        sim_id: simIds[i] ?? null,
-        iccid: r.iccid,
-        event_type_id: r.eventTypeId,
-        event_type: r.eventType,
-        severity: r.severity,
-        severity_id: r.severityId,
-        event_source: r.eventSource,
-        event_source_id: r.eventSourceId,
-        alert: r.alert,
-        description: r.description,
-        payload_index: r.index,
-      }));
-      const result = await sql<{ payload_index: number }>`
-        insert into sim_events (event_key, occurred_at, sim_id, iccid, event_type_id, event_type, severity, severity_id,
-                                event_source, event_source_id, source, alert, description, payload_id, payload_index)
-        select event_key, occurred_at, sim_id, iccid, event_type_id, event_type, severity, severity_id,
-               event_source, event_source_id, 'stream', alert, description, ${payloadId}::bigint, payload_index
-        from json_to_recordset(${JSON.stringify(rows)}::json) as t(
-          event_key text, occurred_at timestamptz, sim_id bigint, iccid text, event_type_id int, event_type text, severity text,
-          severity_id smallint, event_source text, event_source_id smallint, alert boolean, description text, payload_index integer)
-        order by event_key, occurred_at, payload_index
-        on conflict (event_key, occurred_at) do nothing
-        returning payload_index`.execute(trx);
-      return positionsOf(records, result.rows);
-    },
-
-    /** Records a connectivity change (snapshot + the denormalised column on sims). */
-    async setConnectivity(
-      trx: Executor,
-      rows: Array<{ simId: number; status: ConnectivityStatus; at: Date }>,
-    ) {
-      if (rows.length === 0) return;
-      const ids = rows.map((r) => r.simId);
-      const statuses = rows.map((r) => r.status);
-      const times = rows.map((r) => r.at.toISOString());
-      await sql`
-        insert into sim_connectivity (sim_id, observed_at, status)
-        select * from unnest(${ids}::bigint[], ${times}::timestamptz[], ${statuses}::text[])
-        on conflict (sim_id, observed_at) do nothing`.execute(trx);
-      await sql`
-        update sims s set connectivity_status = t.status, last_seen_at = greatest(s.last_seen_at, t.at)
-        from unnest(${ids}::bigint[], ${statuses}::text[], ${times}::timestamptz[]) as t(sim_id, status, at)
-        where s.id = t.sim_id`.execute(trx);
-    },
-
-    /** Quota used up (events 19 and 21): nothing remains until the next top-up or sync says otherwise. */
-    async markExhausted(trx: Executor, dataSimIds: number[], smsSimIds: number[]) {
-      if (dataSimIds.length > 0) {
-        await sql`update sims set data_remaining_bytes = least(coalesce(data_remaining_bytes, 0), 0) where id = any (${dataSimIds}::bigint[])`.execute(
-          trx,
-        );
-      }
-      if (smsSimIds.length > 0) {
-        await sql`update sims set sms_remaining = 0 where id = any (${smsSimIds}::bigint[])`.execute(trx);
-      }
-    },
-
     async recordBatch(
       trx: Executor,
-      row: {
-        kind: 'usage' | 'event' | 'sms';
-        record_count: number;
-        duplicate_count: number;
-        source_ip: string | null;
+      batch: {
+        payload: { id: number; body: string; recordCount: number } | undefined;
+        kinds: Array<{ kind: 'usage' | 'event' | 'sms'; count: number; duplicates: number }>;
+        sourceIp: string | null;
+        perAccount: Map<string, number>;
+        connectivity: Array<{ simId: number; status: ConnectivityStatus; at: Date }>;
       },
-    ) {
-      await trx.insertInto('streamer_batches').values(row).execute();
-    },
-
-    async touchActivity(trx: Executor, counts: Map<string, number>) {
-      if (counts.size === 0) return;
-      const ids = [...counts.keys()];
-      const n = [...counts.values()];
+    ): Promise<void> {
+      const { payload, kinds, perAccount, connectivity } = batch;
       await sql`
-        insert into streamer_activity (account_id, last_received_at, records_total)
-        select account_id, now(), n from unnest(${ids}::uuid[], ${n}::bigint[]) as t(account_id, n)
-        on conflict (account_id) do update set
-          last_received_at = now(),
-          records_total = streamer_activity.records_total + excluded.records_total,
-          updated_at = now()`.execute(trx);
+        with payload as (
+          insert into stream_payloads (id, record_count, body)
+          select ${payload?.id ?? 0}::bigint, ${payload?.recordCount ?? 0}::int, ${payload?.body ?? ''}::text where ${payload !== undefined}
+        ), batches as (
+          insert into streamer_batches (kind, record_count, duplicate_count, source_ip)
+          select kind, n, d, ${batch.sourceIp}::text
+          from unnest(${textArray(kinds.map((k) => k.kind))}::text[], ${numberArray(kinds.map((k) => k.count))}::int[],
+                      ${numberArray(kinds.map((k) => k.duplicates))}::int[]) as t(kind, n, d)
+        ), activity as (
+          insert into streamer_activity (account_id, last_received_at, records_total)
+          select account_id, now(), n from unnest(${textArray([...perAccount.keys()])}::uuid[], ${numberArray([...perAccount.values()])}::bigint[]) as t(account_id, n)
+          order by account_id
+          on conflict (account_id) do update set
+            last_received_at = now(),
+            records_total = streamer_activity.records_total + excluded.records_total,
+            updated_at = now()
+        )
+        insert into sim_connectivity (sim_id, observed_at, status)
+        select sim_id, to_timestamp(at), status
+        from unnest(${numberArray(connectivity.map((c) => c.simId))}::bigint[], ${numberArray(connectivity.map((c) => epochSeconds(c.at)))}::float8[],
+                    ${textArray(connectivity.map((c) => c.status))}::text[]) as t(sim_id, at, status)
+        on conflict (sim_id, observed_at) do nothing`.execute(trx);
     },
 
     async lastReceivedAt(db: Executor, accountId: string): Promise<Date | undefined> {
-      const row = await db
-        .selectFrom('streamer_activity')
-        .select('last_received_at')
-        .where('account_id', '=', accountId)
-        .executeTakeFirst();
+      const row = await db.selectFrom('streamer_activity').select('last_received_at').where('account_id', '=', accountId).executeTakeFirst();
       return row === undefined ? undefined : new Date(row.last_received_at);
     },
   };

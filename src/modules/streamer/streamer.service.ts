@@ -4,8 +4,8 @@ import type { ConnectivityStatus, DB } from '../../db/schema.js';
 import { ValidationError } from '../../errors.js';
 import type { BackgroundMetrics } from '../../jobs/jobs.metrics.js';
 import type { Notify } from '../notify/notify.service.js';
-import { parseStreamBatch, type EventRecord } from './streamer.parse.js';
-import { createStreamerRepo, type SimRef } from './streamer.repo.js';
+import { parseStreamBatch, type EventRecord, type ParsedBatch, type UsageRecord } from './streamer.parse.js';
+import { createStreamerRepo, type InsertMode, type SimEffect, type SimRef } from './streamer.repo.js';
 import type { StatisticsKeeper } from '../../db/statistics.js';
 
 /** The stream counts as healthy for an account while its last record is at most this old. */
@@ -47,8 +47,38 @@ const DATA_QUOTA_USED_UP = 19;
 const LIVE_ICCIDS_MAX = 100;
 const SMS_QUOTA_USED_UP = 21;
 
-const DAY_MS = 86_400_000;
-const utcDay = (d: Date) => d.toISOString().slice(0, 10);
+type Notification = { type: Parameters<Notify>[0]; payload: Record<string, unknown> };
+
+/** What one committed write of a batch did. */
+interface Written {
+  freshUsage: number;
+  freshEvents: number;
+  unmatched: number;
+  notifications: Notification[];
+  /** ICCIDs whose usage (and remaining quota) advanced. */
+  advanced: string[];
+}
+
+/** The records whose key was not seen earlier in the list (first occurrence wins). */
+function firstOccurrences<T>(records: T[], keyOf: (r: T) => string): T[] {
+  const seen = new Set<string>();
+  const out: T[] = [];
+  for (const r of records) {
+    const key = keyOf(r);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(r);
+  }
+  return out.length === records.length ? records : out;
+}
+
+/** The SQLSTATE of a database error (pg and PGlite both carry `code`). */
+const sqlState = (error: unknown): unknown => (typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined);
+/** unique_violation: a record id stored before. */
+const UNIQUE_VIOLATION = '23505';
+const DEADLOCK_DETECTED = '40P01';
+/** Writes of one batch at most: fresh, replay, and one more after a deadlock. */
+const MAX_ATTEMPTS = 3;
 
 /**
  * Data Streamer ingest: validates a whole batch, stores it in one transaction (raw usage records and
@@ -57,6 +87,97 @@ const utcDay = (d: Date) => d.toISOString().slice(0, 10);
  */
 export function createStreamerService(deps: StreamerServiceDeps) {
   const repo = createStreamerRepo();
+
+  /** One transaction storing a validated batch (no key twice in `usage` nor in `events`). */
+  const write = (
+    usage: UsageRecord[],
+    events: EventRecord[],
+    received: ParsedBatch,
+    sourceIp: string | null,
+    bodyText: () => string,
+    mode: InsertMode,
+  ): Promise<Written> =>
+    deps.db.transaction().execute(async (trx) => {
+      const notifications: Notification[] = [];
+      const iccids = new Set<string>();
+      for (const r of usage) if (r.iccid !== null) iccids.add(r.iccid);
+      for (const r of events) if (r.iccid !== null) iccids.add(r.iccid);
+      const sims = await repo.lockSims(trx, [...iccids]);
+      const simOf = (iccid: string | null): SimRef | undefined => (iccid === null ? undefined : sims.get(iccid));
+      const perAccount = new Map<string, number>();
+      let unmatched = 0;
+      const count = (r: { iccid: string | null }) => {
+        const sim = simOf(r.iccid);
+        if (sim === undefined) unmatched += 1;
+        else perAccount.set(sim.account_id, (perAccount.get(sim.account_id) ?? 0) + 1);
+      };
+      // As received: a record repeated within the batch counts each time, as before.
+      received.usage.forEach(count);
+      received.events.forEach(count);
+      const payloadId = usage.length + events.length > 0 ? await repo.reservePayloadId(trx) : 0;
+
+      // Events first: the new ones, replayed per SIM in time order, decide each SIM's connectivity.
+      const freshEvents = await repo.insertEvents(trx, events, events.map((r) => simOf(r.iccid)?.id ?? null), payloadId, mode);
+      const newEvents = [...freshEvents].map((i) => events[i]!).sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
+      const connectivity = new Map<number, { sim: SimRef; status: ConnectivityStatus; at: Date }>();
+      const dataExhausted = new Set<number>();
+      const smsExhausted = new Set<number>();
+      for (const e of newEvents) {
+        const sim = simOf(e.iccid);
+        if (sim !== undefined) collectEventEffects(e, sim, connectivity, dataExhausted, smsExhausted, notifications);
+      }
+      const changed = [...connectivity.values()].filter((c) => c.status !== c.sim.connectivity_status);
+      const effects = new Map<number, SimEffect>();
+      const effectOf = (simId: number) => {
+        let e = effects.get(simId);
+        if (e === undefined) effects.set(simId, (e = { simId, connectivity: undefined, dataExhausted: false, smsExhausted: false }));
+        return e;
+      };
+      for (const c of changed) effectOf(c.sim.id).connectivity = { status: c.status, at: c.at };
+      for (const id of dataExhausted) effectOf(id).dataExhausted = true;
+      for (const id of smsExhausted) effectOf(id).smsExhausted = true;
+
+      // Usage, the rollup and every SIM change of the batch in one statement.
+      const usageSims = usage.map((r) => simOf(r.iccid));
+      const freshUsage = await repo.writeUsage(trx, usage, usageSims.map((sim) => sim?.id ?? null), payloadId, mode, [...effects.values()]);
+      const advanced = new Set<string>();
+      for (const i of freshUsage) {
+        const sim = usageSims[i];
+        if (sim !== undefined) advanced.add(sim.iccid);
+      }
+      if (advanced.size > 0) {
+        // One live event per batch, not per record: consoles refetch the SIMs they show.
+        notifications.unshift({ type: 'usage.updated', payload: { source: 'stream', sims: advanced.size, iccids: [...advanced].slice(0, LIVE_ICCIDS_MAX) } });
+      }
+      for (const c of changed) {
+        notifications.push({ type: 'sim.updated', payload: { iccid: c.sim.iccid, fields: ['connectivity_status', 'last_seen_at'] } });
+        if (c.status === 'ONLINE' || c.status === 'OFFLINE') {
+          notifications.push({
+            type: c.status === 'ONLINE' ? 'sim.online' : 'sim.offline',
+            payload: { iccid: c.sim.iccid, previous_status: c.sim.connectivity_status, status: c.status, at: c.at.toISOString(), source: 'stream' },
+          });
+        }
+      }
+
+      // Per kind as received (repeats within the batch count as duplicates).
+      const kinds: Array<{ kind: 'usage' | 'event' | 'sms'; count: number; duplicates: number }> = [];
+      const sms = received.events.filter((e) => e.kind === 'sms').length;
+      const freshSms = [...freshEvents].filter((i) => events[i]!.kind === 'sms').length;
+      const network = received.events.length - sms;
+      if (received.usage.length > 0) kinds.push({ kind: 'usage', count: received.usage.length, duplicates: received.usage.length - freshUsage.size });
+      if (network > 0) kinds.push({ kind: 'event', count: network, duplicates: network - (freshEvents.size - freshSms) });
+      if (sms > 0) kinds.push({ kind: 'sms', count: sms, duplicates: sms - freshSms });
+      // A batch that was entirely a retransmission is already stored under its first payload.
+      const fresh = freshUsage.size + freshEvents.size;
+      await repo.recordBatch(trx, {
+        payload: fresh > 0 ? { id: payloadId, body: bodyText(), recordCount: received.usage.length + received.events.length } : undefined,
+        kinds,
+        sourceIp,
+        perAccount,
+        connectivity: changed.map((c) => ({ simId: c.sim.id, status: c.status, at: c.at })),
+      });
+      return { freshUsage: freshUsage.size, freshEvents: freshEvents.size, unmatched, notifications, advanced: [...advanced] };
+    });
 
   return {
     /**
@@ -74,168 +195,43 @@ export function createStreamerService(deps: StreamerServiceDeps) {
           'invalid_stream_batch',
         );
       }
-      const { usage, events } = parsed.batch;
-      const notifications: Array<{ type: Parameters<Notify>[0]; payload: Record<string, unknown> }> = [];
-      const advanced = new Set<string>();
+      // A record repeated within one batch is stored once, from its first occurrence.
+      const usage = firstOccurrences(parsed.batch.usage, (r) => `${r.recordId}\u0000${r.startedAt.getTime()}`);
+      const events = firstOccurrences(parsed.batch.events, (r) => `${r.eventKey}\u0000${r.occurredAt.getTime()}`);
+      const received = parsed.batch.usage.length + parsed.batch.events.length;
+      const text = () => bodyText ?? JSON.stringify(body);
 
-      const result = await deps.db.transaction().execute(async (trx) => {
-        const iccids = new Set<string>();
-        for (const r of usage) if (r.iccid !== null) iccids.add(r.iccid);
-        for (const r of events) if (r.iccid !== null) iccids.add(r.iccid);
-        const sims = await repo.simsByIccid(trx, [...iccids]);
-        const simOf = (iccid: string | null): SimRef | undefined =>
-          iccid === null ? undefined : sims.get(iccid);
-        const perAccount = new Map<string, number>();
-        let unmatched = 0;
-        const count = (r: { iccid: string | null }) => {
-          const sim = simOf(r.iccid);
-          if (sim === undefined) unmatched += 1;
-          else perAccount.set(sim.account_id, (perAccount.get(sim.account_id) ?? 0) + 1);
-        };
-        usage.forEach(count);
-        events.forEach(count);
+      let written: Written | undefined;
+      let mode: InsertMode = 'fresh';
+      for (let attempt = 1; written === undefined; attempt += 1) {
+        try {
+          written = await write(usage, events, parsed.batch, sourceIp, text, mode);
+        } catch (error) {
+          // A record stored before (a retransmission, or its original racing it): write the batch
+          // again, skipping what is stored. A deadlock with another writer locking SIMs in another
+          // order (PostgreSQL failed this side): write it again as it was. Nothing of a failed
+          // attempt was committed.
+          const code = sqlState(error);
+          if (code === UNIQUE_VIOLATION && mode === 'fresh') mode = 'replay';
+          else if (code !== DEADLOCK_DETECTED || attempt >= MAX_ATTEMPTS) throw error;
+        }
+      }
 
-        // Usage: the records (pointing into the batch's payload), then the rollup and SIM columns from
-        // the new ones only.
-        const payloadId = usage.length + events.length > 0 ? await repo.reservePayloadId(trx) : 0;
-        const usageSims = usage.map((r) => simOf(r.iccid));
-        const freshUsage = await repo.insertUsage(
-          trx,
-          usage,
-          usageSims.map((sim) => sim?.id ?? null),
-          payloadId,
-        );
-        const daily = new Map<
-          string,
-          { simId: number; day: string; rx: number; tx: number; total: number; mo: number; mt: number }
-        >();
-        const perSim = new Map<number, { simId: number; dataBytes: number; sms: number; lastSeen: Date }>();
-        for (const index of freshUsage) {
-          const r = usage[index]!;
-          const sim = usageSims[index];
-          if (sim === undefined) continue;
-          advanced.add(sim.iccid);
-          const dayNumber = Math.floor(r.startedAt.getTime() / DAY_MS);
-          const key = `${sim.id}|${dayNumber}`;
-          let d = daily.get(key);
-          if (d === undefined) {
-            d = {
-              simId: sim.id,
-              day: utcDay(new Date(dayNumber * DAY_MS)),
-              rx: 0,
-              tx: 0,
-              total: 0,
-              mo: 0,
-              mt: 0,
-            };
-            daily.set(key, d);
-          }
-          d.rx += r.rxBytes ?? 0;
-          d.tx += r.txBytes ?? 0;
-          d.total += r.totalBytes ?? 0;
-          d.mo += r.smsMo;
-          d.mt += r.smsMt;
-          const seen = r.endedAt !== null && r.endedAt > r.startedAt ? r.endedAt : r.startedAt;
-          const s = perSim.get(sim.id) ?? { simId: sim.id, dataBytes: 0, sms: 0, lastSeen: seen };
-          s.dataBytes += r.totalBytes ?? 0;
-          s.sms += r.smsCount ?? 0;
-          if (seen > s.lastSeen) s.lastSeen = seen;
-          perSim.set(sim.id, s);
-        }
-        // Sorted, so concurrent batches lock rollup rows in one order and never deadlock.
-        await repo.addDailyUsage(
-          trx,
-          [...daily.values()].sort((a, b) => a.simId - b.simId || a.day.localeCompare(b.day)),
-        );
-        await repo.applyUsageToSims(trx, [...perSim.values()]);
-        if (perSim.size > 0) {
-          // One live event per batch, not per record: consoles refetch the SIMs they show.
-          const iccids = [...new Set([...freshUsage].map((i) => usageSims[i]?.iccid).filter((i): i is string => i !== undefined))];
-          notifications.push({ type: 'usage.updated', payload: { source: 'stream', sims: perSim.size, iccids: iccids.slice(0, LIVE_ICCIDS_MAX) } });
-        }
-
-        // Events: store, then replay the new ones per SIM in time order to move connectivity.
-        const freshEvents = await repo.insertEvents(
-          trx,
-          events,
-          events.map((r) => simOf(r.iccid)?.id ?? null),
-          payloadId,
-        );
-        // A batch that was entirely a retransmission is already stored under its first payload.
-        if (freshUsage.size + freshEvents.size > 0) {
-          await repo.insertPayload(
-            trx,
-            payloadId,
-            bodyText ?? JSON.stringify(body),
-            usage.length + events.length,
-          );
-        }
-        const newEvents = [...freshEvents]
-          .map((i) => events[i]!)
-          .sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
-        const connectivity = new Map<number, { sim: SimRef; status: ConnectivityStatus; at: Date }>();
-        const dataExhausted = new Set<number>();
-        const smsExhausted = new Set<number>();
-        for (const e of newEvents) {
-          const sim = simOf(e.iccid);
-          if (sim === undefined) continue;
-          collectEventEffects(e, sim, connectivity, dataExhausted, smsExhausted, notifications);
-        }
-        const changed = [...connectivity.values()].filter((c) => c.status !== c.sim.connectivity_status);
-        await repo.setConnectivity(
-          trx,
-          changed.map((c) => ({ simId: c.sim.id, status: c.status, at: c.at })),
-        );
-        for (const c of changed) {
-          notifications.push({ type: 'sim.updated', payload: { iccid: c.sim.iccid, fields: ['connectivity_status', 'last_seen_at'] } });
-          if (c.status === 'ONLINE' || c.status === 'OFFLINE') {
-            notifications.push({
-              type: c.status === 'ONLINE' ? 'sim.online' : 'sim.offline',
-              payload: {
-                iccid: c.sim.iccid,
-                previous_status: c.sim.connectivity_status,
-                status: c.status,
-                at: c.at.toISOString(),
-                source: 'stream',
-              },
-            });
-          }
-        }
-        await repo.markExhausted(trx, [...dataExhausted], [...smsExhausted]);
-
-        const kinds: Array<['usage' | 'event' | 'sms', number, number]> = [];
-        if (usage.length > 0) kinds.push(['usage', usage.length, usage.length - freshUsage.size]);
-        const sms = events.filter((e) => e.kind === 'sms').length;
-        const freshSms = [...freshEvents].filter((i) => events[i]!.kind === 'sms').length;
-        if (events.length - sms > 0)
-          kinds.push(['event', events.length - sms, events.length - sms - (freshEvents.size - freshSms)]);
-        if (sms > 0) kinds.push(['sms', sms, sms - freshSms]);
-        for (const [kind, count, duplicates] of kinds) {
-          await repo.recordBatch(trx, {
-            kind,
-            record_count: count,
-            duplicate_count: duplicates,
-            source_ip: sourceIp,
-          });
-        }
-        await repo.touchActivity(trx, perAccount);
-
-        return { usage: freshUsage.size, events: freshEvents.size, unmatched };
-      });
-
+      const { freshUsage, freshEvents, unmatched, notifications, advanced } = written;
       deps.metrics.batches.inc({ outcome: 'stored' });
-      deps.metrics.records.inc({ kind: 'usage', result: 'stored' }, result.usage);
-      deps.metrics.records.inc({ kind: 'usage', result: 'duplicate' }, usage.length - result.usage);
-      deps.metrics.records.inc({ kind: 'event', result: 'stored' }, result.events);
-      deps.metrics.records.inc({ kind: 'event', result: 'duplicate' }, events.length - result.events);
+      deps.metrics.records.inc({ kind: 'usage', result: 'stored' }, freshUsage);
+      deps.metrics.records.inc({ kind: 'usage', result: 'duplicate' }, parsed.batch.usage.length - freshUsage);
+      deps.metrics.records.inc({ kind: 'event', result: 'stored' }, freshEvents);
+      deps.metrics.records.inc({ kind: 'event', result: 'duplicate' }, parsed.batch.events.length - freshEvents);
       // Rate-limited and never rejecting; not awaited, so the batch's answer does not wait for an ANALYZE.
       void deps.statistics?.refresh(['sims', 'usage_records', 'sim_usage', 'sim_events']);
       // Webhooks, live events and alert evaluation only after commit: a rolled-back batch must not announce anything.
-      for (const n of notifications) await deps.notify(n.type, n.payload);
-      if (advanced.size > 0) deps.quotaChanged?.([...advanced]);
-      const received = usage.length + events.length;
-      const stored = result.usage + result.events;
-      return { received, stored, duplicates: received - stored, unmatched: result.unmatched };
+      // One live-event transaction for the whole batch where the notifier can (notify.many).
+      if (deps.notify.many !== undefined) await deps.notify.many(notifications);
+      else for (const n of notifications) await deps.notify(n.type, n.payload);
+      if (advanced.length > 0) deps.quotaChanged?.(advanced);
+      const stored = freshUsage + freshEvents;
+      return { received, stored, duplicates: received - stored, unmatched };
     },
 
     /** True while the stream delivered records for `accountId` within STREAM_HEALTHY_MINUTES (sync backs off). */
@@ -255,7 +251,7 @@ function collectEventEffects(
   connectivity: Map<number, { sim: SimRef; status: ConnectivityStatus; at: Date }>,
   dataExhausted: Set<number>,
   smsExhausted: Set<number>,
-  notifications: Array<{ type: Parameters<Notify>[0]; payload: Record<string, unknown> }>,
+  notifications: Notification[],
 ): void {
   if (e.kind === 'sms') {
     if (e.sms?.direction === 'MO') {

@@ -6,8 +6,9 @@ import type { Priority, ProviderSupportTicket } from '../../provider/provider.ty
 import type { ProviderRegistry } from '../../provider/registry.js';
 import { resolveAccountId } from '../accounts/account-scope.js';
 import type { AuditService } from '../audit/audit.service.js';
-import { actingUserId, type Acting } from '../sms/sim-ref.js';
+import { actingUserId, type ActorContext } from '../sims/sim-ref.js';
 import type { CreateTicketBody, TicketDto } from './support.schemas.js';
+import { isoOrNull } from '../../lib/time.js';
 
 /** 1NCE pages support cases by up to 100. */
 const PAGE_SIZE = 100;
@@ -24,7 +25,6 @@ type TicketRow = Row<'support_tickets'>;
 type Communication = TicketDto['communications'][number];
 
 function toDto(row: TicketRow): TicketDto {
-  const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : null);
   return {
     id: row.id,
     account_id: row.account_id,
@@ -34,11 +34,11 @@ function toDto(row: TicketRow): TicketDto {
     status: row.status,
     reply_to_mail: row.reply_to_mail,
     sender_name: row.sender_name,
-    create_date: iso(row.create_date),
-    solved_date: iso(row.solved_date),
+    create_date: isoOrNull(row.create_date),
+    solved_date: isoOrNull(row.solved_date),
     communications: row.communications as unknown as Communication[],
     created_by_user_id: row.created_by_user_id,
-    last_synced_at: iso(row.last_synced_at),
+    last_synced_at: isoOrNull(row.last_synced_at),
   };
 }
 
@@ -116,7 +116,7 @@ export function createSupportService(deps: SupportServiceDeps) {
     },
 
     /** Opens a case at 1NCE, stores it, then syncs once to learn its case id (best effort). */
-    async create(requestedAccount: string | undefined, body: CreateTicketBody, acting: Acting): Promise<TicketDto> {
+    async create(requestedAccount: string | undefined, body: CreateTicketBody, acting: ActorContext): Promise<TicketDto> {
       const accountId = await resolveAccountId(deps.db, requestedAccount);
       const client = await deps.provider.get(accountId);
       try {

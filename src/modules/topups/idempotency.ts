@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { DB, JsonObject } from '../../db/schema.js';
 import { AppError, Conflict, UnprocessableError, ValidationError } from '../../errors.js';
+import { mayHaveBeenProcessed } from '../../provider/errors.js';
 
 /**
  * `Idempotency-Key` handling for requests that cost money (top-ups, orders). The key row is
@@ -66,10 +67,6 @@ export function fingerprintHash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex');
 }
 
-/** True when a failure may have reached the provider (so the request must not be repeated). */
-function outcomeUnknown(error: unknown): boolean {
-  return error instanceof AppError && error.extensions?.mayHaveBeenProcessed === true;
-}
 
 function replayError(stored: StoredError['error']): AppError {
   return new AppError(stored.code, stored.status, stored.title, {
@@ -133,7 +130,7 @@ export function createIdempotency(db: Kysely<DB>) {
         await finish(result.statusCode, result.body as JsonObject);
         return { ...result, replayed: false };
       } catch (error) {
-        if (error instanceof AppError && outcomeUnknown(error)) {
+        if (error instanceof AppError && mayHaveBeenProcessed(error)) {
           const stored: StoredError = {
             error: { code: error.code, status: error.status, title: error.title, detail: error.detail ?? null, extensions: error.extensions ?? null },
           };

@@ -5,8 +5,8 @@ import type { PaymentMethod, Priority } from '../../provider/provider.types.js';
 import type { ProviderRegistry } from '../../provider/registry.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { OrdersService } from '../orders/orders.service.js';
-import { actingUserId, requireSimRef, type Acting, type SimRef } from '../sms/sim-ref.js';
-import { mayHaveBeenProcessed } from '../sms/sms.service.js';
+import { actingUserId, requireSimRef, type ActorContext, type SimRef } from '../sims/sim-ref.js';
+import { mayHaveBeenProcessed } from '../../provider/errors.js';
 import { createIdempotency, type IdempotentResult } from './idempotency.js';
 import type { TopupDto } from './topups.schemas.js';
 
@@ -43,7 +43,7 @@ export function createTopupsService(deps: TopupsServiceDeps) {
   async function topUpSim(
     sim: SimRef,
     options: { paymentMethod?: PaymentMethod | undefined; priority?: Priority; idempotencyKey?: string | undefined },
-    acting: Acting,
+    acting: ActorContext,
   ): Promise<TopupDto> {
     const order = await deps.orders.repo.insert(
       {
@@ -90,7 +90,7 @@ export function createTopupsService(deps: TopupsServiceDeps) {
     async topUp(
       iccid: string,
       input: { paymentMethod?: PaymentMethod | undefined },
-      acting: Acting,
+      acting: ActorContext,
       idempotencyKey: string | undefined,
     ): Promise<IdempotentResult<TopupDto>> {
       const sim = await requireSimRef(deps.db, iccid);

@@ -1,11 +1,11 @@
 import { ValidationError } from '../../errors.js';
-import { cacheKeys, CACHE_TTL_SECONDS, parseIccid, requireSim, type ActorContext, type FleetDeps } from '../sims/fleet.context.js';
+import { cacheKeys, CACHE_TTL_SECONDS, type FleetDeps } from '../sims/fleet.context.js';
+import { parseIccid, requireSim, type ActorContext } from '../sims/sim-ref.js';
 import type { SimSync } from '../sims/sims.sync.js';
-import { utcDay } from '../sims/sims.sync.js';
+import { DAY_MS, utcDay } from '../../lib/time.js';
 import { createUsageRepo, type Granularity } from './usage.repo.js';
 import type { UsageResponse, UsageSummary } from './usage.schemas.js';
 
-const DAY_MS = 86_400_000;
 /** Longest range one request may aggregate (our history is unlimited; a request is not). */
 const MAX_RANGE_DAYS = 3_660;
 const DEFAULT_RANGE_DAYS = 30;

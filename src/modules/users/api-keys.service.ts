@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { ApiKeyRevokedReason, DB, UserRole } from '../../db/schema.js';
 import { Forbidden, NotFound, Unauthorized, ValidationError } from '../../errors.js';
 import type { Metrics } from '../../metrics.js';
-import { isoTime } from './dates.js';
+import { DAY_MS, isoTime } from '../../lib/time.js';
 import type { AuthCache } from './auth-cache.js';
 import { apiKeySecretMatches, generateApiKey, parseApiKey } from './api-key-format.js';
 import { createApiKeysRepo, type ApiKeyListRow, type ApiKeyRow } from './api-keys.repo.js';
@@ -109,7 +109,7 @@ export function createApiKeysService({ db, metrics, authCache, logger }: ApiKeys
       const name = input.name?.trim() || 'API key';
       if (name.length > 100) throw new ValidationError('name must be at most 100 characters', [{ field: 'body.name', message: 'must be at most 100 characters' }]);
       const generated = generateApiKey();
-      const requested = input.expiresInDays === undefined ? null : new Date(Date.now() + input.expiresInDays * 86_400_000);
+      const requested = input.expiresInDays === undefined ? null : new Date(Date.now() + input.expiresInDays * DAY_MS);
       const row = await db.transaction().execute(async (trx) => {
         let expiresAt = requested;
         let parentKeyId: string | null = null;

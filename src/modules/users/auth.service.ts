@@ -5,7 +5,7 @@ import { Unauthorized } from '../../errors.js';
 import type { Metrics } from '../../metrics.js';
 import type { AccessTokens } from './access-tokens.js';
 import type { AuthCache, AuthUser } from './auth-cache.js';
-import { asDate } from './dates.js';
+import { asDate, DAY_MS } from '../../lib/time.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { PasswordHasher } from './password.js';
 import { PASSWORD_MAX_LENGTH } from './password-policy.js';
@@ -72,7 +72,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         userId: user.id,
         familyId,
         tokenHash: hashToken(refresh),
-        expiresAt: new Date(Date.now() + deps.refreshTokenTtlDays * 86_400_000),
+        expiresAt: new Date(Date.now() + deps.refreshTokenTtlDays * DAY_MS),
         ip: client.ip,
         userAgent: client.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
       },

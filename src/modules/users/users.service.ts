@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB, UserRole } from '../../db/schema.js';
 import { Conflict, NotFound, ValidationError } from '../../errors.js';
 import type { AuthCache } from './auth-cache.js';
-import { isoTime } from './dates.js';
+import { isoTime } from '../../lib/time.js';
 import type { PasswordHasher } from './password.js';
 import { assertPasswordPolicy } from './password-policy.js';
 import { createApiKeysRepo } from './api-keys.repo.js';

@@ -5,7 +5,7 @@ import type { DB, WebhookDeliveryStatus } from '../../db/schema.js';
 import { NotFound, ValidationError } from '../../errors.js';
 import type { BackgroundMetrics } from '../../jobs/jobs.metrics.js';
 import type { SecretBox } from '../accounts/secret-box.js';
-import { asDate, isoTime } from '../users/dates.js';
+import { asDate, isoTime } from '../../lib/time.js';
 import { isWebhookEventType, TEST_EVENT_TYPE, WEBHOOK_EVENT_TYPES, type WebhookEnvelope } from './webhook-events.js';
 import { createWebhookPoster, type WebhookPost } from './webhook-client.js';
 import { signWebhook, WEBHOOK_HEADERS } from './webhook-signature.js';
