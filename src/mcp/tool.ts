@@ -1,5 +1,5 @@
 import type { Static, TSchema } from 'typebox';
-import type { ActorContext } from '../modules/sims/fleet.context.js';
+import type { ActorContext } from '../modules/sims/sim-ref.js';
 import type { Principal } from '../modules/users/principal.js';
 
 /**
