@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { runBulkBench } from './bulk.bench.js';
 import { runConsoleBench } from './console.bench.js';
 import { runFleetApiBench } from './fleet-api.bench.js';
 import { runProviderBench } from './provider.bench.js';
@@ -20,6 +21,7 @@ const BENCHES: Record<string, Bench> = {
   provider: runProviderBench,
   streamer: runStreamerBench,
   sync: runSyncBench,
+  bulk: runBulkBench,
   'fleet-api': runFleetApiBench,
   start: runStartBench,
   console: runConsoleBench,

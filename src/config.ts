@@ -77,6 +77,12 @@ export interface Config {
   };
   /** PostgreSQL schema of the job engine's tables (pg-boss), `JOBS_SCHEMA`. */
   jobsSchema: string;
+  /**
+   * `JOB_LEASE_SECONDS`: a running job renews its lease every third of this; a job whose worker
+   * died is failed over to another worker this long after its last renewal (plus the engine's
+   * maintenance interval, half of this).
+   */
+  jobLeaseSeconds: number;
   retention: { usageDays: number | undefined; eventDays: number | undefined };
   streamer: { username: string | undefined; password: string | undefined };
   /** Webhook receivers allowed besides public addresses (SSRF protection, modules/webhooks/webhook-target.ts). */
@@ -350,6 +356,7 @@ export function loadConfig(env: Env = process.env): Config {
       cleanupCron,
     },
     jobsSchema,
+    jobLeaseSeconds: r.int('JOB_LEASE_SECONDS', 30, 3, 3600),
     retention: {
       usageDays: r.optionalInt('USAGE_RETENTION_DAYS', 1, 36_500),
       eventDays: r.optionalInt('EVENT_RETENTION_DAYS', 1, 36_500),

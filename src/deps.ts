@@ -156,6 +156,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     metrics: metrics.background.jobs,
     role: config.role,
     schema: config.jobsSchema,
+    leaseSeconds: config.jobLeaseSeconds,
     stopTimeoutMs: config.shutdownTimeoutMs,
   });
   const webhookTargets = createWebhookTargetPolicy({
@@ -186,7 +187,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
   const products = createProductsService({ db: database.db, provider, cache });
   const support = createSupportService({ db: database.db, provider, audit, logger });
   const providerAccounts = createProviderAccountsService({ db: database.db, secretBox, provider });
-  const bulk = createBulkService({ db: database.db, logger, jobs: () => (jobs.started ? jobs : undefined) });
+  const bulk = createBulkService({ db: database.db, logger, jobs: () => (jobs.started ? jobs : undefined), notify });
   const bulkRunner = createBulkRunner({ db: database.db, cache, provider, audit, topups, sms, logger: logger.child({ component: 'bulk' }), notify, statistics });
   const fleet = createFleet({
     db: database.db,

@@ -16,8 +16,10 @@ export function bulkJobJob(deps: { bulkRunner: BulkRunner }): JobDefinition<Bulk
     name: BULK_JOB_NAME,
     // Retries are resumptions, not repeats: they only ever see pending items.
     retryLimit: 10,
-    retryDelaySeconds: 30,
-    // 10,000 per-SIM calls at 1NCE's 10/s take ~17 minutes; the budget is shared with other work.
+    // A retry is mostly a take-over after a worker died (its lease lapsed): resume promptly.
+    retryDelaySeconds: 5,
+    // The longest run: 10,000 per-SIM calls at 1NCE's 10/s take ~17 minutes; the budget is shared.
+    // A dead worker's run is taken over after the engine's lease (JOB_LEASE_SECONDS), not this.
     expireInSeconds: 4 * 3600,
     async handler(data, ctx) {
       const outcome = await deps.bulkRunner.run(data.jobId, ctx.signal);

@@ -9,6 +9,12 @@ import { createJobRunsRepo, type JobRunsRepo } from './job-runs.repo.js';
 import { createPgBossDb } from './pg-boss-db.js';
 import { withSessionLock } from '../db/locks.js';
 import { sanitizeText } from '../lib/text.js';
+import { sql } from 'kysely';
+
+/** A schema name as a quoted SQL identifier (config validates it as lowercase letters, digits and _). */
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
 
 /** What a handler gets besides its data. */
 export interface JobContext {
@@ -30,7 +36,10 @@ export interface JobDefinition<T = unknown> {
   handler(data: T, ctx: JobContext): Promise<{ items?: number } | void>;
   retryLimit?: number;
   retryDelaySeconds?: number;
-  /** A run still active after this long is failed and retried elsewhere (pg-boss expiry). */
+  /**
+   * Longest a run may take (pg-boss expiry; the handler's signal aborts then). A run whose worker
+   * dies is taken over much sooner: see the engine's `leaseSeconds`.
+   */
   expireInSeconds?: number;
   /** Scheduled jobs: exactly one run per tick across every replica (UTC cron, minute resolution). */
   schedule?: { cron: string };
@@ -79,7 +88,12 @@ export interface JobEngineOptions {
   workerId?: string;
   /** How often an idle worker polls its queue (default 2 s). */
   pollingIntervalSeconds?: number;
-  /** How often expired jobs are failed over to retry (default 60 s). */
+  /**
+   * A running job renews its lease every third of this (default 30 s); when its worker dies the
+   * renewals stop and the engine's maintenance fails the job over to a live worker after this.
+   */
+  leaseSeconds?: number;
+  /** How often expired jobs and lapsed leases are failed over to retry (default half the lease). */
   maintenanceIntervalSeconds?: number;
   /** How often schedules are evaluated (default 30 s; a tick is sent within this of its minute). */
   cronMonitorIntervalSeconds?: number;
@@ -93,6 +107,7 @@ const NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 const DEFAULT_EXPIRE_SECONDS = 15 * 60;
 const DEFAULT_RETRY_LIMIT = 3;
 const DEFAULT_RETRY_DELAY_SECONDS = 30;
+const DEFAULT_LEASE_SECONDS = 30;
 
 /** A worker id that tells an operator which machine and process ran a job. */
 export function defaultWorkerId(): string {
@@ -136,6 +151,8 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
   const defs = new Map<string, JobDefinition>();
   const active = new Set<AbortController>();
   const works = role !== 'api';
+  const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+  const jobTable = sql.raw(`${quoteIdentifier(options.schema)}.job`);
   let boss: PgBoss | undefined;
   let started = false;
   let starting: Promise<void> | undefined;
@@ -148,7 +165,7 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       migrate: true,
       supervise: works,
       schedule: works,
-      maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 60,
+      maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? Math.max(1, Math.min(60, Math.round(leaseSeconds / 2))),
       cronMonitorIntervalSeconds: options.cronMonitorIntervalSeconds ?? 30,
       cronWorkerIntervalSeconds: Math.min(5, options.cronMonitorIntervalSeconds ?? 5),
       clockMonitorIntervalSeconds: 600,
@@ -162,12 +179,65 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
    */
   const withSetupLock = (fn: () => Promise<void>) => withSessionLock(database, `jobs.setup.${options.schema}`, fn);
 
+  /**
+   * Renews a running job's lease: moves pg-boss's deadline for it (`started_on + expire_in`, which
+   * its maintenance compares with now()) to now + leaseSeconds. False when the job is no longer
+   * active here (its lease lapsed and it was failed over, or it was deleted).
+   */
+  const renewLease = async (name: string, id: string): Promise<boolean> => {
+    const result = await sql`
+      update ${jobTable} set started_on = now() - expire_in + make_interval(secs => ${leaseSeconds})
+       where name = ${name} and id = ${id}::uuid and state = 'active'
+    `.execute(database.db);
+    return (result.numAffectedRows ?? 0n) > 0n;
+  };
+
+  /**
+   * Keeps a run's lease while it works, every third of the lease. A lost lease (the engine already
+   * handed the job to another worker, e.g. after this process stalled) aborts the run, so two
+   * workers never carry on with the same job; a failed renewal (database briefly away) is retried.
+   */
+  const keepLease = (def: JobDefinition, jobId: string, controller: AbortController, jobLogger: Logger) => {
+    const state = { lost: false, stop: () => clearInterval(timer) };
+    const timer = setInterval(() => {
+      renewLease(def.name, jobId).then(
+        (held) => {
+          if (held || controller.signal.aborted) return;
+          state.lost = true;
+          jobLogger.warn('job lease lost: another worker has taken the job over; stopping this run');
+          controller.abort(new Error('job lease lost'));
+        },
+        (error: unknown) => jobLogger.warn({ err: error }, 'could not renew the job lease; retrying'),
+      );
+    }, Math.max(500, (leaseSeconds * 1000) / 3));
+    timer.unref();
+    return state;
+  };
+
+  /**
+   * After a lost lease pg-boss still completes or fails the job by id when this run returns, which
+   * would end the run that took it over. So a run that lost its lease waits until that other run is
+   * no longer active (bounded by the job's expiry), then fails: a fail on a job waiting for its
+   * retry changes nothing, and one on a finished job is ignored.
+   */
+  const waitForTakeOver = async (name: string, id: string, untilMs: number) => {
+    while (Date.now() < untilMs) {
+      const row = await sql<{ state: string }>`select state from ${jobTable} where name = ${name} and id = ${id}::uuid`.execute(database.db);
+      if (row.rows[0]?.state !== 'active') return;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(500, (leaseSeconds * 1000) / 3)));
+    }
+  };
+
   const runHandler = async (def: JobDefinition, job: PgBoss.JobWithMetadata<unknown>) => {
     const attempt = job.retryCount + 1;
     const jobLogger = logger.child({ job: def.name, job_id: job.id, attempt });
+    // First thing: until now the job's deadline is its full expiry; from here it is the lease.
+    await renewLease(def.name, job.id).catch((error: unknown) => jobLogger.warn({ err: error }, 'could not take the job lease'));
     const runId = await runs.start({ jobName: def.name, jobId: job.id, attempt, workerId });
     const controller = new AbortController();
     active.add(controller);
+    const lease = keepLease(def, job.id, controller, jobLogger);
+    const expiresAt = Date.now() + job.expireInSeconds * 1000;
     // pg-boss stops waiting for a handler at its expiry; tell the handler too so it stops writing.
     const expiry = setTimeout(() => controller.abort(new Error('job expired')), job.expireInSeconds * 1000);
     const startedAt = performance.now();
@@ -180,6 +250,7 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       });
       const seconds = (performance.now() - startedAt) / 1000;
       const items = result === undefined ? undefined : result.items;
+      if (lease.lost) throw new Error('job lease lost: another worker took the job over');
       await runs.finish(runId, { outcome: 'success', durationMs: seconds * 1000, items });
       metrics.runs.inc({ job: def.name, outcome: 'success' });
       metrics.duration.observe({ job: def.name, outcome: 'success' }, seconds);
@@ -197,8 +268,13 @@ export function createJobEngine(options: JobEngineOptions): JobEngine {
       metrics.failures.inc({ job: def.name });
       metrics.duration.observe({ job: def.name, outcome: 'failure' }, seconds);
       jobLogger.error({ err: error, ms: Math.round(seconds * 1000) }, 'job failed');
+      if (lease.lost) {
+        lease.stop();
+        await waitForTakeOver(def.name, job.id, expiresAt).catch(() => undefined);
+      }
       throw storableError(error);
     } finally {
+      lease.stop();
       clearTimeout(expiry);
       active.delete(controller);
     }

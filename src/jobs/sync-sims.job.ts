@@ -38,8 +38,10 @@ export function syncSimsJob(deps: {
   return {
     name: 'sync-sims',
     retryLimit: 2,
-    retryDelaySeconds: 60,
-    // 100,000 SIMs are 1,000 pages at 10 requests/s, plus the changed SIMs' details.
+    // A retry is mostly a take-over after a worker died (its lease lapsed): resume promptly.
+    retryDelaySeconds: 5,
+    // The longest run: 100,000 SIMs are 1,000 pages at 10 requests/s, plus the changed SIMs'
+    // details. A dead worker's run is taken over after the engine's lease (JOB_LEASE_SECONDS).
     expireInSeconds: 2 * 3600,
     async handler(data, ctx) {
       const accounts = data?.accountId !== undefined ? [data.accountId] : await deps.fleet.sync.activeAccountIds();

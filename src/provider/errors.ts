@@ -17,6 +17,8 @@ export interface ProviderErrorContext {
   upstreamMessage?: string;
   /** True when the request may have reached 1NCE before failing (outcome unknown: do not blindly resend). */
   mayHaveBeenProcessed?: boolean;
+  /** ICCIDs 1NCE named in the error body (its 422 lists the expired SIMs of a bulk call), unclipped. */
+  listedIccids?: readonly string[];
   cause?: unknown;
 }
 
@@ -45,6 +47,8 @@ export class ProviderAuthError extends AppError {
 
 /** 404: 1NCE does not know the resource (404, or the observed empty 200 on a single-item GET). */
 export class ProviderNotFound extends AppError {
+  /** ICCIDs 1NCE named as unknown (a bulk call lists them); empty when it named none. */
+  readonly iccids: readonly string[];
   constructor(
     readonly resource: string,
     readonly id: string,
@@ -55,17 +59,21 @@ export class ProviderNotFound extends AppError {
       extensions: { ...extensionsOf(context), resource },
       ...withCause(context),
     });
+    this.iccids = context.listedIccids ?? [];
   }
 }
 
 /** 422: the SIM is expired; 1NCE only permits extensions for it. */
 export class SimExpired extends AppError {
+  /** The expired ICCIDs 1NCE listed (a bulk call names every one; empty when it named none). */
+  readonly iccids: readonly string[];
   constructor(context: ProviderErrorContext) {
     super('sim_expired', 422, 'SIM expired', {
       detail: context.upstreamMessage ?? 'The SIM is expired and cannot be modified; only an extension is permitted',
       extensions: extensionsOf(context),
       ...withCause(context),
     });
+    this.iccids = context.listedIccids ?? [];
   }
 }
 

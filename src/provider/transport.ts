@@ -119,6 +119,11 @@ export function summarizeErrorBody(text: string, contentType: string | null): Er
   return { message: clip(trimmed) };
 }
 
+/** Every ICCID-shaped number (19 or 20 digits) in an error body, once each, in order. */
+export function listedIccids(text: string): string[] {
+  return [...new Set(text.slice(0, 200_000).match(/(?<!\d)\d{19,20}(?!\d)/g) ?? [])];
+}
+
 /** Joins the base URL (with or without trailing slash) and a path plus query. */
 export function buildUrl(baseUrl: string, path: string, query?: RequestSpec['query']): string {
   const base = baseUrl.endsWith('/') ? baseUrl.slice(0, -1) : baseUrl;
@@ -240,6 +245,9 @@ export function createTransport(options: TransportOptions): Transport {
     }
     if (status === 401) return new ProviderAuthError(context, '1NCE rejected the access token');
     if (isRetirementSignal(spec, response)) return new ProviderOperationRetired({ ...context, path: spec.path });
+    // 1NCE's 422 on a bulk call names the expired SIMs ("The following SIMs are expired ...: a, b");
+    // read from the whole body, since the summary's message is clipped.
+    if (status === 404 || status === 422) context.listedIccids = listedIccids(text);
     if (status === 404) {
       return new ProviderNotFound(spec.notFound?.resource ?? 'resource', spec.notFound?.id ?? spec.path, context);
     }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -101,5 +102,54 @@ describe('job engine on embedded PGlite (in process)', () => {
     // Send-only role: the job is queued but nothing here runs it.
     await engine.send('one', {});
     expect(await engine.queueSize('one')).toBe(1);
+  });
+
+  it('keeps a long run alive by renewing its short lease, and fails a run whose lease lapsed over to a retry', { timeout: 60_000 }, async () => {
+    testDb = await createTestDatabase('pglite');
+    engine = createJobEngine({
+      database: testDb.database,
+      logger,
+      metrics: createBackgroundMetrics(new Registry()).jobs,
+      role: 'all',
+      schema: 'pgboss',
+      pollingIntervalSeconds: 0.5,
+      leaseSeconds: 3,
+      maintenanceIntervalSeconds: 1,
+    });
+    const deadlines: number[] = [];
+    engine.register({
+      name: 'long',
+      retryLimit: 1,
+      retryDelaySeconds: 0,
+      // The run takes two leases: without renewals maintenance would fail it after the first.
+      expireInSeconds: 3600,
+      async handler(_data, ctx) {
+        for (let i = 0; i < 6; i++) {
+          await new Promise((r) => setTimeout(r, 1_000));
+          if (ctx.signal.aborted) throw new Error('stopped: the lease was lost');
+          const row = await sql<{ deadline: Date }>`select started_on + expire_in as deadline from pgboss.job where id = ${ctx.jobId}::uuid`.execute(testDb!.database.db);
+          deadlines.push(row.rows[0]!.deadline.getTime() - Date.now());
+        }
+        return { items: 1 };
+      },
+    });
+    await engine.start();
+    const id = (await engine.send('long', {}))!;
+    const db = testDb.database.db;
+    const run = await until(async () => (await db.selectFrom('job_runs').selectAll().where('job_id', '=', id).where('outcome', '!=', 'running').executeTakeFirst()) ?? undefined, 30_000);
+    expect(run).toMatchObject({ outcome: 'success', attempt: 1 });
+    // The deadline stays within one lease of now (not the hour of its expiry) while the run works.
+    for (const left of deadlines) expect(left).toBeLessThanOrEqual(3_500);
+    expect(Math.min(...deadlines)).toBeGreaterThan(0);
+
+    // A run that stops renewing (its worker died): the lease lapses and maintenance hands the job to a retry.
+    const lapsed = (await engine.send('long', {}))!;
+    await until(async () => (await db.selectFrom('job_runs').select('id').where('job_id', '=', lapsed).executeTakeFirst()) ?? undefined);
+    await sql`update pgboss.job set started_on = now() - expire_in - interval '1 second' where id = ${lapsed}::uuid`.execute(db);
+    const retried = await until(async () => (await db.selectFrom('job_runs').selectAll().where('job_id', '=', lapsed).where('attempt', '=', 2).executeTakeFirst()) ?? undefined, 30_000);
+    expect(retried.attempt).toBe(2);
+    // The first run's renewal found the job gone and stopped it: never two runs of one job at once.
+    const first = await until(async () => (await db.selectFrom('job_runs').selectAll().where('job_id', '=', lapsed).where('attempt', '=', 1).where('outcome', '!=', 'running').executeTakeFirst()) ?? undefined, 30_000);
+    expect(first.outcome).toBe('failure');
   });
 });

@@ -184,6 +184,16 @@ describe('client over a scripted 1NCE', () => {
     expect(expired).toBeInstanceOf(SimExpired);
     expect(expired).toMatchObject({ status: 422, code: 'sim_expired' });
 
+    // A bulk update's 422 names every expired SIM, however long the list (the problem's message is clipped).
+    const many = Array.from({ length: 30 }, (_, i) => `89882806660000${String(i).padStart(5, '0')}`);
+    fake.script('POST /v1/sims', {
+      status: 422,
+      body: { timestamp: '2026-01-01T00:00:00.000+0000', status: 422, error: 'Unprocessable Entity', message: `The following SIMs are expired and cannot be modified via API. Only extensions are permitted: ${many.join(', ')}`, path: '/v1/sims' },
+    });
+    const bulkExpired = await client.bulkUpdateSims(many.map((iccid) => ({ iccid, label: 'x' }))).catch((e: unknown) => e);
+    expect(bulkExpired).toBeInstanceOf(SimExpired);
+    expect((bulkExpired as SimExpired).iccids).toEqual(many);
+
     fake.script(`POST /v2/sims/${ICCID}/topup`, { status: 400, body: { message: 'Payment method used is not valid.' } });
     const rejected = await client.topUp(ICCID, { paymentMethod: 'boleto' }).catch((e: unknown) => e);
     expect(rejected).toBeInstanceOf(ProviderRejected);

@@ -20,7 +20,7 @@ Each event has \`id:\` (monotonic across replicas), \`event:\` and \`data:\` (on
 
 | event | data |
 |---|---|
-| \`sim.updated\` | \`{ iccid, fields: string[] }\` |
+| \`sim.updated\` | \`{ iccid, fields: string[] }\`; a bulk job sends one per chunk: \`{ iccids, fields, bulk_job_id }\` |
 | \`alert.raised\`, \`alert.acknowledged\`, \`alert.resolved\` | the alert as in \`GET /alerts/{id}\` |
 | \`bulk.progress\`, \`bulk.finished\` | \`{ id, action, status, total, done, succeeded, failed, skipped }\` |
 | \`sync.progress\`, \`sync.finished\` | \`{ job, status, processed?, total?, error? }\` |

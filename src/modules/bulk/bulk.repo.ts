@@ -26,6 +26,10 @@ export interface ItemResult {
 
 const INSERT_BATCH = 1_000;
 
+function toPending(r: { iccid: string; sim_id: number | null; attempts: number; account_id: string | null; msisdn: string | null; source: string | null }): PendingItem {
+  return { iccid: r.iccid, simId: r.sim_id, accountId: r.account_id, msisdn: r.msisdn, source: r.source, attempts: r.attempts };
+}
+
 /** Queries on `bulk_jobs` and `bulk_job_items`. */
 export function createBulkRepo(db: Kysely<DB>) {
   return {
@@ -89,51 +93,88 @@ export function createBulkRepo(db: Kysely<DB>) {
       return query.orderBy('iccid').limit(limit).execute();
     },
 
-    /** The next pending items with their SIM (a SIM deleted since selection has no account). */
-    async pendingChunk(jobId: string, limit: number): Promise<PendingItem[]> {
-      const rows = await db
+    /**
+     * The next pending items with their SIM (a SIM deleted since selection has no account), in
+     * ICCID order after `afterIccid` (keyset: items already handed out but still in flight are not
+     * read again). Served by the (job_id, status, iccid) index: reads `limit` rows, not every pending one.
+     */
+    async pendingChunk(jobId: string, limit: number, afterIccid?: string): Promise<PendingItem[]> {
+      let query = db
         .selectFrom('bulk_job_items as i')
         .leftJoin('sims as s', 's.id', 'i.sim_id')
         .select(['i.iccid', 'i.sim_id', 'i.attempts', 's.account_id', 's.msisdn', 's.source'])
         .where('i.job_id', '=', jobId)
-        .where('i.status', '=', 'pending')
-        .orderBy('i.iccid')
-        .limit(limit)
-        .execute();
-      return rows.map((r) => ({ iccid: r.iccid, simId: r.sim_id, accountId: r.account_id, msisdn: r.msisdn, source: r.source, attempts: r.attempts }));
+        .where('i.status', '=', 'pending');
+      if (afterIccid !== undefined) query = query.where('i.iccid', '>', afterIccid);
+      const rows = await query.orderBy('i.iccid').limit(limit).execute();
+      return rows.map(toPending);
     },
 
-    /** Counts an attempt before a non-idempotent call, so a crash mid-call is recognised on resume. */
-    async markAttempt(jobId: string, iccid: string): Promise<void> {
+    /**
+     * Items whose provider call was sent by a run that never recorded the outcome (its worker died):
+     * pending, or cancelled while in flight, with an attempt counted and no outcome. They are
+     * reconciled with 1NCE before anything else.
+     */
+    async inFlight(jobId: string, limit: number, afterIccid?: string): Promise<PendingItem[]> {
+      let query = db
+        .selectFrom('bulk_job_items as i')
+        .leftJoin('sims as s', 's.id', 'i.sim_id')
+        .select(['i.iccid', 'i.sim_id', 'i.attempts', 's.account_id', 's.msisdn', 's.source'])
+        .where('i.job_id', '=', jobId)
+        .where('i.status', 'in', ['pending', 'cancelled'])
+        .where('i.attempts', '>', 0)
+        .where('i.result', 'is', null)
+        .where('i.error', 'is', null);
+      if (afterIccid !== undefined) query = query.where('i.iccid', '>', afterIccid);
+      const rows = await query.orderBy('i.iccid').limit(limit).execute();
+      return rows.map(toPending);
+    },
+
+    /** Counts an attempt on each item before its provider call (one statement), so a crash mid-call is recognised on resume. */
+    async markInFlight(jobId: string, iccids: string[]): Promise<void> {
+      if (iccids.length === 0) return;
       await db
         .updateTable('bulk_job_items')
         .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
         .where('job_id', '=', jobId)
-        .where('iccid', '=', iccid)
+        .where('iccid', '=', sql<string>`any(${iccids}::text[])`)
+        .where('status', 'in', ['pending', 'cancelled'])
         .execute();
     },
 
     /**
-     * Records outcomes and moves the job's counters in one transaction. Only items still pending
-     * are changed, so a result can never be counted twice.
+     * Stores item outcomes and advances the job's counters: two statements for the whole chunk (an
+     * UPDATE ... FROM unnest over the primary key, then the counters) in one transaction. Only items
+     * still pending - or cancelled while their call was in flight, whose real outcome this is -
+     * change, so a result is never counted twice. Returns the counters after it (undefined when
+     * nothing was given).
      */
-    /** Stores item outcomes and advances the job's counters; returns the counters after it (undefined when nothing was recorded). */
     async recordResults(jobId: string, results: ItemResult[]) {
       if (results.length === 0) return undefined;
+      const iccids = results.map((r) => r.iccid);
+      const statuses = results.map((r) => r.status);
+      const payloads = results.map((r) => (r.result === undefined ? null : JSON.stringify(r.result)));
+      const errors = results.map((r) => r.error ?? null);
       return db.transaction().execute(async (trx) => {
-        const counts = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
-        for (const r of results) {
-          const updated = await trx
-            .updateTable('bulk_job_items')
-            .set({ status: r.status, result: r.result ?? null, error: r.error ?? null })
-            .where('job_id', '=', jobId)
-            .where('iccid', '=', r.iccid)
-            .where('status', '=', 'pending')
-            .executeTakeFirst();
-          if (updated.numUpdatedRows > 0n) counts[r.status]++;
-        }
+        const changed = await sql<{ status: string; n: string }>`
+          with r as (
+            select * from unnest(${iccids}::text[], ${statuses}::text[], ${payloads}::text[], ${errors}::text[])
+              as r(iccid, status, result, error)
+          ), changed as (
+            update bulk_job_items i
+               set status = r.status, result = r.result::jsonb, error = r.error
+              from r
+             where i.job_id = ${jobId} and i.iccid = r.iccid
+               and (i.status = 'pending'
+                    or (i.status = 'cancelled' and i.attempts > 0 and i.result is null and i.error is null))
+            returning i.status
+          )
+          select status, count(*) as n from changed group by status
+        `.execute(trx);
+        const counts = { succeeded: 0, failed: 0, skipped: 0 };
+        for (const row of changed.rows) if (row.status in counts) counts[row.status as keyof typeof counts] += Number(row.n);
         const processed = counts.succeeded + counts.failed + counts.skipped;
-        await trx
+        return trx
           .updateTable('bulk_jobs')
           .set((eb) => ({
             processed: eb('processed', '+', processed),
@@ -173,14 +214,25 @@ export function createBulkRepo(db: Kysely<DB>) {
       });
     },
 
-    requestCancel(id: string) {
-      return db
-        .updateTable('bulk_jobs')
-        .set({ cancel_requested_at: new Date() })
-        .where('id', '=', id)
-        .where('status', 'in', ['queued', 'running'])
-        .returningAll()
-        .executeTakeFirst();
+    /**
+     * Ends a queued or running job as cancelled at once, whether or not a worker is still on it:
+     * pending items become `cancelled`. An item whose call is in flight keeps its attempt, so its
+     * real outcome is still recorded when the call returns (or reconciled with 1NCE by the next run
+     * when the worker died).
+     */
+    cancel(id: string) {
+      return db.transaction().execute(async (trx) => {
+        const job = await trx
+          .updateTable('bulk_jobs')
+          .set({ status: 'cancelled', cancel_requested_at: sql<Date>`coalesce(cancel_requested_at, now())`, finished_at: sql<Date>`now()` })
+          .where('id', '=', id)
+          .where('status', 'in', ['queued', 'running'])
+          .returningAll()
+          .executeTakeFirst();
+        if (job === undefined) return undefined;
+        await trx.updateTable('bulk_job_items').set({ status: 'cancelled' }).where('job_id', '=', id).where('status', '=', 'pending').execute();
+        return job;
+      });
     },
 
     async pendingCount(jobId: string): Promise<number> {

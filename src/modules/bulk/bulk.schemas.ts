@@ -109,6 +109,11 @@ export const DryRunSchema = Type.Object({
   invalid: Type.Integer({ description: 'Malformed or unknown ICCIDs (they would fail at once)' }),
   sample: Type.Array(Type.String(), { description: 'Up to 20 ICCIDs of the selection' }),
   invalid_sample: Type.Array(Type.Object({ iccid: Type.String(), error: Type.String() })),
+  expired: Type.Integer({
+    description:
+      'Selected SIMs whose expiry date has passed (counted in valid): 1NCE still lists them as Enabled but refuses every change except an extension, so the job would fail them. Always 0 for tag actions, which never reach 1NCE',
+  }),
+  expired_sample: Type.Array(Type.String(), { description: 'Up to 20 ICCIDs of expired SIMs in the selection' }),
 });
 
 export const BulkJobPageSchema = Type.Object({

@@ -1,5 +1,5 @@
 import { csvLine } from '../../lib/csv.js';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { BulkJobItemStatus, BulkJobStatus, DB, JsonObject } from '../../db/schema.js';
 import { Conflict, NotFound, ValidationError } from '../../errors.js';
@@ -19,6 +19,29 @@ export interface BulkServiceDeps {
   logger: Pick<Logger, 'warn'>;
   /** The job engine, read lazily (it is wired after the services); undefined until it runs. */
   jobs: () => JobSender | undefined;
+  /** `bulk_job.finished` (webhooks) and `bulk.finished` (live stream) when a job is cancelled. */
+  notify?: ((type: 'bulk_job.finished' | 'bulk.finished', payload: Record<string, unknown>) => void | Promise<void>) | undefined;
+}
+
+/** Actions on our own fields only: 1NCE's view of a SIM (expired or not) does not matter to them. */
+const LOCAL_ACTIONS: ReadonlySet<BulkAction> = new Set(['add_tag', 'remove_tag']);
+
+/**
+ * Selected SIMs whose expiry date has passed (the sync records 1NCE's quota expiry, and the 422s
+ * 1NCE answers for expired SIMs). 1NCE still lists them as Enabled but refuses every change except an
+ * extension, so the job would fail them.
+ */
+async function expiredAmong(db: Kysely<DB>, items: Array<{ simId: number | null }>): Promise<string[]> {
+  const ids = items.map((i) => i.simId).filter((id): id is number => id !== null);
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('sims')
+    .select('iccid')
+    .where('id', '=', sql<number>`any(${ids}::bigint[])`)
+    .where('data_expiry_date', '<=', sql<Date>`now()`)
+    .orderBy('iccid')
+    .execute();
+  return rows.map((r) => r.iccid);
 }
 
 /** The parameters each action needs; 400 naming the missing one. */
@@ -100,6 +123,7 @@ export function createBulkService(deps: BulkServiceDeps) {
       const selection = await resolveSelection(deps.db, body);
       const invalid = selection.items.filter((i) => i.error !== null);
       if (body.dry_run === true) {
+        const expired = LOCAL_ACTIONS.has(body.action) ? [] : await expiredAmong(deps.db, selection.items);
         return {
           dryRun: true as const,
           body: {
@@ -111,6 +135,8 @@ export function createBulkService(deps: BulkServiceDeps) {
             invalid: invalid.length,
             sample: selection.items.filter((i) => i.error === null).slice(0, DRY_RUN_SAMPLE).map((i) => i.iccid),
             invalid_sample: invalid.slice(0, DRY_RUN_SAMPLE).map((i) => ({ iccid: i.iccid, error: i.error! })),
+            expired: expired.length,
+            expired_sample: expired.slice(0, DRY_RUN_SAMPLE),
           },
         };
       }
@@ -143,15 +169,19 @@ export function createBulkService(deps: BulkServiceDeps) {
     },
 
     /**
-     * Cancels a job. A queued job ends at once; a running one stops before its next chunk (calls
-     * already sent to 1NCE complete). Remaining items become `cancelled`.
+     * Cancels a job at once, queued or running, whether or not its worker is alive: the job ends
+     * `cancelled` and its pending items become `cancelled`. A live worker stops before its next
+     * chunk; calls already sent to 1NCE complete and their outcome is still recorded (a dead
+     * worker's in-flight items are reconciled with 1NCE by the engine's retry of the job).
      */
     async cancel(id: string): Promise<BulkJobDto> {
       const job = await requireJob(id);
-      const requested = await repo.requestCancel(id);
-      if (requested === undefined) throw new Conflict(`Bulk job ${id} is ${job.status} and can no longer be cancelled`, 'bulk_job_finished');
-      if (requested.status === 'queued') return toJobDto((await repo.finish(id, 'cancelled')) ?? requested);
-      return toJobDto(requested);
+      const cancelled = await repo.cancel(id);
+      if (cancelled === undefined) throw new Conflict(`Bulk job ${id} is ${job.status} and can no longer be cancelled`, 'bulk_job_finished');
+      const done = { id: cancelled.id, action: cancelled.action, status: cancelled.status, total: cancelled.total, succeeded: cancelled.succeeded, failed: cancelled.failed };
+      await deps.notify?.('bulk_job.finished', done);
+      await deps.notify?.('bulk.finished', { ...done, done: cancelled.processed, skipped: cancelled.skipped });
+      return toJobDto(cancelled);
     },
 
     /** Per-SIM results as CSV lines (header first), read in ICCID order in batches. */

@@ -10277,6 +10277,10 @@ export interface paths {
                                 iccid: string;
                                 error: string;
                             }[];
+                            /** @description Selected SIMs whose expiry date has passed (counted in valid): 1NCE still lists them as Enabled but refuses every change except an extension, so the job would fail them. Always 0 for tag actions, which never reach 1NCE */
+                            expired: number;
+                            /** @description Up to 20 ICCIDs of expired SIMs in the selection */
+                            expired_sample: string[];
                         };
                     };
                 };

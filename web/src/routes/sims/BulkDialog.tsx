@@ -122,6 +122,12 @@ export function BulkDialog({ open, onOpenChange, selection, onDone }: { open: bo
                   </ul>
                 </details>
               )}
+              {(preview.expired ?? 0) > 0 && (
+                <p className="warn-text">
+                  {(preview.expired ?? 0).toLocaleString('en-US')} expired at 1NCE (listed as Enabled, but 1NCE refuses every change except an extension): they will fail.{' '}
+                  <span className="mono">{(preview.expired_sample ?? []).slice(0, 5).join(', ')}</span>
+                </p>
+              )}
               {preview.invalid_sample.length > 0 && (
                 <ul className="plain">
                   {preview.invalid_sample.map((i) => (

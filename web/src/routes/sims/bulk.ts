@@ -58,6 +58,9 @@ export interface DryRun {
   invalid: number;
   sample: string[];
   invalid_sample: Array<{ iccid: string; error: string }>;
+  /** Selected SIMs expired at 1NCE (they would fail); absent from older servers. */
+  expired?: number;
+  expired_sample?: string[];
 }
 
 /** The preview sentence and whether the action may go ahead (it needs at least one valid SIM). */
