@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadClientConfig, loadConfig } from './config.js';
 
 const SECRET = 'x'.repeat(40);
 
@@ -172,5 +172,19 @@ describe('.env.example', () => {
     expect(names.length).toBeGreaterThan(30);
     const missing = [...new Set(names)].filter((name) => !new RegExp(`^#?\\s*${name}=`, 'm').test(example));
     expect(missing).toEqual([]);
+  });
+});
+
+describe('loadClientConfig (CLI and stdio MCP)', () => {
+  it('defaults to the local platform and reads the credential', () => {
+    expect(loadClientConfig({}).url.href).toBe('http://127.0.0.1:8000/');
+    const config = loadClientConfig({ SIMFLEET_URL: 'https://sims.example.com', SIMFLEET_API_KEY: ' sfk_abc ' });
+    expect(config).toMatchObject({ apiKey: 'sfk_abc', token: undefined });
+    expect(config.url.origin).toBe('https://sims.example.com');
+  });
+
+  it('lists every bad variable', () => {
+    expect(() => loadClientConfig({ SIMFLEET_URL: 'ftp://x', SIMFLEET_API_KEY: 'has space' })).toThrow(/SIMFLEET_URL must be an http\(s\) URL[\s\S]*SIMFLEET_API_KEY/);
+    expect(() => loadClientConfig({ SIMFLEET_URL: 'not a url' })).toThrow(/SIMFLEET_URL is not a URL/);
   });
 });

@@ -277,9 +277,27 @@ export function createMetrics() {
     sent: (type: string) => liveSent.inc({ type }),
   };
 
+  const mcp = {
+    toolCalls: new Counter({
+      name: 'simfleet_mcp_tool_calls_total',
+      help: 'MCP tool calls (POST /mcp, npm run mcp), by tool and outcome (success, failure, denied)',
+      labelNames: ['tool', 'outcome'] as const,
+      registers: [registry],
+    }),
+    toolDuration: new Histogram({
+      name: 'simfleet_mcp_tool_call_duration_seconds',
+      help: 'Time to answer an MCP tool call, by tool',
+      labelNames: ['tool'] as const,
+      buckets: [0.005, 0.025, 0.1, 0.25, 1, 2.5, 10, 30],
+      registers: [registry],
+    }),
+  };
+
   return {
     registry,
     http,
+    /** MCP tool calls (src/mcp/server.ts). */
+    mcp,
     process: processFailures,
     /** Live event streams (observer of src/modules/live/live.streams.ts). */
     live,

@@ -56,7 +56,7 @@ describe('the web console, built', () => {
     expect(traversal.statusCode).toBe(404);
   });
 
-  it.each(['/api/v1/nope', '/api/nope', '/health/nope', '/metrics/nope', '/docs/nope.html', '/mcp', '/mcp/x', '/openapi.json/x'])(
+  it.each(['/api/v1/nope', '/api/nope', '/health/nope', '/metrics/nope', '/docs/nope.html', '/mcp/x', '/openapi.json/x'])(
     'never answers %s with the SPA: JSON 404 problem',
     async (url) => {
       const response = await t.app.inject({ method: 'GET', url, headers: { accept: 'text/html' } });
@@ -64,6 +64,12 @@ describe('the web console, built', () => {
       expect(response.headers['content-type']).toContain('application/problem+json');
     },
   );
+
+  it('never answers /mcp (the MCP endpoint) with the SPA: its own problem', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/mcp', headers: { accept: 'text/html' } });
+    expect(response.statusCode).toBe(401);
+    expect(response.headers['content-type']).toContain('application/problem+json');
+  });
 
   it('answers a non-HTML request for an unknown path with the 404 problem', async () => {
     const response = await t.app.inject({ method: 'GET', url: '/sims', headers: { accept: 'application/json' } });

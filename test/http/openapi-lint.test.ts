@@ -147,7 +147,8 @@ describe('OpenAPI document quality', () => {
     expect(streamer.security).toEqual([{ streamerBasic: [] }]);
     expect(Object.keys(streamer.responses['401']!.headers ?? {})).toContain('WWW-Authenticate');
     // The console's pages and assets (GET /, /*, /assets/*) are the browser app, not API operations: hidden from the document.
-    const consoleRoute = (url: string) => url === '/' || url === '/*' || url.startsWith('/assets/');
+    // /mcp speaks JSON-RPC (MCP over Streamable HTTP, docs/mcp.md), not REST: hidden as well.
+    const consoleRoute = (url: string) => url === '/' || url === '/*' || url.startsWith('/assets/') || url === '/mcp';
     for (const route of routePolicies(t.app).filter((r) => r.method !== 'HEAD' && !r.url.startsWith('/docs') && !consoleRoute(r.url))) {
       const operation = document.paths[documentedPath(route.url)]?.[route.method.toLowerCase()];
       expect(operation, `${route.method} ${route.url}`).toBeDefined();

@@ -11,7 +11,7 @@ import { credentialParams } from '../../lib/redact-url.js';
 export function refuseQueryCredentials(app: FastifyInstance): void {
   app.addHook('onRequest', (request, _reply, done) => {
     const route = request.routeOptions.url;
-    if (route === undefined || !route.startsWith('/api/v1/')) return done();
+    if (route === undefined || (!route.startsWith('/api/v1/') && route !== '/mcp')) return done();
     const names = credentialParams(request.query);
     if (names.length === 0) return done();
     done(

@@ -50,7 +50,9 @@ export async function registerApiRateLimit(
       new TooManyRequests(context.ttl / 1000, `Rate limit of ${config.apiRateLimitRps} requests per second exceeded`),
   });
   return async (request, reply) => {
-    if (!(request.routeOptions.url ?? '').startsWith('/api/v1/')) return;
+    const url = request.routeOptions.url ?? '';
+    // MCP tool calls (one per POST /mcp) share the caller's API budget.
+    if (!url.startsWith('/api/v1/') && url !== '/mcp') return;
     // The plugin types the handler with a `this` it never reads.
     await check.call(app, request, reply);
   };

@@ -6,6 +6,7 @@ import { DAY_MS, utcDay } from '../../lib/time.js';
 import { iso } from '../sims/sims.view.js';
 import { isoOrNull } from '../../lib/time.js';
 import { forecastExhaustion, type DailyConsumption } from './forecast.js';
+import { createExhaustionForecast, type ExhaustionForecast, type ExhaustionQuery } from './exhaustions.js';
 import { createQuotasRepo, type QuotaRow } from './quotas.repo.js';
 import type { PublicQuota } from './quotas.schemas.js';
 
@@ -21,6 +22,7 @@ function percentageUsed(row: Pick<QuotaRow, 'volume_total' | 'volume_remaining'>
 export function createQuotasService(deps: FleetDeps & { sync: SimSync }) {
   const repo = createQuotasRepo(deps.db);
   const now = deps.now ?? Date.now;
+  const fleetForecast = createExhaustionForecast(deps.db, now);
 
   /** Daily consumption of one service (SMS quotas are consumed by MO and MT alike). */
   async function consumption(simId: number, service: QuotaService): Promise<DailyConsumption[]> {
@@ -35,6 +37,9 @@ export function createQuotasService(deps: FleetDeps & { sync: SimSync }) {
   }
 
   return {
+    /** SIMs whose data runs out within a horizon (default: this month) at their 7-day burn rate, soonest first. */
+    forecastExhaustions: (query: ExhaustionQuery): Promise<ExhaustionForecast> => fleetForecast.forecast(query),
+
     /** The latest snapshot (fetched from 1NCE first when none is stored or `refresh` is set). */
     async get(iccidParam: string, service: QuotaService, options: { refresh: boolean; ctx: ActorContext }): Promise<PublicQuota> {
       const sim = await requireSim(deps.db, iccidParam);
