@@ -138,6 +138,8 @@ describe.each(canMount ? ['tmpfs'] : [])('PGlite data directory on a full disk (
 describe('PGlite storage chaos', () => {
   it('records its figures (the full-disk part needs root to mount a tmpfs)', () => {
     if (!canMount) console.warn('SKIPPED: the full-disk PGlite test needs root (mount -t tmpfs)');
+    // CI (.ci/run) sets REQUIRE_CHAOS_TOOLS=1: there a missing tool fails instead of skipping.
+    if (process.env.REQUIRE_CHAOS_TOOLS === '1') expect(canMount, 'REQUIRE_CHAOS_TOOLS=1 but a tmpfs cannot be mounted').toBe(true);
     recordFigures('pglite-storage', figures);
     expect(figures.unwritable).toBeDefined();
   });

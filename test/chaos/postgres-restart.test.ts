@@ -151,6 +151,7 @@ describe.each(targets)('PostgreSQL restarted under traffic (%s)', () => {
 describe('PostgreSQL restart chaos', () => {
   it('runs where PostgreSQL server binaries are installed', () => {
     if (binDir === undefined) console.warn('SKIPPED: PostgreSQL restart chaos needs /usr/lib/postgresql/<n>/bin (initdb, pg_ctl)');
+    if (process.env.REQUIRE_CHAOS_TOOLS === '1') expect(binDir, 'REQUIRE_CHAOS_TOOLS=1 but initdb/pg_ctl are missing').toBeDefined();
     expect(targets).toEqual(binDir === undefined ? [] : ['own cluster']);
   });
 });

@@ -171,6 +171,7 @@ describe('Redis outage chaos', () => {
   it('runs where redis-server (and PostgreSQL binaries for the process part) are installed', () => {
     if (redisBinary === undefined) console.warn('SKIPPED: Redis outage chaos needs redis-server on the PATH');
     if (pgBin === undefined) console.warn('SKIPPED: the two-process Redis outage test needs /usr/lib/postgresql/<n>/bin');
+    if (process.env.REQUIRE_CHAOS_TOOLS === '1') expect([redisBinary, pgBin].includes(undefined), 'REQUIRE_CHAOS_TOOLS=1 but redis-server or the PostgreSQL binaries are missing').toBe(false);
     recordFigures('redis-outage', figures);
     expect(processTargets.length).toBe(redisBinary !== undefined && pgBin !== undefined ? 1 : 0);
   });
