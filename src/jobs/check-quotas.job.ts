@@ -10,7 +10,7 @@ const FORECAST_TTL_FACTOR = 3;
  * keep in the database (no provider call per SIM), raising and clearing alerts with hysteresis and
  * placing capped automatic top-ups. Idempotent: an alert is raised once per crossing.
  */
-export function checkQuotasJob(deps: Pick<Deps, 'alerts' | 'cache' | 'config'>): JobDefinition {
+export function checkQuotasJob(deps: Pick<Deps, 'alerts' | 'cache' | 'config'> & { intelligence?: Pick<Deps['intelligence'], 'anomalies'> }): JobDefinition {
   return {
     name: 'check-quotas',
     retryLimit: 2,
@@ -20,6 +20,11 @@ export function checkQuotasJob(deps: Pick<Deps, 'alerts' | 'cache' | 'config'>):
       if (created > 0) ctx.logger.info({ rules: created }, 'created the default alert rules');
       const { forecast, ...result } = await deps.alerts.evaluate({ signal: ctx.signal });
       ctx.logger.info({ ...result, exhausting_within_days: forecast.withinDays }, 'quota check finished');
+      // The anomaly sweep: every anomaly rule over the whole fleet, set-based (src/modules/intelligence).
+      if (deps.intelligence !== undefined) {
+        const anomalies = await deps.intelligence.anomalies.sweep();
+        ctx.logger.info({ ...anomalies }, 'anomaly sweep finished');
+      }
       // Shared through the cache (Redis with several replicas) so every replica's /metrics reports it.
       await deps.cache
         .set(QUOTA_FORECAST_CACHE_KEY, forecast, deps.config.schedules.checkQuotasMinutes * 60 * FORECAST_TTL_FACTOR)
