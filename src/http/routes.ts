@@ -25,6 +25,7 @@ import { connectivityRoutes } from './routes/connectivity.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { fleetRoutes } from './routes/fleet.routes.js';
 import { streamRoutes } from './routes/stream.routes.js';
+import { diagnosisRoutes, forecastRoutes, reportsRoutes } from './routes/intelligence.routes.js';
 
 /** Registers every route plugin explicitly, with its prefix. */
 export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
@@ -52,4 +53,7 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<
   await app.register(bulkRoutes(deps.bulk), { prefix: '/api/v1/bulk-jobs' });
   await app.register(fleetRoutes(deps.fleetSummary), { prefix: '/api/v1/fleet' });
   await app.register(streamRoutes(deps.live.streams, deps.identity), { prefix: '/api/v1/events' });
+  await app.register(diagnosisRoutes(deps.intelligence), { prefix: '/api/v1/sims' });
+  await app.register(forecastRoutes(deps.intelligence), { prefix: '/api/v1/fleet' });
+  await app.register(reportsRoutes(deps.intelligence), { prefix: '/api/v1/reports' });
 }

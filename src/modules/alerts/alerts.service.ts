@@ -144,7 +144,7 @@ function toRuleDto(r: AlertRuleRow): AlertRuleDto {
     auto_topup: r.auto_topup,
     auto_topup_max_per_period: r.auto_topup_max_per_period,
     auto_topup_period: r.auto_topup_period,
-    params: (r.params ?? {}) as Record<string, unknown>,
+    params: r.params,
     auto_action: r.auto_action,
     auto_action_dry_run: r.auto_action_dry_run,
     auto_action_max_per_period: r.auto_action_max_per_period,
@@ -219,13 +219,16 @@ function eventFor(metric: AlertMetric, threshold: number): Parameters<Notify>[0]
       return 'anomaly.new_country';
     case 'new_operator':
       return 'anomaly.new_operator';
-    default:
-      break;
+    case 'forecast_days':
+      return 'quota.forecast';
+    case 'offline_minutes':
+      return 'sim.offline';
+    case 'data_used_pct':
+    case 'sms_used_pct':
+      return threshold >= 100 ? 'quota.exhausted' : 'quota.threshold_reached';
+    case 'expiry_days':
+      return 'quota.threshold_reached';
   }
-  if (metric === 'forecast_days') return 'quota.forecast';
-  if ((metric === 'data_used_pct' || metric === 'sms_used_pct') && threshold >= 100) return 'quota.exhausted';
-  if (metric === 'offline_minutes') return 'sim.offline';
-  return 'quota.threshold_reached';
 }
 
 /**

@@ -146,7 +146,11 @@ export function createAnomaliesService(deps: AnomaliesServiceDeps) {
           case 'new_operator':
             raised = await deps.alerts.raiseAnomalyEvents(rule, changes(rule, observations));
             break;
-          default:
+          case 'data_used_pct':
+          case 'sms_used_pct':
+          case 'expiry_days':
+          case 'forecast_days':
+          case 'offline_minutes':
             continue;
         }
       } catch (error) {

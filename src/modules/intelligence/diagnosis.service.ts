@@ -104,7 +104,7 @@ export function createDiagnosisService(deps: { db: Kysely<DB>; now?: () => Date 
         activeDays28: Number(u?.active ?? 0),
         exhaustedAt,
         forecastExhaustionDate: forecast.forecast_exhaustion_date,
-        openAlerts: alerts.map((a) => ({ metric: a.metric, rule_name: a.rule_name, message: a.message, raised_at: new Date(a.raised_at), data: (a.data ?? null) as Record<string, unknown> | null })),
+        openAlerts: alerts.map((a) => ({ metric: a.metric, rule_name: a.rule_name, message: a.message, raised_at: new Date(a.raised_at), data: a.data ?? null })),
         lastAction: action === undefined ? null : { action: action.action, ruleName: action.rule_name, at: new Date(action.created_at) },
       };
       return {
