@@ -53,11 +53,13 @@ const RUNAWAY_FACTOR = 40;
 
 /** Raw (unclipped) data traffic of a SIM on a day, micro-MB. */
 export function rawDataDay(seed: number, base: SimBase, day: number): number {
-  const anomalous = base.anomalyFromDay !== undefined && day >= base.anomalyFromDay;
-  if (anomalous && base.profile === 'silent') return 0;
+  if (base.anomalyFromDay !== undefined && day >= base.anomalyFromDay) {
+    if (base.profile === 'silent') return 0;
+    // Runaway: every day, far above its usual volume.
+    return Math.round(base.dataPerDayMicro * RUNAWAY_FACTOR * (0.8 + 0.4 * unit(seed, base.index, day, 102)));
+  }
   if (unit(seed, base.index, day, 101) < base.quietDayRate) return 0;
-  const normal = Math.round(base.dataPerDayMicro * (0.25 + 1.5 * unit(seed, base.index, day, 102)));
-  return anomalous ? normal * RUNAWAY_FACTOR : normal;
+  return Math.round(base.dataPerDayMicro * (0.25 + 1.5 * unit(seed, base.index, day, 102)));
 }
 
 /** Raw SMS counts of a SIM on a day (MO from the device, MT from its backend). */

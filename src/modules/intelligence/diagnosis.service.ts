@@ -15,6 +15,7 @@ export interface DiagnosisDto extends Diagnosis {
     last_seen_at: string | null;
     last_data_at: string | null;
     active_days_28: number;
+    known_days_28: number;
     data_total_bytes: number | null;
     data_remaining_bytes: number | null;
     data_expiry_date: string | null;
@@ -45,9 +46,10 @@ export function createDiagnosisService(deps: { db: Kysely<DB>; now?: () => Date 
       const since28 = new Date(at.getTime() - 28 * DAY_MS).toISOString().slice(0, 10);
       const since14 = new Date(at.getTime() - 14 * DAY_MS).toISOString().slice(0, 10);
       const [usage, history, events, session, exhaustedEvent, alerts, action] = await Promise.all([
-        sql<{ last_day: string | null; active: number }>`
+        sql<{ last_day: string | null; active: number; known: number }>`
           select to_char(max(day) filter (where data_total_bytes > 0), 'YYYY-MM-DD') as last_day,
-                 count(*) filter (where data_total_bytes > 0 and day >= ${since28}::date)::int as active
+                 count(*) filter (where data_total_bytes > 0 and day >= ${since28}::date)::int as active,
+                 coalesce(${at.toISOString().slice(0, 10)}::date - min(day) filter (where day >= ${since28}::date) + 1, 0)::int as known
           from sim_usage where sim_id = ${sim.id}`.execute(db),
         db.selectFrom('sim_usage').select(['day', 'data_total_bytes']).where('sim_id', '=', sim.id).where('day', '>=', since14).orderBy('day').execute(),
         db.selectFrom('sim_events').select(['occurred_at', 'event_type', 'description']).where('sim_id', '=', sim.id).orderBy('occurred_at', 'desc').limit(5).execute(),
@@ -102,6 +104,7 @@ export function createDiagnosisService(deps: { db: Kysely<DB>; now?: () => Date 
         lastDataDay: u?.last_day ?? null,
         lastSessionAt: asDate(session?.occurred_at),
         activeDays28: Number(u?.active ?? 0),
+        knownDays28: Number(u?.known ?? 0),
         exhaustedAt,
         forecastExhaustionDate: forecast.forecast_exhaustion_date,
         openAlerts: alerts.map((a) => ({ metric: a.metric, rule_name: a.rule_name, message: a.message, raised_at: new Date(a.raised_at), data: a.data ?? null })),
@@ -118,6 +121,7 @@ export function createDiagnosisService(deps: { db: Kysely<DB>; now?: () => Date 
           last_seen_at: iso(facts.lastSeenAt),
           last_data_at: iso(lastDataAt(facts, at)),
           active_days_28: facts.activeDays28,
+          known_days_28: facts.knownDays28,
           data_total_bytes: facts.dataTotalBytes,
           data_remaining_bytes: facts.dataRemainingBytes,
           data_expiry_date: iso(facts.expiryDate),

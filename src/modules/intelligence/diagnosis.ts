@@ -17,6 +17,8 @@ export const LOW_QUOTA_SHARE = 0.2;
 export const FORECAST_WARN_DAYS = 7;
 /** A SIM with data on fewer of the last 28 days than this share is an occasional user, not a broken one. */
 export const REGULAR_SHARE = 0.5;
+/** Fewer known days than this say nothing about how regular a SIM is. */
+export const MIN_KNOWN_DAYS = 3;
 
 export type Severity = 'critical' | 'warning' | 'info';
 export type Verdict = 'ok' | 'attention' | 'problem' | 'unknown';
@@ -77,6 +79,8 @@ export interface DiagnosisFacts {
   lastSessionAt: Date | null;
   /** Days with data in the last 28. */
   activeDays28: number;
+  /** Days of the last 28 with usage history stored (from the first stored day on). */
+  knownDays28: number;
   /** When the data quota was used up (event 19, or the quota's status change), when known. */
   exhaustedAt: Date | null;
   forecastExhaustionDate: string | null;
@@ -162,10 +166,12 @@ export function diagnose(f: DiagnosisFacts, now: Date): Diagnosis {
   const silence = alertOf('silence_hours');
   const dataAt = lastDataAt(f, now);
   const hoursNoData = dataAt === null ? null : hoursBetween(dataAt, now);
-  const regular = f.activeDays28 >= REGULAR_SHARE * 28 || silence !== undefined;
+  // Judged on the history we have: a SIM first synced last week has at most 7 known days.
+  const regular = (f.knownDays28 >= MIN_KNOWN_DAYS && f.activeDays28 >= REGULAR_SHARE * f.knownDays28) || silence !== undefined;
   const usable = f.status !== 'Disabled' && !exhausted && !(f.expiryDate !== null && f.expiryDate.getTime() <= now.getTime());
 
-  if (usable && f.connectivity === 'OFFLINE') {
+  // An occasional user being offline is its normal state: reported as 'idle' below, not as a problem.
+  if (usable && f.connectivity === 'OFFLINE' && regular) {
     const hours = f.lastSeenAt === null ? null : hoursBetween(f.lastSeenAt, now);
     if (hours === null || hours >= OFFLINE_HOURS) {
       add(
@@ -204,7 +210,7 @@ export function diagnose(f: DiagnosisFacts, now: Date): Diagnosis {
   if (country !== undefined) add('new_country', 'info', country.message ?? 'In a new country', 'Confirm the device is meant to be there (roaming costs, theft)');
 
   if (usable && !regular && !reasons.some((r) => r.severity !== 'info')) {
-    add('idle', 'info', `Occasional user: data on ${f.activeDays28} of the last 28 days` + (hoursNoData === null ? ', none recorded' : `, last ${hoursNoData} h ago`), 'Nothing to do unless the device should report more often');
+    add('idle', 'info', `Occasional user: data on ${f.activeDays28} of the last ${f.knownDays28} days` + (hoursNoData === null ? ', none recorded' : `, last ${hoursNoData} h ago`), 'Nothing to do unless the device should report more often');
   }
   if (usable && f.connectivity === 'ONLINE') add('online', 'info', 'Online with a data session', 'Nothing to do');
   if (usable && f.connectivity === 'ATTACHED' && !reasons.some((r) => r.code === 'attached_no_data')) add('attached', 'info', 'Attached to the network', 'Nothing to do');

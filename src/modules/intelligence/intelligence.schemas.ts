@@ -30,6 +30,7 @@ export const DiagnosisSchema = Type.Object(
       last_seen_at: Nullable(DateTime),
       last_data_at: Nullable(DateTime),
       active_days_28: Type.Integer({ description: 'Days with data traffic in the last 28' }),
+      known_days_28: Type.Integer({ description: 'Days of the last 28 with usage history stored' }),
       data_total_bytes: NullableInt,
       data_remaining_bytes: NullableInt,
       data_expiry_date: Nullable(DateTime),
