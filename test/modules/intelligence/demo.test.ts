@@ -55,12 +55,12 @@ describe('demo mode: runaway and silent SIMs within one sweep', { timeout: SWEEP
   const alerts = async (metric: string) => {
     const res = await platform.app.inject({ method: 'GET', url: `/api/v1/alerts?metric=${metric}&page_size=500`, headers: viewer });
     expect(res.statusCode).toBe(200);
-    return (res.json() as { items: Array<{ iccid: string; message: string }> }).items;
+    return res.json<{ items: Array<{ iccid: string; message: string }> }>().items;
   };
   const diagnosis = async (iccid: string) => {
     const res = await platform.app.inject({ method: 'GET', url: `/api/v1/sims/${iccid}/diagnosis`, headers: viewer });
     expect(res.statusCode).toBe(200);
-    return res.json() as { verdict: string; code: string; headline: string; next_step: string; reasons: Array<{ code: string }> };
+    return res.json<{ verdict: string; code: string; headline: string; next_step: string; reasons: Array<{ code: string }> }>();
   };
 
   it('raises a usage spike for the runaway SIM, and diagnoses it', async () => {
