@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { runAnomalyBench } from './anomaly.bench.js';
 import { runConsoleBench } from './console.bench.js';
 import { runFleetApiBench } from './fleet-api.bench.js';
 import { runProviderBench } from './provider.bench.js';
@@ -22,6 +23,7 @@ const BENCHES: Record<string, Bench> = {
   'fleet-api': runFleetApiBench,
   start: runStartBench,
   console: runConsoleBench,
+  anomaly: runAnomalyBench,
 };
 
 function flatten(value: unknown, prefix = ''): Array<[string, string]> {

@@ -86,7 +86,8 @@ export function reportsRoutes(intelligence: Pick<Intelligence, 'reports'>): Fast
         },
       },
       async (request, reply) => {
-        const { month, format } = request.query;
+        const { format } = request.query;
+        const month = request.query.month ?? new Date().toISOString().slice(0, 7);
         if (format === 'csv') {
           const csv = await intelligence.reports.monthlyCsv(month);
           return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="report-${month}.csv"`).header('cache-control', 'no-store').send(csv);

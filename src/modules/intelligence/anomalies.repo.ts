@@ -66,6 +66,17 @@ const SILENCE_LOOKBACK_DAYS = 90;
 
 const utcDay = (at: Date) => at.toISOString().slice(0, 10);
 
+/**
+ * Runs one detector statement in its own transaction with JIT off: the planner's cost estimates for
+ * these set-based statements cross the JIT thresholds, and compiling them costs more than it saves.
+ */
+async function detect<T>(db: Kysely<DB>, run: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await sql`set local jit = off`.execute(trx);
+    return run(trx);
+  });
+}
+
 function scopeWhere(s: DetectorScope): RawBuilder<unknown> {
   const parts: RawBuilder<unknown>[] = [];
   switch (s.scope) {
@@ -104,39 +115,41 @@ export function createAnomaliesRepo(db: Kysely<DB>) {
      */
     async spikeCandidates(scope: DetectorScope, ruleId: string, params: AnomalyParams, at: Date): Promise<SpikeRow[]> {
       const today = utcDay(at);
-      const { rows } = await sql<SimCols & { value: number; span: number | null; median: number | null; mad: number | null }>`
-        with scope as (
-          select s.id, s.iccid, s.account_id, s.tags from sims s where ${scopeWhere(scope)}
-        ),
-        recent as (
-          select u.sim_id, max(u.data_total_bytes)::float8 as value
-          from sim_usage u join scope on scope.id = u.sim_id
-          where u.day between ${today}::date - 1 and ${today}::date
-          group by u.sim_id
-        ),
-        cand as (
-          select sc.id, sc.iccid, sc.account_id, sc.tags, coalesce(r.value, 0) as value
-          from scope sc left join recent r on r.sim_id = sc.id
-          where r.value >= ${params.floor_bytes}
-             or sc.id in (select a.sim_id from alerts a where a.rule_id = ${ruleId}::uuid and a.cleared_at is null)
-        ),
-        base as (
-          select u.sim_id, array_agg(u.data_total_bytes::float8) as vals, min(u.day) as first_day
-          from sim_usage u join cand on cand.id = u.sim_id
-          where u.day between ${today}::date - 1 - ${params.baseline_days}::int and ${today}::date - 2
-          group by u.sim_id
-        )
-        select c.id, c.iccid, c.account_id, c.tags, c.value, p.span, m.median, d.mad
-        from cand c
-        left join base b on b.sim_id = c.id
-        left join lateral (
-          select (${today}::date - 2) - b.first_day + 1 as span,
-                 b.vals || array_fill(0::float8, array[greatest(0, ((${today}::date - 2) - b.first_day + 1) - cardinality(b.vals))]) as xs
-        ) p on b.sim_id is not null
-        left join lateral (select percentile_cont(0.5) within group (order by x) as median from unnest(p.xs) x) m on true
-        left join lateral (select percentile_cont(0.5) within group (order by abs(x - m.median)) as mad from unnest(p.xs) x) d on true
-        order by c.id`.execute(db);
-      return rows.map((r) => ({ ...simOf(r), value: Number(r.value), span: numOrNull(r.span), median: numOrNull(r.median), mad: numOrNull(r.mad) }));
+      const ids = scope.simIds === undefined ? sql`true` : sql`u.sim_id = any(${scope.simIds}::bigint[])`;
+      return detect(db, async (trx) => {
+        // Only days at or above the floor can score; the statistics are computed for those SIMs only,
+        // each with one range scan of its own history (primary key), never over the whole table.
+        const { rows } = await sql<SimCols & { value: number; span: number | null; median: number | null; mad: number | null }>`
+          with recent as (
+            select u.sim_id, max(u.data_total_bytes)::float8 as value
+            from sim_usage u
+            where u.day between ${today}::date - 1 and ${today}::date and u.data_total_bytes >= ${params.floor_bytes} and ${ids}
+            group by u.sim_id
+          ),
+          cand as (
+            select sim_id from recent
+            union
+            select a.sim_id from alerts a where a.rule_id = ${ruleId}::uuid and a.cleared_at is null
+          )
+          select s.id, s.iccid, s.account_id, s.tags, coalesce(r.value, 0) as value, p.span, m.median, d.mad
+          from cand c
+          join sims s on s.id = c.sim_id
+          left join recent r on r.sim_id = s.id
+          cross join lateral (
+            select array_agg(u.data_total_bytes::float8) as vals, min(u.day) as first_day
+            from sim_usage u
+            where u.sim_id = s.id and u.day between ${today}::date - 1 - ${params.baseline_days}::int and ${today}::date - 2
+          ) b
+          left join lateral (
+            select (${today}::date - 2) - b.first_day + 1 as span,
+                   b.vals || array_fill(0::float8, array[greatest(0, ((${today}::date - 2) - b.first_day + 1) - cardinality(b.vals))]) as xs
+          ) p on b.first_day is not null
+          left join lateral (select percentile_cont(0.5) within group (order by x) as median from unnest(p.xs) x) m on true
+          left join lateral (select percentile_cont(0.5) within group (order by abs(x - m.median)) as mad from unnest(p.xs) x) d on true
+          where ${scopeWhere(scope)}
+          order by s.id`.execute(trx);
+        return rows.map((r) => ({ ...simOf(r), value: Number(r.value), span: numOrNull(r.span), median: numOrNull(r.median), mad: numOrNull(r.mad) }));
+      });
     },
 
     /**
@@ -146,7 +159,7 @@ export function createAnomaliesRepo(db: Kysely<DB>) {
     async peerBaselines(group: PeerGroup, params: AnomalyParams, at: Date): Promise<Map<string, number>> {
       if (group === 'none') return new Map();
       const today = utcDay(at);
-      const { rows } = await sql<{ grp: string; ref: number }>`
+      const { rows } = await detect(db, (trx) => sql<{ grp: string; ref: number }>`
         with means as (
           select u.sim_id, sum(u.data_total_bytes)::float8 / greatest(1, (${today}::date - 2) - min(u.day) + 1) as mean
           from sim_usage u
@@ -155,7 +168,7 @@ export function createAnomaliesRepo(db: Kysely<DB>) {
         )
         select ${peerKey(group)} as grp, percentile_cont(0.5) within group (order by m.mean) as ref
         from means m join sims s on s.id = m.sim_id
-        group by 1`.execute(db);
+        group by 1`.execute(trx));
       return new Map(rows.map((r) => [r.grp, Number(r.ref)]));
     },
 
@@ -173,44 +186,56 @@ export function createAnomaliesRepo(db: Kysely<DB>) {
      */
     async silenceCandidates(scope: DetectorScope, ruleId: string, params: AnomalyParams, minHours: number, at: Date): Promise<SilenceRow[]> {
       const today = utcDay(at);
-      const { rows } = await sql<SimCols & { last_day: string | Date; active_days: number; max_gap: number; span: number }>`
-        with scope as (
-          select s.id, s.iccid, s.account_id, s.tags from sims s where ${scopeWhere(scope)}
-        ),
-        act as (
-          select u.sim_id, u.day
-          from sim_usage u join scope on scope.id = u.sim_id
-          where u.day between ${today}::date - ${SILENCE_LOOKBACK_DAYS}::int and ${today}::date
-            and (u.data_total_bytes > 0 or u.sms_mo + u.sms_mt > 0)
-        ),
-        last as (select sim_id, max(day) as last_day from act group by sim_id),
-        gaps as (
-          select a.sim_id, a.day, a.day - lag(a.day) over (partition by a.sim_id order by a.day) as gap
-          from act a join last l on l.sim_id = a.sim_id
-          where a.day > l.last_day - ${params.baseline_days}::int
-        ),
-        agg as (
-          select sim_id, count(*)::int as active_days, coalesce(max(gap), 1)::int as max_gap, min(day) as first_day
-          from gaps group by sim_id
-        )
-        select sc.id, sc.iccid, sc.account_id, sc.tags, to_char(l.last_day, 'YYYY-MM-DD') as last_day, g.active_days, g.max_gap,
-               (l.last_day - g.first_day + 1)::int as span
-        from scope sc join last l on l.sim_id = sc.id join agg g on g.sim_id = sc.id
-        where (
+      // A SIM with traffic on one of the last floor(minHours / 24) days cannot be silent for minHours yet.
+      const recentDays = Math.max(0, Math.floor(minHours / 24));
+      const ids = scope.simIds === undefined ? sql`true` : sql`u.sim_id = any(${scope.simIds}::bigint[])`;
+      return detect(db, async (trx) => {
+        const { rows } = await sql<SimCols & { last_day: string; active_days: number; max_gap: number; span: number }>`
+          with recent_active as (
+            select distinct u.sim_id from sim_usage u
+            where u.day >= ${today}::date - ${recentDays}::int and (u.data_total_bytes > 0 or u.sms_mo + u.sms_mt > 0) and ${ids}
+          ),
+          live as (select a.sim_id from alerts a where a.rule_id = ${ruleId}::uuid and a.cleared_at is null),
+          cand as (
+            select s.id, s.iccid, s.account_id, s.tags from sims s
+            where ${scopeWhere(scope)}
+              and (not exists (select 1 from recent_active ra where ra.sim_id = s.id) or s.id in (select sim_id from live))
+          )
+          select c.id, c.iccid, c.account_id, c.tags, to_char(l.last_day, 'YYYY-MM-DD') as last_day, g.active_days, g.max_gap,
+                 (l.last_day - g.first_day + 1)::int as span
+          from cand c
+          cross join lateral (
+            select max(u.day) as last_day from sim_usage u
+            where u.sim_id = c.id and u.day >= ${today}::date - ${SILENCE_LOOKBACK_DAYS}::int and (u.data_total_bytes > 0 or u.sms_mo + u.sms_mt > 0)
+          ) l
+          cross join lateral (
+            select count(*)::int as active_days, coalesce(max(w.gap), 1)::int as max_gap, min(w.day) as first_day
+            from (
+              select u.day, u.day - lag(u.day) over (order by u.day) as gap
+              from sim_usage u
+              where u.sim_id = c.id and u.day > l.last_day - ${params.baseline_days}::int and u.day <= l.last_day
+                and (u.data_total_bytes > 0 or u.sms_mo + u.sms_mt > 0)
+            ) w
+          ) g
+          where l.last_day is not null
+            and (
+              (
                 extract(epoch from (${at}::timestamptz - ((l.last_day + 1)::timestamp at time zone 'utc'))) / 3600
                   > greatest(${minHours}::float8, ${params.gap_factor}::float8 * g.max_gap * 24)
                 and g.active_days >= ${params.min_active_days}::int
                 and g.active_days::float8 / (l.last_day - g.first_day + 1) >= ${params.min_active_share}::float8
               )
-           or sc.id in (select a.sim_id from alerts a where a.rule_id = ${ruleId}::uuid and a.cleared_at is null)
-        order by sc.id`.execute(db);
-      return rows.map((r) => ({
-        ...simOf(r),
-        lastActiveDay: typeof r.last_day === 'string' ? r.last_day : utcDay(r.last_day),
-        activeDays: Number(r.active_days),
-        maxGapDays: Number(r.max_gap),
-        spanDays: Number(r.span),
-      }));
+              or c.id in (select sim_id from live)
+            )
+          order by c.id`.execute(trx);
+        return rows.map((r) => ({
+          ...simOf(r),
+          lastActiveDay: r.last_day,
+          activeDays: Number(r.active_days),
+          maxGapDays: Number(r.max_gap),
+          spanDays: Number(r.span),
+        }));
+      });
     },
 
     /**
@@ -221,7 +246,7 @@ export function createAnomaliesRepo(db: Kysely<DB>) {
      */
     async observe(scope: Omit<DetectorScope, 'scope' | 'scopeValue'>, recordsSince: Date): Promise<ObservationRow[]> {
       const where = scopeWhere({ scope: 'global', scopeValue: null, simIds: scope.simIds });
-      const { rows } = await sql<SimCols & { kind: 'imei' | 'country' | 'operator'; value: string; previous: string[] }>`
+      const { rows } = await detect(db, (trx) => sql<SimCols & { kind: 'imei' | 'country' | 'operator'; value: string; previous: string[] }>`
         with scope as (
           select s.id, s.imei, s.country_name, s.operator_name from sims s where ${where}
         ),
@@ -236,8 +261,10 @@ export function createAnomaliesRepo(db: Kysely<DB>) {
           where r.started_at >= ${recordsSince}::timestamptz and k.value is not null and k.value <> ''
         ),
         fresh as (
-          select distinct se.sim_id, se.kind, se.value from seen se
-          where not exists (select 1 from sim_observations o where o.sim_id = se.sim_id and o.kind = se.kind and o.value = se.value)
+          select d.sim_id, d.kind, d.value,
+                 (select array_agg(o.value order by o.first_seen_at desc) from sim_observations o where o.sim_id = d.sim_id and o.kind = d.kind) as previous
+          from (select distinct se.sim_id, se.kind, se.value from seen se) d
+          where not exists (select 1 from sim_observations o where o.sim_id = d.sim_id and o.kind = d.kind and o.value = d.value)
         ),
         ins as (
           insert into sim_observations (sim_id, kind, value)
@@ -245,15 +272,12 @@ export function createAnomaliesRepo(db: Kysely<DB>) {
           on conflict do nothing
           returning sim_id, kind, value
         )
-        select s.id, s.iccid, s.account_id, s.tags, i.kind, i.value, prev.values as previous
+        select s.id, s.iccid, s.account_id, s.tags, i.kind, i.value, f.previous
         from ins i
+        join fresh f on f.sim_id = i.sim_id and f.kind = i.kind and f.value = i.value
         join sims s on s.id = i.sim_id
-        cross join lateral (
-          select array_agg(o.value order by o.first_seen_at desc) as values
-          from sim_observations o where o.sim_id = i.sim_id and o.kind = i.kind
-        ) prev
-        where prev.values is not null
-        order by s.id, i.kind, i.value`.execute(db);
+        where f.previous is not null
+        order by s.id, i.kind, i.value`.execute(trx));
       return rows.map((r) => ({ ...simOf(r), kind: r.kind, value: r.value, previous: r.previous }));
     },
 

@@ -31,8 +31,8 @@ export interface AnomaliesServiceDeps {
   now?: () => Date;
 }
 
-/** Peer baselines live this long in the cache; every sweep recomputes them. */
-const PEER_TTL_SECONDS = 3 * 3600;
+/** Peer baselines (a group's typical day moves slowly) are recomputed at most this often. */
+const PEER_TTL_SECONDS = 3600;
 /** A sweep also learns countries and operators from Data Streamer records this recent (a missed batch evaluation). */
 const SWEEP_RECORDS_HOURS = 6;
 /** A batch evaluation reads its SIMs' records this recent. */
@@ -52,24 +52,22 @@ export function createAnomaliesService(deps: AnomaliesServiceDeps) {
 
   const scopeOf = (rule: AlertRuleRow, simIds: number[] | undefined): DetectorScope => ({ scope: rule.scope, scopeValue: rule.scope_value, simIds });
 
-  /** The rule's peer baselines: recomputed on a sweep, read from the cache (or computed once) after a batch. */
-  async function peers(rule: AlertRuleRow, params: AnomalyParams, at: Date, refresh: boolean): Promise<Map<string, number>> {
+  /** The rule's peer baselines: one aggregate over the window, shared through the cache for an hour (and per day). */
+  async function peers(rule: AlertRuleRow, params: AnomalyParams, at: Date): Promise<Map<string, number>> {
     if (params.peer_group === 'none') return new Map();
     const key = `anomaly:peers:${rule.id}:${params.peer_group}:${params.baseline_days}:${at.toISOString().slice(0, 10)}`;
-    if (!refresh) {
-      const cached = await deps.cache.get<Array<[string, number]>>(key).catch(() => undefined);
-      if (cached !== undefined) return new Map(cached);
-    }
+    const cached = await deps.cache.get<Array<[string, number]>>(key).catch(() => undefined);
+    if (cached !== undefined) return new Map(cached);
     const computed = await repo.peerBaselines(params.peer_group, params, at);
     await deps.cache.set(key, [...computed], PEER_TTL_SECONDS).catch(() => undefined);
     return computed;
   }
 
-  async function spikes(rule: AlertRuleRow, simIds: number[] | undefined, at: Date, sweep: boolean) {
+  async function spikes(rule: AlertRuleRow, simIds: number[] | undefined, at: Date) {
     const params = anomalyParams(rule.params);
     const factor = Math.min(...rule.thresholds.map(Number));
     const rows = await repo.spikeCandidates(scopeOf(rule, simIds), rule.id, params, at);
-    const peerRefs = rows.length === 0 ? new Map<string, number>() : await peers(rule, params, at, sweep);
+    const peerRefs = rows.length === 0 ? new Map<string, number>() : await peers(rule, params, at);
     const items: AnomalyItem[] = rows.map((r) => {
       const peerReference = params.peer_group === 'none' ? undefined : peerRefs.get(repo.peerKeyOf(params.peer_group, r));
       const score = spikeScore(r, params, factor, peerReference);
@@ -135,7 +133,7 @@ export function createAnomaliesService(deps: AnomaliesServiceDeps) {
         switch (rule.metric) {
           case 'usage_spike':
           case 'silence_hours': {
-            const result = rule.metric === 'usage_spike' ? await spikes(rule, simIds, at, sweep) : await silences(rule, simIds, at);
+            const result = rule.metric === 'usage_spike' ? await spikes(rule, simIds, at) : await silences(rule, simIds, at);
             counts.candidates += result.candidates;
             counts.cleared += result.cleared;
             raised = result.raised;

@@ -103,7 +103,7 @@ export const ForecastSimsPage = Type.Object({
 
 export const MonthlyReportQuery = Type.Object(
   {
-    month: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}$', description: 'YYYY-MM (UTC)', examples: ['2026-10'] }),
+    month: Type.Optional(Type.String({ pattern: '^[0-9]{4}-[0-9]{2}$', description: 'YYYY-MM (UTC); default: the current month so far', examples: ['2026-10'] })),
     format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { default: 'json' })),
   },
   { additionalProperties: false },
