@@ -79,8 +79,10 @@ export function syncSimsJob(deps: {
           inserted += result.inserted;
           pagesBefore += result.pages;
         }
-        if (inserted > 0 && (data?.details ?? true)) {
-          const history = await deps.fleet.sync.backfillUsage({ priority: 'background', signal: ctx.signal, days: NEW_SIM_HISTORY_DAYS, limit: Math.min(inserted, NEW_SIM_HISTORY_LIMIT) });
+        // Same switches as the first-time details: none asked for, no history either.
+        const historyLimit = Math.min(inserted, data?.firstDetailsLimit ?? NEW_SIM_HISTORY_LIMIT, NEW_SIM_HISTORY_LIMIT);
+        if (historyLimit > 0 && (data?.details ?? true)) {
+          const history = await deps.fleet.sync.backfillUsage({ priority: 'background', signal: ctx.signal, days: NEW_SIM_HISTORY_DAYS, limit: historyLimit });
           ctx.logger.info(history, 'sync-sims: recent usage history of new SIMs fetched');
         }
         // SMS parts whose outcome was unknown: their SIMs' messages are read again until 1NCE shows them.
