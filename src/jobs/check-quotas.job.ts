@@ -20,15 +20,16 @@ export function checkQuotasJob(deps: Pick<Deps, 'alerts' | 'cache' | 'config'> &
       if (created > 0) ctx.logger.info({ rules: created }, 'created the default alert rules');
       const { forecast, ...result } = await deps.alerts.evaluate({ signal: ctx.signal });
       ctx.logger.info({ ...result, exhausting_within_days: forecast.withinDays }, 'quota check finished');
-      // The anomaly sweep: every anomaly rule over the whole fleet, set-based (src/modules/intelligence).
-      if (deps.intelligence !== undefined) {
-        const anomalies = await deps.intelligence.anomalies.sweep();
-        ctx.logger.info({ ...anomalies }, 'anomaly sweep finished');
-      }
       // Shared through the cache (Redis with several replicas) so every replica's /metrics reports it.
       await deps.cache
         .set(QUOTA_FORECAST_CACHE_KEY, forecast, deps.config.schedules.checkQuotasMinutes * 60 * FORECAST_TTL_FACTOR)
         .catch((error: unknown) => ctx.logger.warn({ err: error }, 'could not store the fleet quota forecast'));
+      // The anomaly sweep: every anomaly rule over the whole fleet, set-based (src/modules/intelligence).
+      // After the quota part, so a failing anomaly sweep (the run fails and is retried) never costs the quota forecast.
+      if (deps.intelligence !== undefined) {
+        const anomalies = await deps.intelligence.anomalies.sweep();
+        ctx.logger.info({ ...anomalies }, 'anomaly sweep finished');
+      }
       return { items: result.sims };
     },
   };
