@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runBulkBench } from './bulk.bench.js';
+import { runAnomalyBench } from './anomaly.bench.js';
 import { runConsoleBench } from './console.bench.js';
 import { runFleetApiBench } from './fleet-api.bench.js';
 import { runProviderBench } from './provider.bench.js';
@@ -26,12 +27,12 @@ const BENCHES: Record<string, Bench> = {
   'fleet-api': runFleetApiBench,
   start: runStartBench,
   console: runConsoleBench,
+  anomaly: runAnomalyBench,
   // Last and long (1,000,000 SIMs): `npm run bench -- scale`, BENCH_SCALE_SIMS to shrink it.
   scale: runScaleBench,
-  // Not in the default run (10 minutes): `npm run bench -- soak`.
 };
 
-/** Run only when named. */
+/** Run only when named: `npm run bench -- soak` lasts 10 minutes. */
 const ON_REQUEST: Record<string, Bench> = { soak: runSoakBench };
 
 function flatten(value: unknown, prefix = ''): Array<[string, string]> {

@@ -33,6 +33,7 @@ import { createStatisticsKeeper } from './db/statistics.js';
 import { createLiveHub, type LiveHub } from './modules/live/live.hub.js';
 import { createLiveStreams, type LiveStreams } from './modules/live/live.streams.js';
 import { createPeers, singleProcess, type Peers } from './peers.js';
+import { createIntelligence, type Intelligence } from './modules/intelligence/intelligence.js';
 
 /** How long start-up waits for Redis before continuing degraded. */
 const REDIS_STARTUP_WAIT_MS = 3_000;
@@ -97,6 +98,8 @@ export interface Deps {
   live: { hub: LiveHub; streams: LiveStreams };
   /** Fleet-wide aggregates for the console's dashboard (cached a few seconds). */
   fleetSummary: FleetService;
+  /** Fleet intelligence: anomaly detection (sweep and batch), SIM diagnosis, fleet forecast, monthly report. */
+  intelligence: Intelligence;
   /** Closes what was opened, in reverse order. */
   close(): Promise<void>;
 }
@@ -182,7 +185,15 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
   const alerts = createAlertsService({ db: database.db, logger, metrics: metrics.background.alerts, notify, provider, audit });
   const statistics = createStatisticsKeeper(database.db, { embedded: database.kind === 'pglite', logger: logger.child({ component: 'statistics' }) });
   // Alerts follow quota and usage changes within a second instead of waiting for 'check-quotas'.
-  const alertTrigger = createAlertTrigger({ evaluate: (iccids) => alerts.evaluateSims(iccids), logger: logger.child({ component: 'alerts' }) });
+  // Anomaly rules are evaluated for the same SIMs right after the quota rules (every streamer batch, detail sync).
+  const alertTrigger = createAlertTrigger({
+    evaluate: async (iccids) => {
+      const quota = await alerts.evaluateSims(iccids);
+      const anomalies = await intelligence.anomalies.evaluateSims(iccids);
+      return { sims: quota.sims, raised: quota.raised + anomalies.raised, cleared: quota.cleared + anomalies.cleared };
+    },
+    logger: logger.child({ component: 'alerts' }),
+  });
   const quotaChanged = (iccids: string[]) => alertTrigger.changed(iccids);
   const streamer = createStreamerService({ db: database.db, logger, metrics: metrics.background.streamer, notify, statistics, quotaChanged });
   const sms = createSmsService({ db: database.db, provider, audit, logger, notify });
@@ -205,6 +216,18 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     statistics,
     jobs: () => (jobs.started ? jobs : undefined),
     quotaChanged,
+  });
+
+  const intelligence = createIntelligence({
+    db: database.db,
+    cache,
+    alerts,
+    sims: fleet.sims,
+    products,
+    audit,
+    notify,
+    logger: logger.child({ component: 'intelligence' }),
+    metrics: metrics.intelligence,
   });
 
   const fleetSummary = createFleetService({
@@ -245,6 +268,7 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     bulkRunner,
     fleet,
     fleetSummary,
+    intelligence,
     live: { hub: liveHub, streams: liveStreams },
     async close() {
       liveStreams.closeAll();

@@ -268,6 +268,23 @@ export function createMetrics() {
     labelNames: ['type'] as const,
     registers: [registry],
   });
+  /** Fleet intelligence (src/modules/intelligence): anomaly evaluations and automatic actions. */
+  const intelligence = {
+    evaluation: new Histogram({
+      name: 'simfleet_anomaly_evaluation_duration_seconds',
+      help: 'Anomaly evaluations by source (sweep: the whole fleet; batch: SIMs of one stream batch or detail sync)',
+      labelNames: ['source'] as const,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    actions: new Counter({
+      name: 'simfleet_anomaly_actions_total',
+      help: 'Automatic actions of anomaly rules by action (disable, imei_lock) and outcome (succeeded, failed, capped, skipped, dry_run)',
+      labelNames: ['action', 'outcome'] as const,
+      registers: [registry],
+    }),
+  };
+
   const live = {
     opened: () => liveStreams.inc(),
     closed: (reason: string) => {
@@ -306,6 +323,7 @@ export function createMetrics() {
     provider: createProviderMetrics(registry),
     /** Jobs, Data Streamer ingest, webhooks and alerts. */
     background: createBackgroundMetrics(registry),
+    intelligence,
     auth,
     /** Counts active API keys on every scrape. */
     trackActiveApiKeys(count: () => Promise<number>) {

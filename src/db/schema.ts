@@ -60,7 +60,10 @@ export type SmsStatus =
 export type SmsEncoding = 'GSM7' | 'UCS2' | 'BINARY';
 export type AlertScope = 'global' | 'account' | 'tag' | 'sim';
 export type AlertMetric =
-  'data_used_pct' | 'sms_used_pct' | 'expiry_days' | 'offline_minutes' | 'forecast_days';
+  'data_used_pct' | 'sms_used_pct' | 'expiry_days' | 'offline_minutes' | 'forecast_days' | AnomalyMetric;
+/** Alert types of the anomaly detector (src/modules/intelligence; migration 0017). */
+export type AnomalyMetric = 'usage_spike' | 'silence_hours' | 'device_change' | 'new_country' | 'new_operator';
+export type AnomalyAction = 'imei_lock' | 'disable';
 export type AlertSeverity = 'info' | 'warning' | 'critical';
 export type AlertState = 'open' | 'acknowledged' | 'resolved';
 export type TopupPeriod = 'day' | 'week' | 'month';
@@ -433,6 +436,12 @@ export interface AlertRulesTable {
   auto_topup: Generated<boolean>;
   auto_topup_max_per_period: number | null;
   auto_topup_period: TopupPeriod | null;
+  /** Anomaly detector parameters ({} = defaults; 0017). */
+  params: GeneratedJson<JsonObject>;
+  auto_action: AnomalyAction | null;
+  auto_action_dry_run: Generated<boolean>;
+  auto_action_max_per_period: number | null;
+  auto_action_period: TopupPeriod | null;
   created_by_user_id: number | null;
   created_at: GeneratedTimestamp;
   updated_at: GeneratedTimestamp;
@@ -456,6 +465,28 @@ export interface AlertsTable {
   cleared_at: Timestamp | null;
   /** Context at raise time: forecast, quota figures (0009). */
   data: Json<JsonObject> | null;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
+}
+
+/** IMEIs, countries and operators each SIM has been seen with (0017). */
+export interface SimObservationsTable {
+  sim_id: number;
+  kind: 'imei' | 'country' | 'operator';
+  value: string;
+  first_seen_at: GeneratedTimestamp;
+}
+
+/** Automatic actions of anomaly rules, dry runs included (0017). */
+export interface AnomalyActionsTable {
+  id: Generated<string>;
+  rule_id: string | null;
+  sim_id: number;
+  alert_id: string | null;
+  action: AnomalyAction;
+  dry_run: boolean;
+  status: 'requested' | 'succeeded' | 'failed' | 'capped' | 'skipped';
+  error: string | null;
   created_at: GeneratedTimestamp;
   updated_at: GeneratedTimestamp;
 }
@@ -640,6 +671,8 @@ export interface DB {
   alert_rules: AlertRulesTable;
   alerts: AlertsTable;
   auto_topups: AutoTopupsTable;
+  sim_observations: SimObservationsTable;
+  anomaly_actions: AnomalyActionsTable;
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   bulk_jobs: BulkJobsTable;

@@ -52,6 +52,7 @@ export const TAGS: ReadonlyArray<{ name: string; description: string }> = [
   { name: 'support', description: 'Support cases with 1NCE' },
   { name: 'accounts', description: '1NCE organisations (provider accounts) and their API credentials' },
   { name: 'bulk', description: 'Bulk actions over many SIMs, with progress, per-SIM results and cancellation' },
+  { name: 'intelligence', description: 'Fleet intelligence: SIM diagnosis, fleet forecast of exhaustions and expiries, monthly reports (anomaly alerts are alert rules)' },
 ];
 
 /** Explicit ids where the derivation from the path reads badly (key: `METHOD /path` as documented). */

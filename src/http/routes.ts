@@ -27,6 +27,7 @@ import { fleetRoutes } from './routes/fleet.routes.js';
 import { streamRoutes } from './routes/stream.routes.js';
 import { mcpRoutes } from './routes/mcp.routes.js';
 import { mcpTools } from '../mcp/tools/index.js';
+import { diagnosisRoutes, forecastRoutes, reportsRoutes } from './routes/intelligence.routes.js';
 
 /** Registers every route plugin explicitly, with its prefix. */
 export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
@@ -55,4 +56,7 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<
   await app.register(fleetRoutes(deps.fleetSummary), { prefix: '/api/v1/fleet' });
   await app.register(streamRoutes(deps.live.streams, deps.identity), { prefix: '/api/v1/events' });
   await app.register(mcpRoutes({ tools: mcpTools(deps), audit: deps.audit, metrics: deps.metrics, logger: deps.logger }));
+  await app.register(diagnosisRoutes(deps.intelligence), { prefix: '/api/v1/sims' });
+  await app.register(forecastRoutes(deps.intelligence), { prefix: '/api/v1/fleet' });
+  await app.register(reportsRoutes(deps.intelligence), { prefix: '/api/v1/reports' });
 }

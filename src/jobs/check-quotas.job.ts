@@ -1,6 +1,7 @@
 import type { Cache } from '../cache.js';
 import type { Config } from '../config.js';
 import type { AlertsService } from '../modules/alerts/alerts.service.js';
+import type { Intelligence } from '../modules/intelligence/intelligence.js';
 import type { JobDefinition } from './engine.js';
 import { QUOTA_FORECAST_CACHE_KEY } from '../modules/observability/platform-probes.js';
 
@@ -12,7 +13,7 @@ const FORECAST_TTL_FACTOR = 3;
  * keep in the database (no provider call per SIM), raising and clearing alerts with hysteresis and
  * placing capped automatic top-ups. Idempotent: an alert is raised once per crossing.
  */
-export function checkQuotasJob(deps: { alerts: AlertsService; cache: Cache; config: Pick<Config, 'schedules'> }): JobDefinition {
+export function checkQuotasJob(deps: { alerts: AlertsService; cache: Cache; config: Pick<Config, 'schedules'>; intelligence?: Pick<Intelligence, 'anomalies'> }): JobDefinition {
   return {
     name: 'check-quotas',
     retryLimit: 2,
@@ -26,6 +27,12 @@ export function checkQuotasJob(deps: { alerts: AlertsService; cache: Cache; conf
       await deps.cache
         .set(QUOTA_FORECAST_CACHE_KEY, forecast, deps.config.schedules.checkQuotasMinutes * 60 * FORECAST_TTL_FACTOR)
         .catch((error: unknown) => ctx.logger.warn({ err: error }, 'could not store the fleet quota forecast'));
+      // The anomaly sweep: every anomaly rule over the whole fleet, set-based (src/modules/intelligence).
+      // After the quota part, so a failing anomaly sweep (the run fails and is retried) never costs the quota forecast.
+      if (deps.intelligence !== undefined) {
+        const anomalies = await deps.intelligence.anomalies.sweep();
+        ctx.logger.info({ ...anomalies }, 'anomaly sweep finished');
+      }
       return { items: result.sims };
     },
   };

@@ -15,6 +15,15 @@ export interface SyncSimsData {
 /** The live stream hears about a running sweep at most this often. */
 const PROGRESS_EVERY_MS = 1_000;
 
+/**
+ * SIMs new to us get this many days of daily usage right after the sweep that found them: the anomaly
+ * baselines (src/modules/intelligence) learn from four weeks, so a first import (and demo mode) can
+ * spot a runaway SIM within its first sweep instead of after the hourly back-fill reached it.
+ */
+export const NEW_SIM_HISTORY_DAYS = 35;
+/** At most this many new SIMs' history per run (one request each); the hourly 'sync-usage' does the rest. */
+const NEW_SIM_HISTORY_LIMIT = 1_000;
+
 /** Share of the schedule interval a sweep may spend on first-time details of new SIMs. */
 export const FIRST_DETAILS_SHARE_OF_INTERVAL = 0.5;
 
@@ -46,6 +55,7 @@ export function syncSimsJob(deps: {
     async handler(data, ctx) {
       const accounts = data?.accountId !== undefined ? [data.accountId] : await deps.fleet.sync.activeAccountIds();
       let listed = 0;
+      let inserted = 0;
       let lastProgress = 0;
       // Pages of every account swept so far, plus the current account's.
       let pagesBefore = 0;
@@ -68,7 +78,14 @@ export function syncSimsJob(deps: {
           });
           ctx.logger.info({ ...result }, 'sync-sims: account swept');
           listed += result.listed;
+          inserted += result.inserted;
           pagesBefore += result.pages;
+        }
+        // Same switches as the first-time details: none asked for, no history either.
+        const historyLimit = Math.min(inserted, data?.firstDetailsLimit ?? NEW_SIM_HISTORY_LIMIT, NEW_SIM_HISTORY_LIMIT);
+        if (historyLimit > 0 && (data?.details ?? true)) {
+          const history = await deps.fleet.sync.backfillUsage({ priority: 'background', signal: ctx.signal, days: NEW_SIM_HISTORY_DAYS, limit: historyLimit });
+          ctx.logger.info(history, 'sync-sims: recent usage history of new SIMs fetched');
         }
         // SMS parts whose outcome was unknown: their SIMs' messages are read again until 1NCE shows them.
         const reconciled = await deps.sms.reconcileUnknown({ priority: 'background' });

@@ -8,7 +8,7 @@ import { DAY_MS, MICRO_PER_MB } from './formats.js';
 import { hash32, intBetween, unit } from './prng.js';
 
 /** Usage behaviour of a SIM; fixed per SIM by the seed. */
-export type Profile = 'idle' | 'steady' | 'heavy' | 'nearly_exhausted' | 'exhausted' | 'disabled' | 'expired';
+export type Profile = 'idle' | 'steady' | 'heavy' | 'nearly_exhausted' | 'exhausted' | 'disabled' | 'expired' | 'runaway' | 'silent';
 
 /** Immutable, seed-derived facts about one SIM. */
 export interface SimBase {
@@ -38,6 +38,11 @@ export interface SimBase {
   /** Share of days without any traffic. */
   quietDayRate: number;
   operator: number;
+  /**
+   * Demo anomalies: from this UTC day number on, a 'runaway' SIM uses ~40 times its normal daily
+   * volume and a 'silent' SIM sends nothing while staying attached; undefined for other profiles.
+   */
+  anomalyFromDay: number | undefined;
 }
 
 /** The seeded fleet: identities by index, and the reverse look-ups. */
@@ -63,6 +68,17 @@ const TEN_YEARS_MS = 3652 * DAY_MS;
 /** Type allocation codes of common IoT modules (Quectel, u-blox, SIMCom, Telit style). */
 const TACS = ['86823905', '86695104', '35284110', '86716705', '35347410', '86147304'];
 const LABEL_WORDS = ['Tracker', 'Meter', 'Gateway', 'Sensor', 'Pump', 'Kiosk', 'Charger', 'Camera'];
+
+/**
+ * One SIM in every ANOMALY_PERIOD is a runaway and one is silent, whatever the seed, so any fleet of
+ * 80 SIMs or more (demo mode, the tests) has both: the anomaly detector's demo cases.
+ */
+const ANOMALY_PERIOD = 200;
+const RUNAWAY_SLOT = 37;
+const SILENT_SLOT = 73;
+/** The runaway started yesterday (a full spiking day is stored); the silent SIM's last traffic was four days ago. */
+const RUNAWAY_DAYS_BEFORE_EPOCH = 1;
+const SILENT_DAYS_BEFORE_EPOCH = 3;
 
 const PROFILE_WEIGHTS: Array<[Profile, number]> = [
   ['idle', 0.18],
@@ -90,6 +106,8 @@ export function createFleet(options: { seed: number; size: number; epochMs: numb
   };
 
   const profileOf = (index: number): Profile => {
+    if (index % ANOMALY_PERIOD === RUNAWAY_SLOT) return 'runaway';
+    if (index % ANOMALY_PERIOD === SILENT_SLOT) return 'silent';
     const draw = unit(seed, index, 1);
     let acc = 0;
     for (const [name, weight] of PROFILE_WEIGHTS) {
@@ -141,6 +159,8 @@ export function createFleet(options: { seed: number; size: number; epochMs: numb
       smsPerDay: shape.smsPerDay,
       quietDayRate: shape.quietDayRate,
       operator: hash32(seed, index, 21) % 6,
+      anomalyFromDay:
+        profile === 'runaway' ? epochDay - RUNAWAY_DAYS_BEFORE_EPOCH : profile === 'silent' ? epochDay - SILENT_DAYS_BEFORE_EPOCH : undefined,
     };
   };
 
@@ -207,5 +227,10 @@ function profileShape(profile: Profile, r: (k: number) => number): Shape {
       return { leftShare: 0.2 + 0.8 * r(0), mbPerDay: 0.5 + 2 * r(1), smsPerDay: 0.1, quietDayRate: 0.2 };
     case 'expired':
       return { leftShare: 0.1 + 0.5 * r(0), mbPerDay: 0.5 + 2 * r(1), smsPerDay: 0.1, quietDayRate: 0.2 };
+    // Daily reporters (no quiet days) until their anomaly starts, so their baseline is clear.
+    case 'runaway':
+      return { leftShare: 0.7 + 0.25 * r(0), mbPerDay: 0.5 + 1.5 * r(1), smsPerDay: 0.2, quietDayRate: 0 };
+    case 'silent':
+      return { leftShare: 0.4 + 0.5 * r(0), mbPerDay: 0.5 + 1.5 * r(1), smsPerDay: 0.2, quietDayRate: 0 };
   }
 }

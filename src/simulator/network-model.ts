@@ -42,6 +42,8 @@ export function connectivityAt(t: SimTimeline, atMs: number): ConnectivityStatus
   const hour = Math.floor(atMs / HOUR_MS);
   const u = unit(t.seed, t.base.index, hour, 202);
   if (t.base.profile === 'idle') return u < 0.3 ? 'ATTACHED' : 'OFFLINE';
+  // Registered on the network but never opening a data session (a wrong APN, typically).
+  if (t.base.profile === 'silent' && t.base.anomalyFromDay !== undefined && atMs >= t.base.anomalyFromDay * DAY_MS) return 'ATTACHED';
   if (dataQuotaAt(t, atMs).remaining <= 0) return u < 0.85 ? 'ATTACHED' : 'OFFLINE';
   const usesToday = rawDataDay(t.seed, t.base, Math.floor(atMs / DAY_MS)) > 0;
   if (usesToday && u < 0.55) return 'ONLINE';

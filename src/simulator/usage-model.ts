@@ -48,14 +48,23 @@ export function initialSegment(base: SimBase, epochMs: number): QuotaSegment {
   };
 }
 
+/** A runaway SIM's daily volume against its normal one (a stuck firmware update loop, say). */
+const RUNAWAY_FACTOR = 40;
+
 /** Raw (unclipped) data traffic of a SIM on a day, micro-MB. */
 export function rawDataDay(seed: number, base: SimBase, day: number): number {
+  if (base.anomalyFromDay !== undefined && day >= base.anomalyFromDay) {
+    if (base.profile === 'silent') return 0;
+    // Runaway: every day, far above its usual volume.
+    return Math.round(base.dataPerDayMicro * RUNAWAY_FACTOR * (0.8 + 0.4 * unit(seed, base.index, day, 102)));
+  }
   if (unit(seed, base.index, day, 101) < base.quietDayRate) return 0;
   return Math.round(base.dataPerDayMicro * (0.25 + 1.5 * unit(seed, base.index, day, 102)));
 }
 
 /** Raw SMS counts of a SIM on a day (MO from the device, MT from its backend). */
 export function rawSmsDay(seed: number, base: SimBase, day: number): { mo: number; mt: number } {
+  if (base.profile === 'silent' && base.anomalyFromDay !== undefined && day >= base.anomalyFromDay) return { mo: 0, mt: 0 };
   const mean = base.smsPerDay;
   return {
     mo: Math.floor(mean * 2 * unit(seed, base.index, day, 103) + unit(seed, base.index, day, 104)),

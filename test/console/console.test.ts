@@ -95,6 +95,12 @@ describe.skipIf(!enabled)('console in Chromium', { timeout: 60_000 }, () => {
       await page.getByRole('button', { name: '90 days' }).click();
     }
     expect(await page.getByTestId('usage-chart').locator('canvas').count()).toBe(1);
+    // The diagnosis panel: a verdict and the next step, from GET /sims/{iccid}/diagnosis.
+    await page.getByRole('heading', { name: 'Diagnosis' }).waitFor();
+    const diagnosis = page.getByTestId('diagnosis');
+    await diagnosis.waitFor();
+    expect(await diagnosis.getAttribute('data-verdict')).toMatch(/^(ok|attention|problem|unknown)$/);
+    expect(await diagnosis.textContent()).toContain('Next step:');
     expect(await axeSerious(page)).toEqual([]);
   });
 

@@ -53,9 +53,14 @@ describe.each(backends)('quota alerts (%s)', (backend) => {
     const metrics = rules.json().items.map((r: { metric: string; thresholds: number[] }) => [r.metric, r.thresholds]);
     expect(metrics.sort()).toEqual([
       ['data_used_pct', [80, 90, 100]],
+      ['device_change', [1]],
       ['expiry_days', [7]],
       ['forecast_days', [3]],
+      ['new_country', [1]],
+      ['new_operator', [1]],
+      ['silence_hours', [24]],
       ['sms_used_pct', [80, 90, 100]],
+      ['usage_spike', [5]],
     ]);
   });
 

@@ -51,6 +51,11 @@ export function alertRulesRoutes(alerts: AlertsService): FastifyPluginAsyncTypeb
             auto_topup: b.auto_topup ?? false,
             auto_topup_max_per_period: b.auto_topup_max_per_period ?? null,
             auto_topup_period: b.auto_topup_period ?? null,
+            params: b.params ?? {},
+            auto_action: b.auto_action ?? null,
+            auto_action_dry_run: b.auto_action_dry_run ?? true,
+            auto_action_max_per_period: b.auto_action_max_per_period ?? null,
+            auto_action_period: b.auto_action_period ?? null,
           },
           requireUser(request).userId,
         );

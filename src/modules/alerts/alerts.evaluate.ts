@@ -1,4 +1,4 @@
-import type { AlertMetric } from '../../db/schema.js';
+import type { AlertMetric, AnomalyMetric } from '../../db/schema.js';
 
 /**
  * Pure quota-intelligence logic: metric values of one SIM, the burn-rate forecast, and the
@@ -22,6 +22,19 @@ export interface SimSnapshot {
   lastSeenAt: Date | null;
   /** Average data bytes per day over the recent window; null when unknown. */
   dataBytesPerDay: number | null;
+}
+
+/** Alert types computed by the anomaly detector (set-based SQL in src/modules/intelligence), not per SIM here. */
+export const ANOMALY_METRICS: readonly AnomalyMetric[] = ['usage_spike', 'silence_hours', 'device_change', 'new_country', 'new_operator'];
+
+/** True for an anomaly alert type. */
+export function isAnomalyMetric(metric: AlertMetric): metric is AnomalyMetric {
+  return (ANOMALY_METRICS as readonly string[]).includes(metric);
+}
+
+/** Anomaly types raised once per observed change (edge-triggered) rather than by a value crossing a threshold. */
+export function isEventMetric(metric: AlertMetric): boolean {
+  return metric === 'device_change' || metric === 'new_country' || metric === 'new_operator';
 }
 
 /** Higher is worse for used percentages and offline time; lower is worse for days left. */
@@ -55,6 +68,13 @@ export function metricValue(metric: AlertMetric, sim: SimSnapshot, now: Date): n
     case 'offline_minutes':
       if (sim.connectivityStatus !== 'OFFLINE' || sim.lastSeenAt === null) return null;
       return Math.floor((now.getTime() - sim.lastSeenAt.getTime()) / 60_000);
+    // Evaluated fleet-wide by the anomaly detector (src/modules/intelligence).
+    case 'usage_spike':
+    case 'silence_hours':
+    case 'device_change':
+    case 'new_country':
+    case 'new_operator':
+      return null;
   }
 }
 

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
-import type { AlertMetric, AlertRulesTable, AlertsTable, AlertSeverity, AlertState, DB, TopupPeriod } from '../../db/schema.js';
+import type { AlertMetric, AlertRulesTable, AlertsTable, AlertSeverity, AlertState, AnomalyAction, DB, TopupPeriod } from '../../db/schema.js';
 import type { SimSnapshot } from './alerts.evaluate.js';
 import { pageOf } from '../../db/paging.js';
 
@@ -30,11 +30,18 @@ export interface RuleValues {
   auto_topup: boolean;
   auto_topup_max_per_period: number | null;
   auto_topup_period: TopupPeriod | null;
+  /** Anomaly detector parameters (anomaly.params.ts); {} for quota rules. */
+  params: Record<string, unknown>;
+  auto_action: AnomalyAction | null;
+  auto_action_dry_run: boolean;
+  auto_action_max_per_period: number | null;
+  auto_action_period: TopupPeriod | null;
 }
 
-/** `hysteresis` is Generated<Numeric>, a nested ColumnType Kysely does not unwrap for writes. */
+/** `hysteresis` is Generated<Numeric>, a nested ColumnType Kysely does not unwrap for writes; params is jsonb text. */
 function ruleRow<T extends Partial<RuleValues>>(values: T) {
-  return { ...values, hysteresis: values.hysteresis as never };
+  const { params, ...rest } = values;
+  return { ...rest, hysteresis: values.hysteresis as never, ...(params !== undefined && { params: JSON.stringify(params) }) };
 }
 
 /** SQL of alert rules, alerts and automatic top-ups. */
@@ -81,6 +88,21 @@ export function createAlertsRepo(db: Kysely<DB>) {
   }
 
   return {
+    /**
+     * Inserts rules once per install under an install marker (serialised): the anomaly rules arrived
+     * after installs that already have rules, and an admin who deletes them must not see them return.
+     */
+    async ensureOnce(marker: string, defaults: RuleValues[]): Promise<number> {
+      return db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(hashtext('simfleet.alert_rules.defaults'))`.execute(trx);
+        const done = await trx.selectFrom('install_markers').select('key').where('key', '=', marker).executeTakeFirst();
+        if (done !== undefined) return 0;
+        await trx.insertInto('alert_rules').values(defaults.map(ruleRow)).execute();
+        await trx.insertInto('install_markers').values({ key: marker, created_by: 'alerts' }).onConflict((oc) => oc.doNothing()).execute();
+        return defaults.length;
+      });
+    },
+
     /** Inserts the default rules unless any rule exists (serialised, so two workers never both insert). */
     async ensureDefaults(defaults: RuleValues[]): Promise<number> {
       return db.transaction().execute(async (trx) => {

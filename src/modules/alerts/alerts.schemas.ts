@@ -6,13 +6,44 @@ import { Line, Page } from '../../lib/schemas.js';
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 const NullableTime = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 export const MetricSchema = Type.Union(
-  [Type.Literal('data_used_pct'), Type.Literal('sms_used_pct'), Type.Literal('expiry_days'), Type.Literal('forecast_days'), Type.Literal('offline_minutes')],
-  { description: 'data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the 7-day burn rate; offline_minutes' },
+  [
+    Type.Literal('data_used_pct'),
+    Type.Literal('sms_used_pct'),
+    Type.Literal('expiry_days'),
+    Type.Literal('forecast_days'),
+    Type.Literal('offline_minutes'),
+    Type.Literal('usage_spike'),
+    Type.Literal('silence_hours'),
+    Type.Literal('device_change'),
+    Type.Literal('new_country'),
+    Type.Literal('new_operator'),
+  ],
+  {
+    description:
+      'data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the 7-day burn rate; offline_minutes. ' +
+      'Anomalies (docs/intelligence.md): usage_spike (threshold = factor over the SIM\'s robust baseline and its peers), silence_hours (threshold = minimum hours of silence beyond the learned gap), ' +
+      'device_change, new_country, new_operator (raised once per change; threshold 1)',
+  },
 );
 const SeveritySchema = Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')]);
 const StateSchema = Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('resolved')]);
 const ScopeSchema = Type.Union([Type.Literal('global'), Type.Literal('account'), Type.Literal('tag'), Type.Literal('sim')]);
 const PeriodSchema = Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month')]);
+const ActionSchema = Type.Union([Type.Literal('imei_lock'), Type.Literal('disable')]);
+
+/** Detector parameters of anomaly rules; omitted ones take their defaults (docs/intelligence.md). */
+export const AnomalyParamsSchema = Type.Object(
+  {
+    floor_bytes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_099_511_627_776, description: 'usage_spike: days below this many bytes are never a spike (default 10 MiB)' })),
+    peer_group: Type.Optional(Type.Union([Type.Literal('account'), Type.Literal('tag'), Type.Literal('none')], { description: "usage_spike: peers the day must also stand out from (default 'account'; 'tag' = SIMs sharing the first tag)" })),
+    baseline_days: Type.Optional(Type.Integer({ minimum: 7, maximum: 90, description: 'Days of history a baseline is learned from (default 28)' })),
+    min_baseline_days: Type.Optional(Type.Integer({ minimum: 2, maximum: 90, description: 'usage_spike: fewer known days: no verdict (default 5)' })),
+    gap_factor: Type.Optional(Type.Number({ minimum: 1, maximum: 20, description: "silence_hours: silent longer than this times the SIM's longest usual gap (default 2)" })),
+    min_active_share: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'silence_hours: share of known days the SIM must have been active on (default 0.8)' })),
+    min_active_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 90, description: 'silence_hours: and at least this many days (default 3)' })),
+  },
+  { additionalProperties: false },
+);
 
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
@@ -69,6 +100,11 @@ const ruleFields = {
   auto_topup: Type.Boolean({ description: 'Top up through the provider when the worst threshold is crossed (data rules only)' }),
   auto_topup_max_per_period: Type.Union([Type.Integer({ minimum: 1, maximum: 100 }), Type.Null()]),
   auto_topup_period: Type.Union([PeriodSchema, Type.Null()]),
+  params: AnomalyParamsSchema,
+  auto_action: Type.Union([ActionSchema, Type.Null()], { description: 'Anomaly rules: lock the IMEI (device_change) or disable the SIM when the alert is raised; opt-in, capped' }),
+  auto_action_dry_run: Type.Boolean({ description: 'Record and audit what the action would do without doing it' }),
+  auto_action_max_per_period: Type.Union([Type.Integer({ minimum: 1, maximum: 10_000, description: 'Most actions this rule takes per period, over all SIMs' }), Type.Null()]),
+  auto_action_period: Type.Union([PeriodSchema, Type.Null()]),
 };
 
 export const RuleSchema = Type.Object({
@@ -92,6 +128,11 @@ export const RuleCreateBody = Type.Object(
     auto_topup: Type.Optional(Type.Boolean({ default: false })),
     auto_topup_max_per_period: Type.Optional(ruleFields.auto_topup_max_per_period),
     auto_topup_period: Type.Optional(ruleFields.auto_topup_period),
+    params: Type.Optional(ruleFields.params),
+    auto_action: Type.Optional(ruleFields.auto_action),
+    auto_action_dry_run: Type.Optional(Type.Boolean({ default: true, description: 'Record and audit what the action would do without doing it (default true)' })),
+    auto_action_max_per_period: Type.Optional(ruleFields.auto_action_max_per_period),
+    auto_action_period: Type.Optional(ruleFields.auto_action_period),
   },
   { additionalProperties: false },
 );

@@ -9,7 +9,8 @@ import type { Notify } from '../notify/notify.service.js';
 import { isoTime } from '../../lib/time.js';
 import { tallyForecasts } from '../observability/platform-probes.js';
 import { parseIccid } from '../sims/sim-ref.js';
-import { decide, forecastDays, inScope, metricValue, worseWhenLower, type SimSnapshot } from './alerts.evaluate.js';
+import { decide, forecastDays, inScope, isAnomalyMetric, isEventMetric, metricValue, worseWhenLower, type SimSnapshot } from './alerts.evaluate.js';
+import { actionAllowed } from './anomaly.params.js';
 import { createAlertsRepo, type AlertFilter, type AlertRuleRow, type RuleValues } from './alerts.repo.js';
 import { isUuid } from '../../lib/identifiers.js';
 
@@ -23,6 +24,22 @@ export const DEFAULT_RULES: RuleValues[] = [
   rule('Quota expires soon', 'expiry_days', [7], 1, 'warning'),
   rule('Data quota forecast to run out', 'forecast_days', [3], 1, 'info'),
 ];
+
+/**
+ * Anomaly rules, created once per install (an install marker, so deleting them sticks). Automatic
+ * actions are off: an operator opts in per rule. New operators are common when devices roam within
+ * a country, so that rule starts disabled.
+ */
+export const DEFAULT_ANOMALY_RULES: RuleValues[] = [
+  { ...rule('Usage spike', 'usage_spike', [5], 2, 'warning'), description: "A day at least 5x the SIM's robust 28-day baseline and its account's typical day (at least 10 MiB)" },
+  { ...rule('SIM went silent', 'silence_hours', [24], 1, 'warning'), description: 'A SIM that reports (almost) daily has sent nothing for over twice its longest usual gap, and at least 24 h' },
+  { ...rule('Device changed (IMEI)', 'device_change', [1], 0, 'critical'), description: 'The SIM is in a device it was never seen in: a swap or a theft' },
+  { ...rule('New country', 'new_country', [1], 0, 'info'), description: 'The SIM is in a country it was never seen in' },
+  { ...rule('New operator', 'new_operator', [1], 0, 'info'), enabled: false, description: 'The SIM is on a network it was never seen on' },
+];
+
+/** Install marker of DEFAULT_ANOMALY_RULES. */
+const ANOMALY_RULES_MARKER = 'alert-rules:anomalies';
 
 function rule(name: string, metric: AlertMetric, thresholds: number[], hysteresis: number, severity: AlertSeverity): RuleValues {
   return {
@@ -38,6 +55,11 @@ function rule(name: string, metric: AlertMetric, thresholds: number[], hysteresi
     auto_topup: false,
     auto_topup_max_per_period: null,
     auto_topup_period: null,
+    params: {},
+    auto_action: null,
+    auto_action_dry_run: true,
+    auto_action_max_per_period: null,
+    auto_action_period: null,
   };
 }
 
@@ -61,8 +83,33 @@ export interface AlertDto {
   cleared_at: string | null;
 }
 
+/** The SIM an anomaly value or event is about. */
+export interface AnomalyTarget {
+  id: number;
+  iccid: string;
+  accountId: string;
+  tags: string[];
+}
+
+/** A detector's verdict for one SIM: a value for threshold rules (null = unknown), context for the alert. */
+export interface AnomalyItem {
+  sim: AnomalyTarget;
+  value: number | null;
+  message?: string;
+  data: Record<string, unknown>;
+}
+
+/** An alert an anomaly raised (automatic actions follow it). */
+export interface RaisedAnomaly {
+  alertId: string;
+  sim: AnomalyTarget;
+  value: number;
+  message: string;
+}
+
 /** A rule as the API shows it. */
-export interface AlertRuleDto extends Omit<RuleValues, 'thresholds' | 'hysteresis'> {
+export interface AlertRuleDto extends Omit<RuleValues, 'thresholds' | 'hysteresis' | 'params'> {
+  params: Record<string, unknown>;
   id: string;
   thresholds: number[];
   hysteresis: number;
@@ -97,6 +144,11 @@ function toRuleDto(r: AlertRuleRow): AlertRuleDto {
     auto_topup: r.auto_topup,
     auto_topup_max_per_period: r.auto_topup_max_per_period,
     auto_topup_period: r.auto_topup_period,
+    params: r.params,
+    auto_action: r.auto_action,
+    auto_action_dry_run: r.auto_action_dry_run,
+    auto_action_max_per_period: r.auto_action_max_per_period,
+    auto_action_period: r.auto_action_period,
     created_at: isoTime(r.created_at),
     updated_at: isoTime(r.updated_at),
   };
@@ -112,6 +164,18 @@ function validateRule(values: RuleValues): RuleValues {
   }
   if (values.auto_topup && values.metric !== 'data_used_pct' && values.metric !== 'forecast_days') {
     errors.push({ field: '/body/auto_topup', message: 'auto top-up applies to data_used_pct and forecast_days rules only' });
+  }
+  if (values.auto_action !== null && !actionAllowed(values.metric, values.auto_action)) {
+    errors.push({ field: '/body/auto_action', message: 'imei_lock applies to device_change rules; disable to usage_spike, device_change, new_country and new_operator rules' });
+  }
+  if (values.auto_action !== null && (values.auto_action_max_per_period === null || values.auto_action_period === null)) {
+    errors.push({ field: '/body/auto_action_max_per_period', message: 'an automatic action needs a cap: auto_action_max_per_period and auto_action_period' });
+  }
+  if (Object.keys(values.params).length > 0 && !isAnomalyMetric(values.metric)) {
+    errors.push({ field: '/body/params', message: 'params apply to anomaly rules only' });
+  }
+  if (isEventMetric(values.metric) && values.thresholds.some((t) => t !== 1)) {
+    errors.push({ field: '/body/thresholds', message: 'device_change, new_country and new_operator rules take the single threshold 1' });
   }
   if (errors.length > 0) throw new ValidationError('The alert rule is not valid', errors);
   return { ...values, thresholds: [...new Set(values.thresholds)].sort((a, b) => a - b) };
@@ -129,15 +193,42 @@ function describe(metric: AlertMetric, threshold: number, value: number): string
       return `Data quota forecast to run out in ${value} days at the current burn rate (threshold ${threshold} days)`;
     case 'offline_minutes':
       return `Offline for ${value} minutes (threshold ${threshold} minutes)`;
+    case 'usage_spike':
+      return `Usage spike: ${value}x the SIM's baseline (threshold ${threshold}x)`;
+    case 'silence_hours':
+      return `Silent for ${value} hours (threshold ${threshold} hours)`;
+    case 'device_change':
+      return 'The SIM is in a new device (IMEI changed)';
+    case 'new_country':
+      return 'The SIM is in a country it was never seen in';
+    case 'new_operator':
+      return 'The SIM is on a network it was never seen on';
   }
 }
 
 /** Which webhook event a newly raised alert announces. */
 function eventFor(metric: AlertMetric, threshold: number): Parameters<Notify>[0] {
-  if (metric === 'forecast_days') return 'quota.forecast';
-  if ((metric === 'data_used_pct' || metric === 'sms_used_pct') && threshold >= 100) return 'quota.exhausted';
-  if (metric === 'offline_minutes') return 'sim.offline';
-  return 'quota.threshold_reached';
+  switch (metric) {
+    case 'usage_spike':
+      return 'anomaly.usage_spike';
+    case 'silence_hours':
+      return 'anomaly.silence';
+    case 'device_change':
+      return 'anomaly.device_change';
+    case 'new_country':
+      return 'anomaly.new_country';
+    case 'new_operator':
+      return 'anomaly.new_operator';
+    case 'forecast_days':
+      return 'quota.forecast';
+    case 'offline_minutes':
+      return 'sim.offline';
+    case 'data_used_pct':
+    case 'sms_used_pct':
+      return threshold >= 100 ? 'quota.exhausted' : 'quota.threshold_reached';
+    case 'expiry_days':
+      return 'quota.threshold_reached';
+  }
 }
 
 /**
@@ -191,8 +282,31 @@ export function createAlertsService(deps: AlertsServiceDeps) {
   };
 
   type EnabledRule = { row: AlertRuleRow; thresholds: number[]; hysteresis: number };
+  // Anomaly rules are evaluated fleet-wide by the detector (src/modules/intelligence), not per SIM here.
   const enabledRules = async (): Promise<EnabledRule[]> =>
-    (await repo.enabledRules()).map((r) => ({ row: r, thresholds: r.thresholds.map(Number), hysteresis: Number(r.hysteresis) }));
+    (await repo.enabledRules()).filter((r) => !isAnomalyMetric(r.metric)).map((r) => ({ row: r, thresholds: r.thresholds.map(Number), hysteresis: Number(r.hysteresis) }));
+
+  /** Stores one crossing and announces it (webhook event of its type, live `alert.raised`); undefined when one is already live. */
+  const raiseAlert = async (r: AlertRuleRow, sim: AnomalyTarget, threshold: number, value: number, message: string, data: Record<string, unknown>) => {
+    const inserted = await repo.insertAlert({ rule_id: r.id, sim_id: sim.id, metric: r.metric, threshold, severity: r.severity, value, message, data: JSON.stringify(data) });
+    if (inserted === undefined) return undefined;
+    deps.metrics.raised.inc({ metric: r.metric, severity: r.severity });
+    await deps.notify(eventFor(r.metric, threshold), {
+      alert_id: inserted.id,
+      iccid: sim.iccid,
+      metric: r.metric,
+      threshold,
+      value,
+      severity: r.severity,
+      rule_id: r.id,
+      rule_name: r.name,
+      message,
+      ...data,
+    });
+    const raised = await repo.findAlert(inserted.id);
+    if (raised !== undefined) await deps.notify('alert.raised', { ...toAlertDto(raised) });
+    return inserted.id;
+  };
 
   /** Evaluates the rules against a batch of SIM snapshots: raises, clears and tops up. */
   /**
@@ -277,8 +391,57 @@ export function createAlertsService(deps: AlertsServiceDeps) {
   };
 
   return {
-    /** Creates the default rules when there are none; returns how many were created. */
-    ensureDefaultRules: () => repo.ensureDefaults(DEFAULT_RULES),
+    /** Creates the default rules when there are none, and the anomaly rules once per install; returns how many were created. */
+    async ensureDefaultRules() {
+      const quota = await repo.ensureDefaults(DEFAULT_RULES);
+      return quota + (await repo.ensureOnce(ANOMALY_RULES_MARKER, DEFAULT_ANOMALY_RULES));
+    },
+
+    /** Enabled rules of the anomaly alert types. */
+    anomalyRules: async () => (await repo.enabledRules()).filter((r) => isAnomalyMetric(r.metric)),
+
+    /**
+     * Applies detector values to a threshold anomaly rule (usage_spike, silence_hours) with the same
+     * hysteresis and lifecycle as quota rules: one alert per crossing, re-armed once the value is back
+     * below threshold - hysteresis. Items outside the rule's scope are ignored.
+     */
+    async applyAnomalyValues(r: AlertRuleRow, items: AnomalyItem[]): Promise<{ raised: RaisedAnomaly[]; cleared: number }> {
+      const out = { raised: [] as RaisedAnomaly[], cleared: 0 };
+      const thresholds = r.thresholds.map(Number).sort((a, b) => b - a);
+      const hysteresis = Number(r.hysteresis);
+      const live = await repo.uncleared(items.map((i) => i.sim.id));
+      for (const item of items) {
+        if (!inScope(r, item.sim)) continue;
+        for (const threshold of thresholds) {
+          const existing = live.get(`${r.id}|${item.sim.id}|${threshold}`);
+          const decision = decide(r.metric, item.value, threshold, hysteresis, existing === undefined);
+          if (decision === 'clear' && existing !== undefined) {
+            await repo.clearAlert(existing.id);
+            out.cleared += 1;
+          } else if (decision === 'raise' && item.value !== null) {
+            const message = item.message ?? describe(r.metric, threshold, item.value);
+            const alertId = await raiseAlert(r, item.sim, threshold, item.value, message, item.data);
+            if (alertId !== undefined) out.raised.push({ alertId, sim: item.sim, value: item.value, message });
+          }
+        }
+      }
+      return out;
+    },
+
+    /**
+     * Raises one alert per observed change for an edge-triggered anomaly rule (device_change,
+     * new_country, new_operator). While one is live for a SIM, a further change adds none.
+     */
+    async raiseAnomalyEvents(r: AlertRuleRow, items: AnomalyItem[]): Promise<RaisedAnomaly[]> {
+      const raised: RaisedAnomaly[] = [];
+      for (const item of items) {
+        if (!inScope(r, item.sim)) continue;
+        const message = item.message ?? describe(r.metric, 1, 1);
+        const alertId = await raiseAlert(r, item.sim, 1, 1, message, item.data);
+        if (alertId !== undefined) raised.push({ alertId, sim: item.sim, value: 1, message });
+      }
+      return raised;
+    },
 
     /**
      * Evaluates every enabled rule against every SIM in scope: raises one alert per crossing, clears

@@ -8,6 +8,13 @@ export const WEBHOOK_EVENT_TYPES = [
   'sim.online',
   'sms.received',
   'bulk_job.finished',
+  // Anomaly detector (src/modules/intelligence): one event per alert type, and automatic actions.
+  'anomaly.usage_spike',
+  'anomaly.silence',
+  'anomaly.device_change',
+  'anomaly.new_country',
+  'anomaly.new_operator',
+  'anomaly.action',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];

@@ -6085,6 +6085,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sims/{iccid}/diagnosis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Diagnose a SIM: a verdict with reasons and the next step */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description ICCID (19 digits, or 20 with the Luhn check digit) */
+                    iccid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            iccid: string;
+                            /** @enum {string} */
+                            verdict: "ok" | "attention" | "problem" | "unknown";
+                            code: string;
+                            headline: string;
+                            next_step: string;
+                            reasons: {
+                                code: string;
+                                /** @enum {string} */
+                                severity: "critical" | "warning" | "info";
+                                message: string;
+                                next_step: string;
+                            }[];
+                            /** Format: date-time */
+                            evaluated_at: string;
+                            facts: {
+                                status: string | null;
+                                imei: string | null;
+                                imei_lock: boolean;
+                                connectivity_status: string | null;
+                                last_seen_at: string | null;
+                                last_data_at: string | null;
+                                active_days_28: number;
+                                known_days_28: number;
+                                data_total_bytes: number | null;
+                                data_remaining_bytes: number | null;
+                                data_expiry_date: string | null;
+                                forecast_exhaustion_date: string | null;
+                                open_alerts: {
+                                    metric: string;
+                                    rule_name: string | null;
+                                    message: string | null;
+                                    raised_at: string;
+                                }[];
+                                recent_events: {
+                                    occurred_at: string;
+                                    event_type: string | null;
+                                    description: string | null;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sims/{iccid}/connectivity": {
         parameters: {
             query?: never;

@@ -19,6 +19,7 @@ export type Sim = SimPage['items'][number];
 export type SimDetail = Ok<'/api/v1/sims/{iccid}', 'get'>;
 export type Usage = Ok<'/api/v1/sims/{iccid}/usage', 'get'>;
 export type Quota = Ok<'/api/v1/sims/{iccid}/quota/{service}', 'get'>;
+export type Diagnosis = Ok<'/api/v1/sims/{iccid}/diagnosis', 'get'>;
 export type Connectivity = Ok<'/api/v1/sims/{iccid}/connectivity', 'get'>;
 export type SimEvents = Ok<'/api/v1/sims/{iccid}/events', 'get'>;
 export type SmsPage = Ok<'/api/v1/sims/{iccid}/sms', 'get'>;

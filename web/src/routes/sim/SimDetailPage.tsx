@@ -10,10 +10,11 @@ import { ErrorState, Loading } from '../../components/states';
 import { formatDateTime, NOT_ON_A_NETWORK, relativeTime } from '../../lib/format';
 import { simRoute } from '../../router';
 import { ConnectivityPanel, EventsPanel, QuotaPanel, TopUp } from './panels';
+import { DiagnosisPanel } from './DiagnosisPanel';
 import { SmsPanel } from './SmsPanel';
 import { UsagePanel } from './UsagePanel';
 
-/** One SIM: identity with inline editing, actions, usage, quotas, connectivity, events and SMS. */
+/** One SIM: identity with inline editing, actions, diagnosis, usage, quotas, connectivity, events and SMS. */
 export default function SimDetailPage() {
   const { iccid } = simRoute.useParams();
   const sim = useQuery({ queryKey: ['sim', iccid], queryFn: () => ok(api.GET('/api/v1/sims/{iccid}', { params: { path: { iccid } } })) });
@@ -45,6 +46,7 @@ export default function SimDetailPage() {
       <div className="detail-grid">
         <Identity sim={s} />
         <Actions sim={s} />
+        <DiagnosisPanel iccid={s.iccid} />
         <UsagePanel iccid={s.iccid} />
         <QuotaPanel iccid={s.iccid} />
         <ConnectivityPanel iccid={s.iccid} />
