@@ -11,7 +11,10 @@ import { call, listen, mcpClient } from './helpers.js';
  * strict arguments, and the done-means question "which SIMs will run out of data this month?".
  */
 
-const READ_TOOLS = ['find_sims', 'get_sim', 'get_sim_usage', 'get_sim_quota', 'forecast_quota_exhaustion', 'get_sim_connectivity', 'get_fleet_summary', 'list_alerts', 'get_bulk_job'];
+const READ_TOOLS = [
+  'find_sims', 'get_sim', 'get_sim_usage', 'get_sim_quota', 'forecast_quota_exhaustion', 'get_sim_connectivity', 'get_fleet_summary', 'list_alerts', 'get_bulk_job',
+  'get_sim_diagnosis', 'forecast_fleet', 'forecast_sims', 'get_monthly_report',
+];
 const MUTATING_TOOLS = ['update_sim', 'set_sim_status', 'send_sms', 'top_up_sim', 'reset_connectivity', 'bulk_dry_run', 'bulk_run'];
 const MB = 1_048_576;
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -211,6 +214,10 @@ describe.each(backends)('MCP over Streamable HTTP (%s)', (backend) => {
       get_fleet_summary: {},
       list_alerts: {},
       get_bulk_job: { id: job.body.id },
+      get_sim_diagnosis: { iccid: sim },
+      forecast_fleet: {},
+      forecast_sims: { within_days: 30 },
+      get_monthly_report: {},
     };
     for (const name of READ_TOOLS) expect((await call(operator, name, reads[name])).isError, name).toBe(false);
     // The provider action is audited by the service too, as for a REST call.
@@ -228,6 +235,9 @@ describe.each(backends)('MCP over Streamable HTTP (%s)', (backend) => {
       ['get_sim', {}, 'invalid_arguments', 'iccid'],
       ['get_sim', { iccid: 8988280666 }, 'invalid_arguments', 'iccid'],
       ['get_sim', { iccid: '12' }, 'invalid_iccid', 'params.iccid'],
+      ['get_sim_diagnosis', { iccid: '12' }, 'invalid_iccid', 'params.iccid'],
+      ['get_monthly_report', { month: '2026-13-01' }, 'invalid_arguments', 'month'],
+      ['forecast_sims', { kind: 'theft' }, 'invalid_arguments', 'kind'],
       ['get_sim_quota', { iccid: sim, service: 'voice' }, 'invalid_arguments', 'service'],
       ['set_sim_status', { iccid: sim, status: 'Suspended' }, 'invalid_arguments', 'status'],
       ['update_sim', { iccid: sim }, 'invalid_arguments', '(arguments)'],
