@@ -8,6 +8,7 @@
  *   npx tsx scripts/reliability-report.ts                 # run test/chaos, then render
  *   npx tsx scripts/reliability-report.ts --soak          # also run `npm run bench -- soak` first (10 minutes)
  *   npx tsx scripts/reliability-report.ts --figures DIR   # render from figures already recorded in DIR
+ *                                                         # (sections without figures there keep theirs)
  *
  * TEST_DATABASE_URL, when set, also runs the provider-fault test on PostgreSQL; SOAK_* knobs pass through.
  */
@@ -179,11 +180,14 @@ function main(): void {
   const soakResult = existsSync(SOAK_RESULT) ? (JSON.parse(readFileSync(SOAK_RESULT, 'utf8')) as Json) : undefined;
 
   let doc = readFileSync(DOC, 'utf8');
-  doc = replaceSection(doc, 'provider-faults', providerFaults(figures));
-  doc = replaceSection(doc, 'postgres-restart', postgresRestart(figures['postgres-restart']));
-  doc = replaceSection(doc, 'redis-outage', redisOutage(figures['redis-outage']));
-  doc = replaceSection(doc, 'pglite-storage', pgliteStorage(figures['pglite-storage']));
-  doc = replaceSection(doc, 'soak', soak(soakResult));
+  // A section whose figures this run did not record keeps its last figures (e.g. `--figures` of a
+  // partial run, or only a new soak result to render).
+  const hasProviderFaults = Object.keys(figures).some((k) => k.startsWith('provider-faults-'));
+  if (hasProviderFaults) doc = replaceSection(doc, 'provider-faults', providerFaults(figures));
+  if (figures['postgres-restart'] !== undefined) doc = replaceSection(doc, 'postgres-restart', postgresRestart(figures['postgres-restart']));
+  if (figures['redis-outage'] !== undefined) doc = replaceSection(doc, 'redis-outage', redisOutage(figures['redis-outage']));
+  if (figures['pglite-storage'] !== undefined) doc = replaceSection(doc, 'pglite-storage', pgliteStorage(figures['pglite-storage']));
+  if (soakResult !== undefined) doc = replaceSection(doc, 'soak', soak(soakResult));
   writeFileSync(DOC, doc);
   process.stdout.write(`docs/reliability.md updated from ${Object.keys(figures).length} figure file(s)${soakResult === undefined ? '' : ' and the soak result'}\n`);
 }
