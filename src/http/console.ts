@@ -84,7 +84,9 @@ export async function registerConsole(app: FastifyInstance, dir: string): Promis
     if (built && ROOT_FILE.test(pathname) && existsSync(path.join(dir, pathname))) {
       return reply.header('cache-control', 'public, max-age=3600').sendFile(pathname.slice(1));
     }
-    if (!acceptsHtml(request)) return reply.callNotFound();
+    // Deep links are pages only for browsers (an API client's typo stays a 404 problem); the root is
+    // always the console, whatever the client accepts (`curl http://host/` shows the page).
+    if (pathname !== '/' && !acceptsHtml(request)) return reply.callNotFound();
     if (!built) return html(reply).type('text/html; charset=utf-8').send(NOT_BUILT_HTML);
     // A fresh nonce per response, announced to the app in a meta element (see consoleCsp).
     const nonce = randomBytes(16).toString('base64');

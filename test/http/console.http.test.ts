@@ -71,6 +71,13 @@ describe('the web console, built', () => {
     expect(response.headers['content-type']).toContain('application/problem+json');
   });
 
+  it('serves the console at / to any client, whatever it accepts', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toContain('text/html');
+    expect(response.body).toMatch(/<html/i);
+  });
+
   it('answers a non-HTML request for an unknown path with the 404 problem', async () => {
     const response = await t.app.inject({ method: 'GET', url: '/sims', headers: { accept: 'application/json' } });
     expect(response.statusCode).toBe(404);
