@@ -70,14 +70,15 @@ export async function seedSims(database: Database, accountId: string): Promise<n
   return (performance.now() - started) / 1000;
 }
 
-async function seedUsage(database: Database): Promise<number> {
+/** `days` days of daily usage for every stored SIM, written directly (seconds taken). */
+export async function seedUsage(database: Database, days = DAYS): Promise<number> {
   const started = performance.now();
   await database.withConnection((conn) =>
     conn.exec(
       `insert into sim_usage (sim_id, day, data_rx_bytes, data_tx_bytes, data_total_bytes, sms_mo, sms_mt, source)
        select s.id, current_date - i, ((s.id * 31 + i * 17) % 1000) * 1000, ((s.id * 13 + i * 7) % 500) * 1000,
          ((s.id * 31 + i * 17) % 1000) * 1000 + ((s.id * 13 + i * 7) % 500) * 1000, (s.id + i) % 3, (s.id * i) % 2, 'poll'
-       from sims s cross join generate_series(0, ${DAYS - 1}) i`,
+       from sims s cross join generate_series(0, ${days - 1}) i`,
     ),
   );
   return (performance.now() - started) / 1000;

@@ -28,7 +28,7 @@ import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { setDefaultHashCost, TEST_HASH_COST } from '../src/modules/users/password.js';
 import { createSimulator } from '../src/simulator/index.js';
-import { load } from './fleet-api.bench.js';
+import { load, seedUsage } from './fleet-api.bench.js';
 import { BENCH_ENV, benchBackend, createSchema, dropSchema, scratchSchemaName } from './helpers.js';
 
 const SIMS = Number(process.env.BENCH_SCALE_SIMS ?? 1_000_000);
@@ -80,16 +80,7 @@ export async function runScaleBench(): Promise<Record<string, unknown>> {
     const rssSweepPeakMb = mb(rssPeak);
 
     // 2. Usage, seeded directly.
-    const usageStarted = performance.now();
-    await database.withConnection((conn) =>
-      conn.exec(
-        `insert into sim_usage (sim_id, day, data_rx_bytes, data_tx_bytes, data_total_bytes, sms_mo, sms_mt, source)
-         select s.id, current_date - i, ((s.id * 31 + i * 17) % 1000) * 1000, ((s.id * 13 + i * 7) % 500) * 1000,
-           ((s.id * 31 + i * 17) % 1000) * 1000 + ((s.id * 13 + i * 7) % 500) * 1000, (s.id + i) % 3, (s.id * i) % 2, 'poll'
-         from sims s cross join generate_series(0, ${DAYS - 1}) i`,
-      ),
-    );
-    const seedUsageSeconds = (performance.now() - usageStarted) / 1000;
+    const seedUsageSeconds = await seedUsage(database, DAYS);
     // Seeded behind the platform's back (its statistics keeper hears about its own writes only).
     await database.withConnection((conn) => conn.exec('analyze sim_usage'));
 

@@ -87,7 +87,8 @@ function startReplica(index: number, env: Record<string, string>, built: boolean
   return { index, child, lines, ready };
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+/** SIGTERM, then SIGKILL after 10 s; resolves when the process has exited. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
@@ -132,7 +133,7 @@ export async function startRound(options: RoundOptions): Promise<Round> {
         ),
       ),
     async cleanup() {
-      await Promise.all(replicas.map((r) => stop(r.child)));
+      await Promise.all(replicas.map((r) => stopProcess(r.child)));
       await admin(options.adminUrl, (c) => c.query(`drop database if exists ${databaseName} with (force)`));
       rmSync(dataDir, { recursive: true, force: true });
     },

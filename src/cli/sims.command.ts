@@ -6,6 +6,7 @@ import { FILTER_HELP, FILTER_OPTIONS, FORMAT_OPTIONS, filterQuery, numberOption,
 import { bulkCommand, BULK_HELP } from './bulk.command.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { createProgress, formatRecord, formatRecords, type Column } from './output.js';
+import type { ImportReport } from '../modules/sims/sims.import.js';
 
 /** `npm run cli -- sims ...`: the fleet through a running platform's REST API. */
 
@@ -138,16 +139,6 @@ async function exportSims(args: string[], io: CliIo): Promise<number> {
   progress.finish(`${exported} SIMs`);
   if (values.file !== undefined) io.stderr.write(`exported ${exported} SIMs to ${values.file}\n`);
   return EXIT.ok;
-}
-
-interface ImportReport {
-  applied: boolean;
-  total: number;
-  updated: number;
-  unchanged: number;
-  invalid: number;
-  labels_sent_to_provider: number;
-  rows: unknown[];
 }
 
 async function importSims(args: string[], io: CliIo): Promise<number> {

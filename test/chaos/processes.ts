@@ -10,6 +10,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopProcess } from '../../scripts/lib/replicas.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BUILT_MAIN = path.join(ROOT, 'dist/src/main.js');
@@ -175,14 +176,7 @@ export function startPlatform(env: Record<string, string>, timeoutMs = 60_000, u
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const stop = () => stopProcess(child);
   return new Promise<Platform>((resolve, reject) => {
     const timer = setTimeout(() => {
       void stop();
