@@ -142,6 +142,17 @@ function humanise(errors: ErrorObject[] | null | undefined): ErrorObject[] | nul
   );
 }
 
+/** Numbers of a coerced request part (query, path, headers: flat, values or arrays) that are not finite. */
+function nonFiniteNumbers(data: unknown): ErrorObject[] {
+  if (data === null || typeof data !== 'object') return [];
+  const errors: ErrorObject[] = [];
+  for (const [key, value] of Object.entries(data)) {
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    if (values.some((v) => typeof v === 'number' && !Number.isFinite(v))) errors.push(fieldError(`/${key}`, 'must be a finite number', 'maximum'));
+  }
+  return errors;
+}
+
 function guard(validate: ValidateFunction, route: RouteSchema): GuardedValidate {
   const part = route.httpPart;
   const isBody = part === 'body';
@@ -172,6 +183,14 @@ function guard(validate: ValidateFunction, route: RouteSchema): GuardedValidate 
     const ok = validate(data, replaced ? undefined : context);
     guarded.errors = humanise(validate.errors) ?? null;
     if (ok !== true) return false;
+    if (!isBody) {
+      // Ajv coerces "1e309" to Infinity and lets it pass `integer` and `maximum`; no route means it.
+      const overflow = nonFiniteNumbers(data);
+      if (overflow.length > 0) {
+        guarded.errors = overflow;
+        return false;
+      }
+    }
     return replaced ? { value: data } : true;
   };
   if (validate.schemaEnv !== undefined) guarded.schemaEnv = validate.schemaEnv;

@@ -113,6 +113,15 @@ describe('hostile input at the edge', () => {
       expect(res.statusCode).toBe(200);
       expect(res.json()).toMatchObject({ page: 2, page_size: 5 });
     });
+
+    it('refuses a number too large to be finite (Ajv coerces "1e309" to Infinity) with a 400 naming it', async () => {
+      for (const url of ['/api/v1/sims?page_size=1e309', '/api/v1/sims?quota_below=-1e309', '/api/v1/fleet/forecast/sims?within_days=1e309']) {
+        const res = await inject({ method: 'GET', url });
+        expect(res.statusCode, url).toBe(400);
+        expect(res.json(), url).toMatchObject({ code: 'validation_failed' });
+        expect(JSON.stringify(res.json().errors), url).toContain('finite');
+      }
+    });
   });
 
   describe('content types', () => {
