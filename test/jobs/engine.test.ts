@@ -123,8 +123,9 @@ describe('job engine on embedded PGlite (in process)', () => {
       retryDelaySeconds: 0,
       // The run takes two leases: without renewals maintenance would fail it after the first.
       expireInSeconds: 3600,
-      async handler(_data, ctx) {
-        for (let i = 0; i < 6; i++) {
+      async handler(data, ctx) {
+        const steps = (data as { steps?: number }).steps ?? 6;
+        for (let i = 0; i < steps; i++) {
           await new Promise((r) => setTimeout(r, 1_000));
           if (ctx.signal.aborted) throw new Error('stopped: the lease was lost');
           const row = await sql<{ deadline: Date }>`select started_on + expire_in as deadline from pgboss.job where id = ${ctx.jobId}::uuid`.execute(testDb!.database.db);
@@ -143,10 +144,15 @@ describe('job engine on embedded PGlite (in process)', () => {
     expect(Math.min(...deadlines)).toBeGreaterThan(0);
 
     // A run that stops renewing (its worker died): the lease lapses and maintenance hands the job to a retry.
-    const lapsed = (await engine.send('long', {}))!;
+    // The run is long enough (30 s) that it cannot finish first; the test keeps pushing its lease
+    // into the past, as a worker that stopped renewing would leave it, until maintenance acts (a
+    // single push could be undone by a renewal already under way on a busy machine).
+    const lapsed = (await engine.send('long', { steps: 30 }))!;
     await until(async () => (await db.selectFrom('job_runs').select('id').where('job_id', '=', lapsed).executeTakeFirst()) ?? undefined);
-    await sql`update pgboss.job set started_on = now() - expire_in - interval '1 second' where id = ${lapsed}::uuid`.execute(db);
-    const retried = await until(async () => (await db.selectFrom('job_runs').selectAll().where('job_id', '=', lapsed).where('attempt', '=', 2).executeTakeFirst()) ?? undefined, 30_000);
+    const retried = await until(async () => {
+      await sql`update pgboss.job set started_on = now() - expire_in - interval '1 second' where id = ${lapsed}::uuid and state = 'active'`.execute(db);
+      return (await db.selectFrom('job_runs').selectAll().where('job_id', '=', lapsed).where('attempt', '=', 2).executeTakeFirst()) ?? undefined;
+    }, 30_000);
     expect(retried.attempt).toBe(2);
     // The first run's renewal found the job gone and stopped it: never two runs of one job at once.
     const first = await until(async () => (await db.selectFrom('job_runs').selectAll().where('job_id', '=', lapsed).where('attempt', '=', 1).where('outcome', '!=', 'running').executeTakeFirst()) ?? undefined, 30_000);
