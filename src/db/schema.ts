@@ -649,6 +649,18 @@ export interface InstallMarkersTable {
   created_by: string | null;
 }
 
+/** Where each account's list sweep stands, so a pass resumes where it stopped (0021). */
+export interface SweepProgressTable {
+  account_id: string;
+  next_page: Generated<number>;
+  total_pages: number | null;
+  pass_started_at: Date | null;
+  updated_at: GeneratedTimestamp;
+  last_pass_completed_at: Date | null;
+  last_pass_seconds: number | null;
+  last_pass_pages: number | null;
+}
+
 /** The Kysely database type: every table the migrations create. */
 export interface DB {
   users: UsersTable;
@@ -685,6 +697,7 @@ export interface DB {
   live_events: LiveEventsTable;
   live_event_state: LiveEventStateTable;
   install_markers: InstallMarkersTable;
+  sweep_progress: SweepProgressTable;
 }
 
 /** A table's row as read, e.g. `Row<'sims'>`. */

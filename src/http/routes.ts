@@ -11,6 +11,8 @@ import { alertRulesRoutes } from './routes/alert-rules.routes.js';
 import { webhooksRoutes } from './routes/webhooks.routes.js';
 import { streamsRoutes } from './routes/streams.routes.js';
 import { createSchedulerService } from '../jobs/scheduler.service.js';
+import { everyMinutesCron } from '../jobs/schedules.js';
+import { createSweepProgressRepo } from '../jobs/sweep-progress.repo.js';
 import { smsRoutes } from './routes/sms.routes.js';
 import { topupsRoutes } from './routes/topups.routes.js';
 import { ordersRoutes } from './routes/orders.routes.js';
@@ -36,7 +38,17 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<
   await app.register(authRoutes(deps.identity, deps.config.refreshTokenTtlDays), { prefix: '/api/v1/auth' });
   await app.register(usersRoutes(deps.identity.users), { prefix: '/api/v1/users' });
   await app.register(auditRoutes(deps.audit), { prefix: '/api/v1/audit' });
-  await app.register(schedulerRoutes(createSchedulerService({ jobs: deps.jobs, provider: deps.provider })), { prefix: '/api/v1/scheduler' });
+  await app.register(
+    schedulerRoutes(
+      createSchedulerService({
+        jobs: deps.jobs,
+        provider: deps.provider,
+        sweeps: createSweepProgressRepo(deps.database.db),
+        syncIntervalMinutes: everyMinutesCron(deps.config.schedules.syncSimsMinutes).minutes,
+      }),
+    ),
+    { prefix: '/api/v1/scheduler' },
+  );
   await app.register(alertsRoutes(deps.alerts), { prefix: '/api/v1/alerts' });
   await app.register(alertRulesRoutes(deps.alerts), { prefix: '/api/v1/alert-rules' });
   await app.register(webhooksRoutes(deps.webhooks), { prefix: '/api/v1/webhooks' });

@@ -34,10 +34,35 @@ export const ProviderOperationsSchema = Type.Object({
   ),
 });
 
+const NullableDateTime = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
+
+/** How the list sweep keeps up with the fleet (resumable passes; continuous when a pass outlasts the schedule). */
+export const SweepStatusSchema = Type.Object({
+  mode: Type.Union([Type.Literal('scheduled'), Type.Literal('continuous')], {
+    description: 'continuous: a full pass takes longer than the schedule interval, so passes run back to back',
+  }),
+  interval_seconds: Type.Integer({ description: 'The sync-sims schedule interval' }),
+  detail: Type.String(),
+  accounts: Type.Array(
+    Type.Object({
+      account_id: Type.String(),
+      pass_under_way: Type.Boolean({ description: 'A pass is running or stopped part-way; the next run continues at next_page' }),
+      next_page: Type.Integer({ minimum: 1 }),
+      total_pages: NullableInt,
+      pass_started_at: NullableDateTime,
+      last_pass_completed_at: NullableDateTime,
+      last_pass_seconds: Type.Union([Type.Number(), Type.Null()]),
+      last_pass_pages: NullableInt,
+      minimum_pass_seconds: Type.Union([Type.Integer({ description: "total_pages at 1NCE's list rate (10 requests/s)" }), Type.Null()]),
+    }),
+  ),
+});
+
 export const SchedulerStatusSchema = Type.Object({
   worker_id: Type.String({ description: 'The answering process' }),
   provider: ProviderOperationsSchema,
   engine_started: Type.Boolean(),
+  sweep: SweepStatusSchema,
   jobs: Type.Array(
     Type.Object({
       name: Type.String(),

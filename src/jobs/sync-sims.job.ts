@@ -1,7 +1,10 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../db/schema.js';
 import type { Fleet } from '../modules/sims/fleet.js';
 import type { Notify } from '../modules/notify/notify.service.js';
 import type { SmsService } from '../modules/sms/sms.service.js';
 import type { JobDefinition } from './engine.js';
+import { createSweepProgressRepo } from './sweep-progress.repo.js';
 
 /** Data of a 'sync-sims' job: one account, or every active account when omitted. */
 export interface SyncSimsData {
@@ -33,8 +36,15 @@ export const FIRST_DETAILS_SHARE_OF_INTERVAL = 0.5;
  * SIMs get their first quotas and usage until half of the schedule interval has passed since the
  * run started (about 1,500 SIMs per 15-minute run at 10 requests/s), so a large first import is
  * detailed within hours, not days, and never crowds out the next run. SIMs with SMS parts of unknown
- * outcome get their SMS synced, so those parts resolve. A run killed half-way is
- * retried from page 1: every write is an upsert, so nothing duplicates.
+ * outcome get their SMS synced, so those parts resolve.
+ *
+ * Each account's pass is resumable (`sweep_progress`): the next page is recorded after every page
+ * stored, so a run that stops part-way (a deploy, a killed worker whose lease lapsed) is continued
+ * by the next run from that page, not from page 1 (every write is an upsert: a page read twice
+ * duplicates nothing). At 1,000,000 SIMs a pass (10,000 pages, >= 1,000 s at 10 requests/s)
+ * outlasts the 15-minute schedule: the queue holds one run at a time (stately) plus the next
+ * tick's, so passes run back to back - a continuous sweep, reported as such by
+ * `GET /scheduler/status` - while the Data Streamer carries freshness between passes.
  */
 export function syncSimsJob(deps: {
   fleet: Pick<Fleet, 'sync'>;
@@ -42,7 +52,11 @@ export function syncSimsJob(deps: {
   config: { schedules: { syncSimsMinutes: number } };
   /** `sync.progress` / `sync.finished` for the live stream. */
   notify?: Notify;
+  database: { db: Kysely<DB> };
+  now?: () => Date;
 }): JobDefinition<SyncSimsData> {
+  const sweeps = createSweepProgressRepo(deps.database.db);
+  const now = deps.now ?? (() => new Date());
   const firstDetailsUntilMs = deps.config.schedules.syncSimsMinutes * 60_000 * FIRST_DETAILS_SHARE_OF_INTERVAL;
   return {
     name: 'sync-sims',
@@ -62,13 +76,17 @@ export function syncSimsJob(deps: {
       let pagesDone = 0;
       try {
         for (const accountId of accounts) {
+          const pass = await sweeps.begin(accountId, now());
+          if (pass.resumed) ctx.logger.info({ accountId, fromPage: pass.fromPage, passStartedAt: pass.passStartedAt }, 'sync-sims: resuming the pass under way');
           const result = await deps.fleet.sync.sweep(accountId, {
+            fromPage: pass.fromPage,
             priority: 'background',
             signal: ctx.signal,
             details: data?.details ?? true,
             firstDetailsUntilMs,
             ...(data?.firstDetailsLimit !== undefined && { firstDetailsLimit: data.firstDetailsLimit }),
-            onPage: (_page, totalPages) => {
+            onPage: async (page, totalPages) => {
+              await sweeps.advance(accountId, page + 1, totalPages, now());
               pagesDone += 1;
               if (Date.now() - lastProgress < PROGRESS_EVERY_MS) return;
               lastProgress = Date.now();
@@ -76,7 +94,8 @@ export function syncSimsJob(deps: {
               void deps.notify?.('sync.progress', progress);
             },
           });
-          ctx.logger.info({ ...result }, 'sync-sims: account swept');
+          await sweeps.complete(accountId, pass.fromPage - 1 + result.pages, now());
+          ctx.logger.info({ ...result, fromPage: pass.fromPage }, 'sync-sims: account swept');
           listed += result.listed;
           inserted += result.inserted;
           pagesBefore += result.pages;

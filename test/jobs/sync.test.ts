@@ -175,7 +175,7 @@ describe.each(backends)('provider -> database sync (%s)', (backend) => {
 
   it('gives the scheduled run half its interval for first-time details', async () => {
     const sweep = vi.spyOn(t.deps.fleet.sync, 'sweep');
-    await syncSimsJob({ fleet: t.deps.fleet, sms: t.deps.sms, config: { schedules: { syncSimsMinutes: 20 } } }).handler({ accountId: t.accountId!, firstDetailsLimit: 0 }, jobContext(t));
+    await syncSimsJob({ fleet: t.deps.fleet, sms: t.deps.sms, database: t.deps.database, config: { schedules: { syncSimsMinutes: 20 } } }).handler({ accountId: t.accountId!, firstDetailsLimit: 0 }, jobContext(t));
     expect(sweep).toHaveBeenCalledWith(t.accountId!, expect.objectContaining({ firstDetailsUntilMs: 10 * 60_000, firstDetailsLimit: 0 }));
     sweep.mockRestore();
   });

@@ -422,7 +422,10 @@ export function createSimSync(deps: FleetDeps) {
       firstDetailsUntilMs?: number;
       /** Never-detailed SIMs read from the database at a time (default FIRST_DETAILS_CHUNK). */
       firstDetailsChunk?: number;
-      onPage?: (page: number, totalPages: number | null) => void;
+      /** First list page to read: a pass that stopped part-way resumes here (default 1). */
+      fromPage?: number;
+      /** Told after each page is stored, in page order; awaited, so progress can be recorded. */
+      onPage?: (page: number, totalPages: number | null) => void | Promise<void>;
     } = {},
   ): Promise<SweepResult> {
     const started = now();
@@ -438,6 +441,8 @@ export function createSimSync(deps: FleetDeps) {
       return promise;
     };
     const consume = async (page: ProviderPage<ProviderSim>) => {
+      // A stopping worker stops at a page boundary (pages fetched ahead are not stored): the pass resumes here.
+      options.signal?.throwIfAborted();
       totals.pages++;
       totals.listed += page.items.length;
       const t0 = performance.now();
@@ -450,24 +455,25 @@ export function createSimSync(deps: FleetDeps) {
       changed.push(...result.changed);
       // A first import runs for many minutes: lists need statistics before it ends (rate-limited).
       await deps.statistics?.refresh(['sims']);
-      options.onPage?.(page.page, page.totalPages);
+      await options.onPage?.(page.page, page.totalPages);
     };
 
-    const first = await fetchPage(1);
+    const fromPage = Math.max(1, Math.floor(options.fromPage ?? 1));
+    const first = await fetchPage(fromPage);
     await consume(first);
     if (first.totalPages === null) {
-      for (let n = 2, last = first; last.items.length + last.invalid >= pageSize; n++) {
+      for (let n = fromPage + 1, last = first; last.items.length + last.invalid >= pageSize; n++) {
         last = await fetchPage(n);
         await consume(last);
       }
     } else {
       const pending = new Map<number, Promise<ProviderPage<ProviderSim>>>();
-      let next = 2;
+      let next = fromPage + 1;
       const fill = () => {
         while (pending.size < concurrency && next <= first.totalPages!) pending.set(next, fetchPage(next++));
       };
       try {
-        for (let n = 2; n <= first.totalPages; n++) {
+        for (let n = fromPage + 1; n <= first.totalPages; n++) {
           fill();
           const page = await pending.get(n)!;
           pending.delete(n);
