@@ -155,6 +155,14 @@ describe.skipIf(!enabled)('console in Chromium', { timeout: 60_000 }, () => {
     await page.keyboard.press('Escape');
   });
 
+  it('shows the scheduler with how the list sweep keeps up', async () => {
+    const { page } = browser;
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Scheduler' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Scheduler' }).waitFor();
+    await page.getByTestId('sweep-mode').getByText('sweep: scheduled').waitFor();
+    await page.getByRole('cell', { name: 'sync-sims' }).waitFor();
+  });
+
   it('signs out, and a viewer sees no action buttons', async () => {
     const { page } = browser;
     await page.getByRole('button', { name: 'Sign out' }).click();

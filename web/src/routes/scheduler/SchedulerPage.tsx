@@ -14,6 +14,12 @@ interface LastRun {
   error: string | null;
 }
 
+interface SweepStatus {
+  mode: 'scheduled' | 'continuous';
+  detail: string;
+  accounts: Array<{ account_id: string; pass_under_way: boolean; next_page: number; total_pages: number | null; last_pass_seconds: number | null }>;
+}
+
 /** Scheduled jobs: schedule, next and last run, failures; admins can run one now. */
 export default function SchedulerPage() {
   const isAdmin = useCan('admin');
@@ -42,6 +48,7 @@ export default function SchedulerPage() {
             <p className="muted">
               Worker {d.worker_id} · engine {d.engine_started ? 'running' : 'not started on this replica (role api)'}
             </p>
+            <SweepLine sweep={(d as { sweep?: SweepStatus }).sweep} />
             <div className="table-scroll">
               <table className="table">
                 <thead>
@@ -93,5 +100,22 @@ export default function SchedulerPage() {
         )}
       </QueryView>
     </>
+  );
+}
+
+/** How the list sweep keeps up: on schedule, or continuous (passes back to back, each resumable). */
+function SweepLine({ sweep }: { sweep: SweepStatus | undefined }) {
+  if (sweep === undefined) return null;
+  const under = sweep.accounts.filter((a) => a.pass_under_way && a.total_pages !== null);
+  return (
+    <p data-testid="sweep-mode">
+      <span className={`badge ${sweep.mode === 'continuous' ? 'tone-warn' : 'tone-ok'}`}>sweep: {sweep.mode}</span> {sweep.detail}
+      {under.map((a) => (
+        <span key={a.account_id} className="muted small">
+          {' '}
+          · pass at page {a.next_page} of {a.total_pages}
+        </span>
+      ))}
+    </p>
   );
 }
