@@ -112,7 +112,7 @@ export async function runScaleBench(): Promise<Record<string, unknown>> {
     const reads: Record<string, unknown> = {};
     for (const [name, paths] of Object.entries(scenarios)) {
       const run = await load(url, { 'x-api-key': key.api_key }, paths);
-      reads[name] = { ...run, met: run.p99 < P99_TARGET_MS && run.non2xx === 0 && run.errors === 0 };
+      reads[name] = { ...run, met: run.completed > 0 && run.p99 < P99_TARGET_MS && run.non2xx === 0 && run.errors === 0 && run.timeouts === 0 };
     }
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const simRows = Number(sizes.sim_rows);
