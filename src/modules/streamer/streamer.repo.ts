@@ -44,35 +44,34 @@ function positionsOf(records: ReadonlyArray<{ index: number }>, inserted: Readon
 const all = (n: number) => new Set(Array.from({ length: n }, (_, i) => i));
 
 /**
- * The SQL of Data Streamer ingest: one statement per step, each taking the batch as array
- * parameters (`unnest`), so a 3,000-record batch is about seven round trips whatever its size.
+ * The SQL of Data Streamer ingest, taking the batch as array parameters (`unnest`): a batch of
+ * usage records is one statement (one round trip, its own transaction) whatever its size; a batch
+ * with events is four (lock, events, the rest, commit) inside BEGIN/COMMIT.
  */
 export function createStreamerRepo() {
   return {
     /**
-     * The batch's SIMs, locked in id order. Every SIM row a batch changes is locked here first, so
-     * two concurrent batches touching the same SIMs queue in one order and never deadlock, and the
-     * connectivity replay reads a status no one changes under it. `for no key update` (what an
-     * UPDATE takes) still lets other transactions insert rows referencing these SIMs.
+     * The batch's SIMs, locked in id order, and the id its payload row will have (batches with
+     * events: their connectivity replay needs each SIM's status before the events are written).
+     * Every SIM row a batch changes is locked first, so two concurrent batches touching the same
+     * SIMs queue in one order and never deadlock, and the replay reads a status no one changes under
+     * it. `for no key update` (what an UPDATE takes) still lets other transactions insert rows
+     * referencing these SIMs. The payload id is reserved before the records that point to it are
+     * written, so the payload itself is stored only once some record was new.
      */
-    async lockSims(trx: Executor, iccids: string[]): Promise<Map<string, SimRef>> {
-      if (iccids.length === 0) return new Map();
+    async lockSims(trx: Executor, iccids: string[]): Promise<{ sims: Map<string, SimRef>; payloadId: number }> {
       // One JSON text instead of 3,000 result rows: the driver's per-row decoding cost more than the lookup.
-      const result = await sql<{ sims: string | null }>`
-        select json_agg(json_build_array(id, iccid, account_id, connectivity_status))::text as sims
-        from (select id, iccid, account_id, connectivity_status from sims where iccid = any (${textArray(iccids)}::text[])
-              order by id for no key update) locked`.execute(trx);
-      const rows = JSON.parse(result.rows[0]?.sims ?? '[]') as Array<[number, string, string, ConnectivityStatus | null]>;
-      return new Map(rows.map(([id, iccid, account_id, connectivity_status]) => [iccid, { id, iccid, account_id, connectivity_status }]));
-    },
-
-    /**
-     * Reserves the id of this batch's payload row before the records that point to it are written,
-     * so the payload itself is stored only once we know some record was new.
-     */
-    async reservePayloadId(trx: Executor): Promise<number> {
-      const result = await sql<{ id: number }>`select nextval(pg_get_serial_sequence('stream_payloads', 'id')) as id`.execute(trx);
-      return Number(result.rows[0]!.id);
+      const result = await sql<{ payload_id: number | string; sims: string | null }>`
+        select nextval(pg_get_serial_sequence('stream_payloads', 'id')) as payload_id,
+               (select json_agg(json_build_array(id, iccid, account_id, connectivity_status))::text
+                from (select id, iccid, account_id, connectivity_status from sims where iccid = any (${textArray(iccids)}::text[])
+                      order by id for no key update) locked) as sims`.execute(trx);
+      const row = result.rows[0]!;
+      const rows = JSON.parse(row.sims ?? '[]') as Array<[number, string, string, ConnectivityStatus | null]>;
+      return {
+        sims: new Map(rows.map(([id, iccid, account_id, connectivity_status]) => [iccid, { id, iccid, account_id, connectivity_status }])),
+        payloadId: Number(row.payload_id),
+      };
     },
 
     /**
@@ -103,41 +102,80 @@ export function createStreamerRepo() {
     },
 
     /**
-     * One statement for the usage of a batch and everything it moves: inserts the records, adds the
-     * new ones to the daily rollup (summed per SIM and UTC day, in key order so concurrent batches
-     * lock rollup rows in one order), and updates each SIM once - remaining data and SMS, last seen,
-     * plus the events' `effects` (connectivity, quota used up). A SIM row is rewritten only when a
-     * value changes (each rewrite is a new row version). Returns the positions of new records.
+     * One statement for everything a batch writes after its events (for a batch of usage records
+     * only - the common kind - the whole batch, committed on its own without BEGIN/COMMIT round
+     * trips):
+     * - locks the batch's SIMs in id order, before any row is written (the one-time filter on
+     *   `src` runs the `locked` scan to its end first), so concurrent batches never deadlock;
+     *   SIMs a batch with events locked already are not locked again;
+     * - inserts the records (key order: a retransmission racing its original waits on the key);
+     * - adds the new ones to the daily rollup (summed per SIM and UTC day, in key order);
+     * - updates each SIM once - remaining data and SMS, last seen, plus the events' `effects`
+     *   (connectivity, quota used up); a SIM row is rewritten only when a value changes;
+     * - and the bookkeeping: the payload (the POSTed body, kept verbatim, unless nothing in it was
+     *   new), a `streamer_batches` row per record kind, the per-account activity the sync's back-off
+     *   reads (records as received, repeats included), and a connectivity snapshot per SIM whose
+     *   status changed.
+     * Returns the positions of the new records, the ICCIDs whose usage advanced and how many
+     * received records name no known SIM.
      */
-    async writeUsage(
-      trx: Executor,
-      records: UsageRecord[],
-      simIds: Array<number | null>,
-      payloadId: number,
-      mode: InsertMode,
-      effects: SimEffect[],
-    ): Promise<Set<number>> {
-      if (records.length === 0 && effects.length === 0) return new Set();
+    async writeBatch(
+      db: Executor,
+      batch: {
+        /** Every ICCID the batch names (usage and events), locked here in id order. */
+        iccids: string[];
+        /** Usage records, no key twice. */
+        usage: UsageRecord[];
+        mode: InsertMode;
+        effects: SimEffect[];
+        /** Reserved by `lockSims` (batches with events); otherwise taken here. */
+        payloadId: number | undefined;
+        payload: { body: string; recordCount: number };
+        /** New events written before in the same transaction: the payload is kept for them too. */
+        freshEvents: number;
+        /** Usage records as received (repeats included): the `usage` row of streamer_batches. */
+        usageReceived: number;
+        /** The event kinds' streamer_batches rows (their duplicates are known already). */
+        kinds: Array<{ kind: 'event' | 'sms'; count: number; duplicates: number }>;
+        /** ICCIDs of received records not in `usage` (events, repeats): counted as activity and unmatched. */
+        alsoReceived: Array<string | null>;
+        sourceIp: string | null;
+        connectivity: Array<{ simId: number; status: ConnectivityStatus; at: Date }>;
+      },
+    ): Promise<{ fresh: Set<number>; advanced: string[]; unmatched: number }> {
+      const { usage: records, mode, effects, kinds, connectivity } = batch;
       const conflict = mode === 'replay' ? sql`on conflict (record_id, started_at) do nothing` : sql``;
-      const result = await sql<{ payload_index: number }>`
-        with src as (
-          select * from unnest(
+      const result = await sql<{ unmatched: number; advanced: string | null; fresh: string | null }>`
+        with locked as materialized (
+          select id from sims where iccid = any (${textArray(batch.iccids)}::text[]) order by id for no key update
+        ), pid as materialized (
+          select coalesce(${batch.payloadId ?? null}::bigint, nextval(pg_get_serial_sequence('stream_payloads', 'id'))) as id
+        ), src as materialized (
+          select t.*, s.id as sim_id, s.account_id
+          from unnest(
             ${textArray(records.map((r) => r.recordId))}::text[], ${numberArray(records.map((r) => epochSeconds(r.startedAt)))}::float8[],
             ${numberArray(records.map((r) => (r.endedAt === null ? null : epochSeconds(r.endedAt))))}::float8[],
-            ${numberArray(simIds)}::bigint[], ${textArray(records.map((r) => r.iccid))}::text[], ${textArray(records.map((r) => r.imsi))}::text[],
+            ${textArray(records.map((r) => r.iccid))}::text[], ${textArray(records.map((r) => r.imsi))}::text[],
             ${textArray(records.map((r) => r.trafficType))}::text[], ${numberArray(records.map((r) => r.rxBytes))}::bigint[],
             ${numberArray(records.map((r) => r.txBytes))}::bigint[], ${numberArray(records.map((r) => r.totalBytes))}::bigint[],
             ${numberArray(records.map((r) => r.smsCount))}::bigint[], ${numberArray(records.map((r) => r.smsMo))}::bigint[],
             ${numberArray(records.map((r) => r.smsMt))}::bigint[], ${textArray(records.map((r) => r.operator))}::text[],
             ${textArray(records.map((r) => r.country))}::text[], ${textArray(records.map((r) => r.rat))}::text[],
             ${numberArray(records.map((r) => r.index))}::int[])
-          as t(record_id, started, ended, sim_id, iccid, imsi, traffic_type, rx_bytes, tx_bytes, total_bytes, sms_count, sms_mo, sms_mt,
+          as t(record_id, started, ended, iccid, imsi, traffic_type, rx_bytes, tx_bytes, total_bytes, sms_count, sms_mo, sms_mt,
                operator, country, rat, payload_index)
+          -- Joined with sims itself, not with "locked": the planner knows iccid is unique there, while a
+          -- join on a CTE is estimated 15 times too large per level - enough to push the statement's
+          -- cost past jit_above_cost, and JIT compiling it cost 2 s (measured). The row versions
+          -- locked are the ones the UPDATE below rewrites (it follows a newer version itself).
+          left join sims s on s.iccid = t.iccid
+          -- A one-time filter: every SIM is locked, in id order, before the first record is written.
+          where (select count(*) from locked) >= 0
         ), ins as (
           insert into usage_records (record_id, started_at, ended_at, sim_id, iccid, imsi, traffic_type, rx_bytes, tx_bytes,
                                      total_bytes, sms_count, operator, country, rat, payload_id, payload_index)
           select record_id, to_timestamp(started), to_timestamp(ended), sim_id, iccid, imsi, traffic_type, rx_bytes, tx_bytes,
-                 total_bytes, sms_count, operator, country, rat, ${payloadId}::bigint, payload_index
+                 total_bytes, sms_count, operator, country, rat, (select id from pid), payload_index
           from src
           -- Key order: a retransmission racing its original waits on the key instead of deadlocking.
           order by record_id, started
@@ -194,50 +232,48 @@ export function createStreamerRepo() {
                  or (c.data_bytes <> 0 and s.data_remaining_bytes is not null)
                  or (c.sms <> 0 and s.sms_remaining <> 0)
                  or s.last_seen_at is null or c.seen > s.last_seen_at)
-        )
-        select payload_index from ins where ${mode === 'replay'}`.execute(trx);
-      return mode === 'replay' ? positionsOf(records, result.rows) : all(records.length);
-    },
-
-    /**
-     * The batch's bookkeeping in one statement: its payload (the POSTed body, kept verbatim, unless
-     * nothing in it was new), one `streamer_batches` row per record kind, the per-account activity
-     * the sync's back-off reads, and a connectivity snapshot per SIM whose status changed.
-     */
-    async recordBatch(
-      trx: Executor,
-      batch: {
-        payload: { id: number; body: string; recordCount: number } | undefined;
-        kinds: Array<{ kind: 'usage' | 'event' | 'sms'; count: number; duplicates: number }>;
-        sourceIp: string | null;
-        perAccount: Map<string, number>;
-        connectivity: Array<{ simId: number; status: ConnectivityStatus; at: Date }>;
-      },
-    ): Promise<void> {
-      const { payload, kinds, perAccount, connectivity } = batch;
-      await sql`
-        with payload as (
+        ), received as materialized (
+          select account_id from src
+          union all
+          select s.account_id from unnest(${textArray(batch.alsoReceived)}::text[]) as r(iccid) left join sims s on s.iccid = r.iccid
+        ), payload as (
           insert into stream_payloads (id, record_count, body)
-          select ${payload?.id ?? 0}::bigint, ${payload?.recordCount ?? 0}::int, ${payload?.body ?? ''}::text where ${payload !== undefined}
+          select (select id from pid), ${batch.payload.recordCount}::int, ${batch.payload.body}::text
+          -- A batch that was entirely a retransmission is already stored under its first payload.
+          where ${batch.freshEvents}::int > 0 or exists (select 1 from ins)
         ), batches as (
           insert into streamer_batches (kind, record_count, duplicate_count, source_ip)
+          select 'usage', ${batch.usageReceived}::int, ${batch.usageReceived}::int - (select count(*) from ins)::int, ${batch.sourceIp}::text
+          where ${batch.usageReceived}::int > 0
+          union all
           select kind, n, d, ${batch.sourceIp}::text
           from unnest(${textArray(kinds.map((k) => k.kind))}::text[], ${numberArray(kinds.map((k) => k.count))}::int[],
                       ${numberArray(kinds.map((k) => k.duplicates))}::int[]) as t(kind, n, d)
         ), activity as (
           insert into streamer_activity (account_id, last_received_at, records_total)
-          select account_id, now(), n from unnest(${textArray([...perAccount.keys()])}::uuid[], ${numberArray([...perAccount.values()])}::bigint[]) as t(account_id, n)
-          order by account_id
+          select account_id, now(), count(*) from received where account_id is not null
+          group by account_id order by account_id
           on conflict (account_id) do update set
             last_received_at = now(),
             records_total = streamer_activity.records_total + excluded.records_total,
             updated_at = now()
+        ), snapshots as (
+          insert into sim_connectivity (sim_id, observed_at, status)
+          select sim_id, to_timestamp(at), status
+          from unnest(${numberArray(connectivity.map((c) => c.simId))}::bigint[], ${numberArray(connectivity.map((c) => epochSeconds(c.at)))}::float8[],
+                      ${textArray(connectivity.map((c) => c.status))}::text[]) as t(sim_id, at, status)
+          on conflict (sim_id, observed_at) do nothing
         )
-        insert into sim_connectivity (sim_id, observed_at, status)
-        select sim_id, to_timestamp(at), status
-        from unnest(${numberArray(connectivity.map((c) => c.simId))}::bigint[], ${numberArray(connectivity.map((c) => epochSeconds(c.at)))}::float8[],
-                    ${textArray(connectivity.map((c) => c.status))}::text[]) as t(sim_id, at, status)
-        on conflict (sim_id, observed_at) do nothing`.execute(trx);
+        select (select count(*) from received where account_id is null)::int as unmatched,
+               (select string_agg(f.iccid, ',') from (select distinct iccid from fresh) f) as advanced,
+               ${mode === 'replay' ? sql`(select string_agg(payload_index::text, ',') from ins)` : sql`null::text`} as fresh`.execute(db);
+      const row = result.rows[0]!;
+      const inserted = mode === 'replay' ? (row.fresh ?? '').split(',').filter((v) => v !== '').map((v) => ({ payload_index: Number(v) })) : [];
+      return {
+        fresh: mode === 'replay' ? positionsOf(records, inserted) : all(records.length),
+        advanced: row.advanced === null || row.advanced === '' ? [] : row.advanced.split(','),
+        unmatched: Number(row.unmatched),
+      };
     },
 
     async lastReceivedAt(db: Executor, accountId: string): Promise<Date | undefined> {

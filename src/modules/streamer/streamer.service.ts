@@ -59,17 +59,25 @@ interface Written {
   advanced: string[];
 }
 
-/** The records whose key was not seen earlier in the list (first occurrence wins). */
-function firstOccurrences<T>(records: T[], keyOf: (r: T) => string): T[] {
+/** The records whose key was not seen earlier in the list (first occurrence wins), and the repeats. */
+function firstOccurrences<T>(records: T[], keyOf: (r: T) => string): { kept: T[]; repeats: T[] } {
   const seen = new Set<string>();
-  const out: T[] = [];
+  const kept: T[] = [];
+  const repeats: T[] = [];
   for (const r of records) {
     const key = keyOf(r);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(r);
+    if (seen.has(key)) repeats.push(r);
+    else {
+      seen.add(key);
+      kept.push(r);
+    }
   }
-  return out.length === records.length ? records : out;
+  return { kept: repeats.length === 0 ? records : kept, repeats };
+}
+
+/** One live event per batch, not per record: consoles refetch the SIMs they show. */
+function usageNotifications(advanced: string[]): Notification[] {
+  return advanced.length === 0 ? [] : [{ type: 'usage.updated', payload: { source: 'stream', sims: advanced.length, iccids: advanced.slice(0, LIVE_ICCIDS_MAX) } }];
 }
 
 /** The SQLSTATE of a database error (pg and PGlite both carry `code`). */
@@ -88,33 +96,36 @@ const MAX_ATTEMPTS = 3;
 export function createStreamerService(deps: StreamerServiceDeps) {
   const repo = createStreamerRepo();
 
-  /** One transaction storing a validated batch (no key twice in `usage` nor in `events`). */
-  const write = (
+  /**
+   * Writes a validated batch (no key twice in `usage` nor in `events`) atomically: a batch of usage
+   * records only as one statement (its own transaction), a batch with events in one transaction
+   * (lock the SIMs, insert the events, then the same statement).
+   */
+  const write = async (
     usage: UsageRecord[],
     events: EventRecord[],
     received: ParsedBatch,
+    repeats: UsageRecord[],
     sourceIp: string | null,
     bodyText: () => string,
     mode: InsertMode,
-  ): Promise<Written> =>
-    deps.db.transaction().execute(async (trx) => {
+  ): Promise<Written> => {
+    const iccids = new Set<string>();
+    for (const r of usage) if (r.iccid !== null) iccids.add(r.iccid);
+    for (const r of events) if (r.iccid !== null) iccids.add(r.iccid);
+    const alsoReceived = [...repeats.map((r) => r.iccid), ...received.events.map((r) => r.iccid)];
+    const payload = { body: bodyText(), recordCount: received.usage.length + received.events.length };
+    const common = { iccids: [...iccids], usage, mode, payload, usageReceived: received.usage.length, alsoReceived, sourceIp };
+
+    if (events.length === 0) {
+      const done = await repo.writeBatch(deps.db, { ...common, effects: [], payloadId: undefined, freshEvents: 0, kinds: [], connectivity: [] });
+      return { freshUsage: done.fresh.size, freshEvents: 0, unmatched: done.unmatched, notifications: usageNotifications(done.advanced), advanced: done.advanced };
+    }
+
+    return deps.db.transaction().execute(async (trx) => {
       const notifications: Notification[] = [];
-      const iccids = new Set<string>();
-      for (const r of usage) if (r.iccid !== null) iccids.add(r.iccid);
-      for (const r of events) if (r.iccid !== null) iccids.add(r.iccid);
-      const sims = await repo.lockSims(trx, [...iccids]);
+      const { sims, payloadId } = await repo.lockSims(trx, common.iccids);
       const simOf = (iccid: string | null): SimRef | undefined => (iccid === null ? undefined : sims.get(iccid));
-      const perAccount = new Map<string, number>();
-      let unmatched = 0;
-      const count = (r: { iccid: string | null }) => {
-        const sim = simOf(r.iccid);
-        if (sim === undefined) unmatched += 1;
-        else perAccount.set(sim.account_id, (perAccount.get(sim.account_id) ?? 0) + 1);
-      };
-      // As received: a record repeated within the batch counts each time, as before.
-      received.usage.forEach(count);
-      received.events.forEach(count);
-      const payloadId = usage.length + events.length > 0 ? await repo.reservePayloadId(trx) : 0;
 
       // Events first: the new ones, replayed per SIM in time order, decide each SIM's connectivity.
       const freshEvents = await repo.insertEvents(trx, events, events.map((r) => simOf(r.iccid)?.id ?? null), payloadId, mode);
@@ -137,18 +148,24 @@ export function createStreamerService(deps: StreamerServiceDeps) {
       for (const id of dataExhausted) effectOf(id).dataExhausted = true;
       for (const id of smsExhausted) effectOf(id).smsExhausted = true;
 
-      // Usage, the rollup and every SIM change of the batch in one statement.
-      const usageSims = usage.map((r) => simOf(r.iccid));
-      const freshUsage = await repo.writeUsage(trx, usage, usageSims.map((sim) => sim?.id ?? null), payloadId, mode, [...effects.values()]);
-      const advanced = new Set<string>();
-      for (const i of freshUsage) {
-        const sim = usageSims[i];
-        if (sim !== undefined) advanced.add(sim.iccid);
-      }
-      if (advanced.size > 0) {
-        // One live event per batch, not per record: consoles refetch the SIMs they show.
-        notifications.unshift({ type: 'usage.updated', payload: { source: 'stream', sims: advanced.size, iccids: [...advanced].slice(0, LIVE_ICCIDS_MAX) } });
-      }
+      // Per kind as received (repeats within the batch count as duplicates).
+      const kinds: Array<{ kind: 'event' | 'sms'; count: number; duplicates: number }> = [];
+      const sms = received.events.filter((e) => e.kind === 'sms').length;
+      const freshSms = [...freshEvents].filter((i) => events[i]!.kind === 'sms').length;
+      const network = received.events.length - sms;
+      if (network > 0) kinds.push({ kind: 'event', count: network, duplicates: network - (freshEvents.size - freshSms) });
+      if (sms > 0) kinds.push({ kind: 'sms', count: sms, duplicates: sms - freshSms });
+
+      // Usage, the rollup, every SIM change and the bookkeeping of the batch in one statement.
+      const done = await repo.writeBatch(trx, {
+        ...common,
+        effects: [...effects.values()],
+        payloadId,
+        freshEvents: freshEvents.size,
+        kinds,
+        connectivity: changed.map((c) => ({ simId: c.sim.id, status: c.status, at: c.at })),
+      });
+      notifications.unshift(...usageNotifications(done.advanced));
       for (const c of changed) {
         notifications.push({ type: 'sim.updated', payload: { iccid: c.sim.iccid, fields: ['connectivity_status', 'last_seen_at'] } });
         if (c.status === 'ONLINE' || c.status === 'OFFLINE') {
@@ -158,26 +175,9 @@ export function createStreamerService(deps: StreamerServiceDeps) {
           });
         }
       }
-
-      // Per kind as received (repeats within the batch count as duplicates).
-      const kinds: Array<{ kind: 'usage' | 'event' | 'sms'; count: number; duplicates: number }> = [];
-      const sms = received.events.filter((e) => e.kind === 'sms').length;
-      const freshSms = [...freshEvents].filter((i) => events[i]!.kind === 'sms').length;
-      const network = received.events.length - sms;
-      if (received.usage.length > 0) kinds.push({ kind: 'usage', count: received.usage.length, duplicates: received.usage.length - freshUsage.size });
-      if (network > 0) kinds.push({ kind: 'event', count: network, duplicates: network - (freshEvents.size - freshSms) });
-      if (sms > 0) kinds.push({ kind: 'sms', count: sms, duplicates: sms - freshSms });
-      // A batch that was entirely a retransmission is already stored under its first payload.
-      const fresh = freshUsage.size + freshEvents.size;
-      await repo.recordBatch(trx, {
-        payload: fresh > 0 ? { id: payloadId, body: bodyText(), recordCount: received.usage.length + received.events.length } : undefined,
-        kinds,
-        sourceIp,
-        perAccount,
-        connectivity: changed.map((c) => ({ simId: c.sim.id, status: c.status, at: c.at })),
-      });
-      return { freshUsage: freshUsage.size, freshEvents: freshEvents.size, unmatched, notifications, advanced: [...advanced] };
+      return { freshUsage: done.fresh.size, freshEvents: freshEvents.size, unmatched: done.unmatched, notifications, advanced: done.advanced };
     });
+  };
 
   return {
     /**
@@ -196,16 +196,20 @@ export function createStreamerService(deps: StreamerServiceDeps) {
         );
       }
       // A record repeated within one batch is stored once, from its first occurrence.
-      const usage = firstOccurrences(parsed.batch.usage, (r) => `${r.recordId}\u0000${r.startedAt.getTime()}`);
-      const events = firstOccurrences(parsed.batch.events, (r) => `${r.eventKey}\u0000${r.occurredAt.getTime()}`);
+      const { kept: usage, repeats } = firstOccurrences(parsed.batch.usage, (r) => `${r.recordId}\u0000${r.startedAt.getTime()}`);
+      const events = firstOccurrences(parsed.batch.events, (r) => `${r.eventKey}\u0000${r.occurredAt.getTime()}`).kept;
       const received = parsed.batch.usage.length + parsed.batch.events.length;
+      if (received === 0) {
+        deps.metrics.batches.inc({ outcome: 'stored' });
+        return { received: 0, stored: 0, duplicates: 0, unmatched: 0 };
+      }
       const text = () => bodyText ?? JSON.stringify(body);
 
       let written: Written | undefined;
       let mode: InsertMode = 'fresh';
       for (let attempt = 1; written === undefined; attempt += 1) {
         try {
-          written = await write(usage, events, parsed.batch, sourceIp, text, mode);
+          written = await write(usage, events, parsed.batch, repeats, sourceIp, text, mode);
         } catch (error) {
           // A record stored before (a retransmission, or its original racing it): write the batch
           // again, skipping what is stored. A deadlock with another writer locking SIMs in another
