@@ -165,7 +165,7 @@ function soak(result: Json | undefined): string {
     `RSS peak ${n(r.rssMbPeak)} MB; RSS trend over the second half ${n(r.rssSlopeMbPerMinuteSecondHalf)} MB/min.`,
     '',
     table(
-      [`interval (${intervalSeconds} s)`, 'requests', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'RSS MB', 'heap MB', ...(hasCache ? ['cache entries'] : [])],
+      [`interval (${intervalSeconds} s)`, 'requests', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'RSS MB (highest)', 'heap MB (highest)', ...(hasCache ? ['cache entries'] : [])],
       intervals.map((s) => [s.interval + 1, s.requests, s.rps, s.p50Ms, s.p99Ms, s.errors, s.rssMb, s.heapMb, ...(hasCache ? [s.cacheEntries as unknown] : [])]),
     ),
   ].join('\n');

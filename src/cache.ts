@@ -37,12 +37,13 @@ export interface CacheObserver {
 
 const MEMORY_MAX_ENTRIES = 50_000;
 /**
- * How often (at most) a write sweeps expired entries out of the memory store. Without it an entry
- * nobody reads again stays until the size bound pushes it out: under a soak with random single-SIM
- * reads that was tens of MB of expired SIM answers (docs/reliability.md). A sweep visits every entry
- * (about a millisecond per 50,000), so it runs at most this often.
+ * Entries a write checks for expiry, continuing where the previous write stopped. Without it an
+ * entry nobody reads again stays until the size bound pushes it out: under a soak with random
+ * single-SIM reads that was tens of MB of expired SIM answers (docs/reliability.md). A few entries per
+ * write keep every write cheap (no pause to scan the whole map) and still go round the map many times
+ * faster than writes add to it, so an expired entry goes within about size / 16 writes.
  */
-const MEMORY_SWEEP_INTERVAL_MS = 10_000;
+const MEMORY_SWEEP_STEP = 16;
 const SCAN_BATCH = 500;
 
 /** Options that make a Redis outage fail fast instead of queueing commands behind a dead socket. */
@@ -104,8 +105,8 @@ export interface MemoryCache extends Cache {
 
 /**
  * In-process TTL cache with insertion-order eviction past `maxEntries`, and expired entries swept
- * out on a write at most every `MEMORY_SWEEP_INTERVAL_MS`, so what it holds follows the traffic of
- * the last TTL rather than everything ever cached. Values are kept as JSON text, exactly as Redis
+ * out a few at a time on each write (`MEMORY_SWEEP_STEP`), so what it holds follows the traffic of the
+ * last TTL rather than everything ever cached. Values are kept as JSON text, exactly as Redis
  * keeps them: a hit parses a fresh copy (cheaper than a structured clone, and callers see the same
  * types - dates as strings - whichever store is configured).
  */
@@ -114,13 +115,21 @@ export function createMemoryCache(observer?: CacheObserver, now = () => Date.now
   /** `increment` counters: outside `entries`, so neither expiry nor the size bound ever drops one. */
   const counters = new Map<string, number>();
   const singleFlight = createSingleFlight();
-  let nextSweepAt = now() + MEMORY_SWEEP_INTERVAL_MS;
+  /** The expiry sweep's place in `entries` (a Map iterator stays valid across deletions and insertions). */
+  let sweeper: Iterator<[string, { json: string; expiresAt: number }]> | undefined;
 
-  const sweepIfDue = () => {
+  const sweepSome = () => {
     const at = now();
-    if (at < nextSweepAt) return;
-    nextSweepAt = at + MEMORY_SWEEP_INTERVAL_MS;
-    for (const [key, entry] of entries) if (entry.expiresAt <= at) entries.delete(key);
+    sweeper ??= entries.entries();
+    for (let i = 0; i < MEMORY_SWEEP_STEP; i++) {
+      const next = sweeper.next();
+      if (next.done === true) {
+        sweeper = undefined;
+        return;
+      }
+      const [key, entry] = next.value;
+      if (entry.expiresAt <= at) entries.delete(key);
+    }
   };
 
   const read = (key: string): string | undefined => {
@@ -159,7 +168,7 @@ export function createMemoryCache(observer?: CacheObserver, now = () => Date.now
       return Promise.resolve(next);
     },
     set(key, value, ttlSeconds) {
-      sweepIfDue();
+      sweepSome();
       counters.delete(key);
       entries.delete(key);
       // Serialised now, so callers mutating their object never change the cached copy.
