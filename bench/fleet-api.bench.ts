@@ -53,7 +53,7 @@ const LIST_TARGET = { p99Ms: 50, rps: 1_000 };
 const iccidOf = (n: number) => `8988280666${String(n).padStart(9, '0')}`;
 
 /** Inserts the fleet as a bulk import does: no VACUUM, no ANALYZE. */
-export async function seedSims(database: Database, accountId: string): Promise<number> {
+export async function seedSims(database: Database, accountId: string, count = SIMS): Promise<number> {
   const started = performance.now();
   await database.withConnection((conn) =>
     conn.exec(
@@ -66,7 +66,7 @@ export async function seedSims(database: Database, accountId: string): Promise<n
          case when g % 7 = 0 then array['north'] else array['south', 'meters'] end,
          now() - (g % 1000) * interval '1 day', (array['ONLINE','ATTACHED','OFFLINE'])[1 + g % 3], now() - (g % 500) * interval '1 minute',
          524288000, (g::bigint * 7919) % 524288000, 250, g % 250, case when g % 5 = 0 then 1 else 0 end, 500, now(), 'provider'
-       from generate_series(1, ${SIMS}) g`,
+       from generate_series(1, ${count}) g`,
     ),
   );
   return (performance.now() - started) / 1000;

@@ -8,18 +8,28 @@
  * usage records each), bulk jobs as dry runs, logins and the fleet summary.
  *
  * Reported per interval (a minute by default): requests, p50/p99, non-2xx answers, and the
- * platform's RSS and heap (after a forced full GC, so it shows what is retained); pool and socket counts at the start and the end (after the load stops).
+ * platform's RSS and heap. Memory is sampled every SOAK_SAMPLE_SECONDS after a forced full GC, so a
+ * sample shows what is retained, not what is merely not yet collected. Warm-up (caches and pools
+ * filling, code being optimised) is told from a leak by the trend of the heap after GC over the
+ * second half of the run only: its least-squares slope in MB per minute, with the verdict "flat"
+ * when that slope is below SOAK_FLAT_MB_PER_MINUTE. Pool, socket and server connection counts at the
+ * start and the end (after the load stops).
  *
- * SOAK_SIMS (default 100,000), SOAK_SECONDS (600), SOAK_INTERVAL_SECONDS (60) shorten it.
+ * SOAK_SIMS (default 100,000), SOAK_SECONDS (600), SOAK_INTERVAL_SECONDS (60), SOAK_SAMPLE_SECONDS
+ * (10), SOAK_FLAT_MB_PER_MINUTE (0.5). SOAK_HEAP_SNAPSHOTS=120,360,600 writes a heap snapshot
+ * (after a full GC) at each of those seconds into SOAK_HEAP_SNAPSHOT_DIR (default: a temporary
+ * directory, printed); a time at or past the end is taken after the load stops. Compare them with
+ * `npx tsx bench/heap-diff.ts A.heapsnapshot B.heapsnapshot`.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { buildApp } from '../src/app.js';
+import type { MemoryCache } from '../src/cache.js';
 import { loadConfig } from '../src/config.js';
 import { createDb } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
@@ -34,6 +44,16 @@ import { BENCH_ENV, benchBackend, createSchema, dropSchema, scratchSchemaName } 
 const SIMS = Number(process.env.SOAK_SIMS ?? 100_000);
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const INTERVAL_SECONDS = Number(process.env.SOAK_INTERVAL_SECONDS ?? 60);
+const SAMPLE_SECONDS = Number(process.env.SOAK_SAMPLE_SECONDS ?? 10);
+/** A second-half heap slope below this (MB per minute) reads as flat. 0.5 MB/min is 30 MB an hour. */
+const FLAT_MB_PER_MINUTE = Number(process.env.SOAK_FLAT_MB_PER_MINUTE ?? 0.5);
+const SNAPSHOT_SECONDS = (process.env.SOAK_HEAP_SNAPSHOTS ?? '')
+  .split(',')
+  .map((t) => t.trim())
+  .filter((t) => t !== '')
+  .map(Number)
+  .filter((t) => Number.isFinite(t) && t >= 0)
+  .sort((a, b) => a - b);
 const CONCURRENCY = 8;
 const PASSWORD = 'violet-Harbor-kettle-42';
 const STREAMER = { username: 'soak-streamer', password: 'soak-streamer-password-0123456789' };
@@ -151,7 +171,7 @@ export async function runSoakBench(): Promise<Record<string, unknown>> {
   const app = await buildApp(deps);
   try {
     const account = await deps.accounts.ensureDefaultAccount({ apiUrl: config.provider.apiUrl, clientId: 'soak', clientSecret: 'soak-secret' });
-    const seedSeconds = await seedSims(database, account.id);
+    const seedSeconds = await seedSims(database, account.id, SIMS);
     await database.withConnection((conn) => conn.exec('analyze sims')).catch(() => undefined);
     const username = `soak_${randomBytes(4).toString('hex')}`;
     const user = await deps.identity.users.createUser({ username, email: null, password: PASSWORD, role: 'admin' });
@@ -159,16 +179,30 @@ export async function runSoakBench(): Promise<Record<string, unknown>> {
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
 
     const gc = collector();
+    // The in-process cache (no REDIS_URL here): how many entries it holds, expired ones not yet swept included.
+    const cacheEntries = () => ('size' in deps.cache ? (deps.cache as MemoryCache).size().entries : undefined);
     gc();
-    const start = { rssMb: mb(process.memoryUsage.rss()), heapMb: mb(process.memoryUsage().heapUsed), pool: { ...poolOf(deps) }, handles: handles(), serverConnections: await connections(app.server) };
-    process.stdout.write(`soak: ${SIMS} SIMs seeded in ${seedSeconds.toFixed(1)} s; ${SECONDS} s of load in ${INTERVAL_SECONDS} s intervals\n`);
+    const start = { rssMb: mb(process.memoryUsage.rss()), heapMb: mb(process.memoryUsage().heapUsed), pool: { ...poolOf(deps) }, handles: handles(), serverConnections: await connections(app.server), cacheEntries: cacheEntries() };
+    process.stdout.write(`soak: ${SIMS} SIMs seeded in ${seedSeconds.toFixed(1)} s; ${SECONDS} s of load in ${INTERVAL_SECONDS} s intervals, memory sampled every ${SAMPLE_SECONDS} s\n`);
 
-    const memory: Array<{ atSeconds: number; rssMb: number; heapMb: number }> = [];
+    const memory: Array<{ atSeconds: number; rssMb: number; heapMb: number; cacheEntries?: number | undefined }> = [];
+    const snapshotDir = SNAPSHOT_SECONDS.length === 0 ? undefined : (process.env.SOAK_HEAP_SNAPSHOT_DIR ?? mkdtempSync(path.join(tmpdir(), 'simfleet-soak-heap-')));
+    if (snapshotDir !== undefined) mkdirSync(snapshotDir, { recursive: true });
+    const snapshots: Array<{ atSeconds: number; file: string; heapMb: number }> = [];
+    const pendingSnapshots = [...SNAPSHOT_SECONDS];
+    const snapshot = (atSeconds: number) => {
+      gc();
+      const file = v8.writeHeapSnapshot(path.join(snapshotDir!, `soak-${String(atSeconds).padStart(4, '0')}s.heapsnapshot`));
+      snapshots.push({ atSeconds, file, heapMb: mb(process.memoryUsage().heapUsed) });
+      process.stdout.write(`soak: heap snapshot at ${atSeconds} s: ${file}\n`);
+    };
     const t0 = performance.now();
+    const elapsed = () => (performance.now() - t0) / 1000;
     const sampler = setInterval(() => {
       gc();
-      memory.push({ atSeconds: Math.round((performance.now() - t0) / 1000), rssMb: mb(process.memoryUsage.rss()), heapMb: mb(process.memoryUsage().heapUsed) });
-    }, 5_000);
+      memory.push({ atSeconds: Math.round(elapsed()), rssMb: mb(process.memoryUsage.rss()), heapMb: mb(process.memoryUsage().heapUsed), cacheEntries: cacheEntries() });
+      while (pendingSnapshots.length > 0 && pendingSnapshots[0]! <= elapsed() && pendingSnapshots[0]! < SECONDS) snapshot(pendingSnapshots.shift()!);
+    }, SAMPLE_SECONDS * 1000);
     const child = spawn(process.execPath, ['-e', WORKLOAD], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let intervals: Array<Record<string, unknown> & { interval: number; requests: number; errors: number; p99Ms: number }>;
     try {
@@ -196,15 +230,20 @@ export async function runSoakBench(): Promise<Record<string, unknown>> {
     // Let keep-alive sockets and idle pool clients settle, as they would between bursts.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     gc();
-    const end = { rssMb: mb(process.memoryUsage.rss()), heapMb: mb(process.memoryUsage().heapUsed), pool: { ...poolOf(deps) }, handles: handles(), serverConnections: await connections(app.server) };
+    const end = { rssMb: mb(process.memoryUsage.rss()), heapMb: mb(process.memoryUsage().heapUsed), pool: { ...poolOf(deps) }, handles: handles(), serverConnections: await connections(app.server), cacheEntries: cacheEntries() };
+    for (const at of pendingSnapshots) snapshot(at);
 
     // Memory per interval (highest sample), and the trend over the second half (after warm-up).
     const perInterval = intervals.map((s) => {
       const inside = memory.filter((m) => m.atSeconds > s.interval * INTERVAL_SECONDS && m.atSeconds <= (s.interval + 1) * INTERVAL_SECONDS);
-      return { ...s, rssMb: Math.max(0, ...inside.map((m) => m.rssMb)), heapMb: Math.max(0, ...inside.map((m) => m.heapMb)) };
+      return { ...s, rssMb: Math.max(0, ...inside.map((m) => m.rssMb)), heapMb: Math.max(0, ...inside.map((m) => m.heapMb)), cacheEntries: inside.at(-1)?.cacheEntries };
     });
-    const half = memory.filter((m) => m.atSeconds >= SECONDS / 2);
-    const slope = slopePerMinute(half.map((m) => [m.atSeconds, m.rssMb]));
+    const firstHalf = memory.filter((m) => m.atSeconds < SECONDS / 2);
+    const secondHalf = memory.filter((m) => m.atSeconds >= SECONDS / 2);
+    const round2 = (x: number) => Math.round(x * 100) / 100;
+    const heapSlopeFirstHalf = round2(slopePerMinute(firstHalf.map((m) => [m.atSeconds, m.heapMb])));
+    const heapSlope = round2(slopePerMinute(secondHalf.map((m) => [m.atSeconds, m.heapMb])));
+    const rssSlope = round2(slopePerMinute(secondHalf.map((m) => [m.atSeconds, m.rssMb])));
     const p99s = intervals.map((s) => s.p99Ms);
     return {
       backend: backend.label,
@@ -220,11 +259,21 @@ export async function runSoakBench(): Promise<Record<string, unknown>> {
       rssMbPeak: Math.max(start.rssMb, ...memory.map((m) => m.rssMb)),
       heapMbAfterGcStart: start.heapMb,
       heapMbAfterGcEnd: end.heapMb,
-      rssSlopeMbPerMinuteSecondHalf: Math.round(slope * 100) / 100,
+      heapSlopeMbPerMinuteFirstHalf: heapSlopeFirstHalf,
+      heapSlopeMbPerMinuteSecondHalf: heapSlope,
+      rssSlopeMbPerMinuteSecondHalf: rssSlope,
+      flatThresholdMbPerMinute: FLAT_MB_PER_MINUTE,
+      heapVerdict: secondHalf.length < 3 ? 'too short to tell' : Math.abs(heapSlope) < FLAT_MB_PER_MINUTE ? 'flat' : heapSlope > 0 ? 'growing' : 'shrinking',
+      sampleSeconds: SAMPLE_SECONDS,
+      p99MsMin: Math.min(...p99s),
+      p99MsMax: Math.max(...p99s),
+      loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+      cpus: os.cpus().length,
       start,
       end,
       intervals: perInterval,
       memory,
+      ...(snapshots.length > 0 && { heapSnapshots: snapshots }),
       note: 'measured on a busy shared 2-core machine unless stated otherwise',
     };
   } finally {

@@ -137,9 +137,19 @@ function soak(result: Json | undefined): string {
   const r = result.result as Json;
   const intervals = (r.intervals ?? []) as Json[];
   const intervalSeconds = intervals.length > 0 ? Math.round(r.seconds / intervals.length) : 0;
+  const load = Array.isArray(r.loadAverage) ? ` Load average at the end ${(r.loadAverage as number[]).join(' / ')} (1 / 5 / 15 min) on ${r.cpus} cores.` : '';
+  const verdict =
+    r.heapSlopeMbPerMinuteSecondHalf === undefined
+      ? []
+      : [
+          `**Heap after full GC, second half of the run: ${n(r.heapSlopeMbPerMinuteSecondHalf)} MB/min, ${r.heapVerdict}** (flat means below ${n(r.flatThresholdMbPerMinute)} MB/min; least-squares slope of the samples taken every ${n(r.sampleSeconds)} s after a forced full GC). First half (warm-up included): ${n(r.heapSlopeMbPerMinuteFirstHalf)} MB/min. p99 per interval between ${n(r.p99MsMin)} and ${n(r.p99MsMax)} ms.`,
+          '',
+        ];
+  const hasCache = intervals.some((s) => s.cacheEntries !== undefined);
   return [
-    `Run ${String(result.at).slice(0, 16).replace('T', ' ')} UTC on ${r.backend}: **${n(r.sims)} SIMs, ${n(r.seconds)} s**, ${r.concurrency} concurrent callers, ${n(r.requests)} requests, ${n(r.errors)} errors${r.note === undefined ? '' : ` (${r.note})`}.`,
+    `Run ${String(result.at).slice(0, 16).replace('T', ' ')} UTC on ${r.backend}: **${n(r.sims)} SIMs, ${n(r.seconds)} s**, ${r.concurrency} concurrent callers, ${n(r.requests)} requests, ${n(r.errors)} errors${r.note === undefined ? '' : ` (${r.note})`}.${load}`,
     '',
+    ...verdict,
     table(
       ['measure', 'start', 'end'],
       [
@@ -148,14 +158,15 @@ function soak(result: Json | undefined): string {
         ['pool connections total / idle / waiting', `${r.start.pool.total} / ${r.start.pool.idle} / ${r.start.pool.waiting}`, `${r.end.pool.total} / ${r.end.pool.idle} / ${r.end.pool.waiting}`],
         ['open TCP sockets (pool + clients)', r.start.handles.TCPSocketWrap ?? 0, r.end.handles.TCPSocketWrap ?? 0],
         ['HTTP connections open on the server', r.start.serverConnections, r.end.serverConnections],
+        ...(r.end.cacheEntries === undefined ? [] : [['in-process cache entries', r.start.cacheEntries, r.end.cacheEntries]]),
       ],
     ),
     '',
     `RSS peak ${n(r.rssMbPeak)} MB; RSS trend over the second half ${n(r.rssSlopeMbPerMinuteSecondHalf)} MB/min.`,
     '',
     table(
-      [`interval (${intervalSeconds} s)`, 'requests', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'RSS MB', 'heap MB'],
-      intervals.map((s) => [s.interval + 1, s.requests, s.rps, s.p50Ms, s.p99Ms, s.errors, s.rssMb, s.heapMb]),
+      [`interval (${intervalSeconds} s)`, 'requests', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'RSS MB (highest)', 'heap MB (highest)', ...(hasCache ? ['cache entries'] : [])],
+      intervals.map((s) => [s.interval + 1, s.requests, s.rps, s.p50Ms, s.p99Ms, s.errors, s.rssMb, s.heapMb, ...(hasCache ? [s.cacheEntries as unknown] : [])]),
     ),
   ].join('\n');
 }

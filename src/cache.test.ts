@@ -118,6 +118,24 @@ describe('memory cache', () => {
     for (const k of ['a', 'b', 'c', 'd']) await cache.set(k, k, 60);
     expect(await cache.get('a')).toBeUndefined();
     expect(await cache.get('d')).toBe('d');
+    expect(cache.size().entries).toBe(3);
+  });
+
+  it('sweeps expired entries that are never read again, so it holds the last TTL of traffic, not all of it', async () => {
+    let now = 0;
+    const cache = createMemoryCache(undefined, () => now);
+    await cache.set('usage-gen:1', 'g1', 86_400);
+    // Distinct keys at 20 a second for 10 minutes, each cached for 30 s and never read again
+    // (random single-SIM reads over a large fleet): 12,000 writes, far below the size bound.
+    for (let i = 0; i < 12_000; i++) {
+      await cache.set(`sim:${i}`, { iccid: String(i) }, 30);
+      now += 50;
+    }
+    // The last 30 s of writes (600), the few expired since the sweep last went round the map (about
+    // 640 / 16 writes' worth, 2 s), and the long-lived entry.
+    expect(cache.size().entries).toBeLessThanOrEqual(20 * 32 + 1);
+    expect(await cache.get('usage-gen:1')).toBe('g1');
+    expect(await cache.get(`sim:${11_999}`)).toEqual({ iccid: '11999' });
   });
 
   it('counts hits and misses', async () => {

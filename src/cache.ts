@@ -36,6 +36,14 @@ export interface CacheObserver {
 }
 
 const MEMORY_MAX_ENTRIES = 50_000;
+/**
+ * Entries a write checks for expiry, continuing where the previous write stopped. Without it an
+ * entry nobody reads again stays until the size bound pushes it out: under a soak with random
+ * single-SIM reads that was tens of MB of expired SIM answers (docs/reliability.md). A few entries per
+ * write keep every write cheap (no pause to scan the whole map) and still go round the map many times
+ * faster than writes add to it, so an expired entry goes within about size / 16 writes.
+ */
+const MEMORY_SWEEP_STEP = 16;
 const SCAN_BATCH = 500;
 
 /** Options that make a Redis outage fail fast instead of queueing commands behind a dead socket. */
@@ -89,16 +97,40 @@ function createSingleFlight() {
   };
 }
 
+/** The memory store, which can say how much it holds (tests, the soak benchmark). */
+export interface MemoryCache extends Cache {
+  /** Entries held, expired ones not yet swept included; counters apart. */
+  size(): { entries: number; counters: number };
+}
+
 /**
- * In-process TTL cache with insertion-order eviction past `maxEntries`. Values are kept as JSON text,
- * exactly as Redis keeps them: a hit parses a fresh copy (cheaper than a structured clone, and callers
- * see the same types - dates as strings - whichever store is configured).
+ * In-process TTL cache with insertion-order eviction past `maxEntries`, and expired entries swept
+ * out a few at a time on each write (`MEMORY_SWEEP_STEP`), so what it holds follows the traffic of the
+ * last TTL rather than everything ever cached. Values are kept as JSON text, exactly as Redis
+ * keeps them: a hit parses a fresh copy (cheaper than a structured clone, and callers see the same
+ * types - dates as strings - whichever store is configured).
  */
-export function createMemoryCache(observer?: CacheObserver, now = () => Date.now(), maxEntries = MEMORY_MAX_ENTRIES): Cache {
+export function createMemoryCache(observer?: CacheObserver, now = () => Date.now(), maxEntries = MEMORY_MAX_ENTRIES): MemoryCache {
   const entries = new Map<string, { json: string; expiresAt: number }>();
   /** `increment` counters: outside `entries`, so neither expiry nor the size bound ever drops one. */
   const counters = new Map<string, number>();
   const singleFlight = createSingleFlight();
+  /** The expiry sweep's place in `entries` (a Map iterator stays valid across deletions and insertions). */
+  let sweeper: Iterator<[string, { json: string; expiresAt: number }]> | undefined;
+
+  const sweepSome = () => {
+    const at = now();
+    sweeper ??= entries.entries();
+    for (let i = 0; i < MEMORY_SWEEP_STEP; i++) {
+      const next = sweeper.next();
+      if (next.done === true) {
+        sweeper = undefined;
+        return;
+      }
+      const [key, entry] = next.value;
+      if (entry.expiresAt <= at) entries.delete(key);
+    }
+  };
 
   const read = (key: string): string | undefined => {
     const counter = counters.get(key);
@@ -112,8 +144,9 @@ export function createMemoryCache(observer?: CacheObserver, now = () => Date.now
     return entry.json;
   };
 
-  const cache: Cache = {
+  const cache: MemoryCache = {
     kind: 'memory',
+    size: () => ({ entries: entries.size, counters: counters.size }),
     get<T>(key: string) {
       const json = read(key);
       observer?.lookup(json !== undefined ? 'hit' : 'miss');
@@ -135,6 +168,7 @@ export function createMemoryCache(observer?: CacheObserver, now = () => Date.now
       return Promise.resolve(next);
     },
     set(key, value, ttlSeconds) {
+      sweepSome();
       counters.delete(key);
       entries.delete(key);
       // Serialised now, so callers mutating their object never change the cached copy.
