@@ -25,7 +25,16 @@ import { createSupportService, type SupportService } from './modules/support/sup
 import { createProviderAccountsService, type ProviderAccountsService } from './modules/accounts/provider-accounts.service.js';
 import { createBulkService, type BulkService } from './modules/bulk/bulk.service.js';
 import { createBulkRunner, type BulkRunner } from './modules/bulk/bulk.runner.js';
-import { createFleet, type Fleet } from './modules/sims/fleet.js';
+import { createSimsService, type SimsService } from './modules/sims/sims.service.js';
+import { createSimSync, type SimSync } from './modules/sims/sims.sync.js';
+import { createUsageService, type UsageService } from './modules/usage/usage.service.js';
+import { createUsageSync, type UsageSync } from './modules/usage/usage.sync.js';
+import { createQuotasService, type QuotasService } from './modules/quotas/quotas.service.js';
+import { createQuotasSync, type QuotasSync } from './modules/quotas/quotas.sync.js';
+import { createConnectivityService, type ConnectivityService } from './modules/connectivity/connectivity.service.js';
+import { createConnectivitySync, type ConnectivitySync } from './modules/connectivity/connectivity.sync.js';
+import { createEventsService, type EventsService } from './modules/events/events.service.js';
+import { createEventsSync, type EventsSync } from './modules/events/events.sync.js';
 import { createFleetService, type FleetService } from './modules/fleet/fleet.service.js';
 import { configuredSchedules } from './jobs/schedules.js';
 import { createPlatformProbes, cronIntervalSeconds } from './modules/observability/platform-probes.js';
@@ -41,6 +50,23 @@ const REDIS_STARTUP_WAIT_MS = 3_000;
 /** Process-wide state the HTTP layer reads (readiness turns 503 while draining). */
 export interface Lifecycle {
   shuttingDown: boolean;
+}
+
+/**
+ * The SIM fleet: the sweep and single-SIM sync (sims/sims.sync.ts), each sub-domain's own sync
+ * (provider -> database for its table), and the services behind the SIM routes.
+ */
+export interface Fleet {
+  sync: SimSync;
+  usageSync: UsageSync;
+  quotasSync: QuotasSync;
+  connectivitySync: ConnectivitySync;
+  eventsSync: EventsSync;
+  sims: SimsService;
+  usage: UsageService;
+  quotas: QuotasService;
+  connectivity: ConnectivityService;
+  events: EventsService;
 }
 
 /** Everything the app, jobs and CLI run on. `createDeps` is the only place these are wired together. */
@@ -92,7 +118,7 @@ export interface Deps {
   alertTrigger: AlertTrigger;
   /** Data Streamer ingest; `streamer.streamHealthy(accountId)` tells the sync to back off. */
   streamer: StreamerService;
-  /** SIMs, usage, quotas, connectivity, events, and `fleet.sync` (provider -> database: upsertProviderSims, syncSim, ...). */
+  /** SIMs, usage, quotas, connectivity, events: their services and syncs (`fleet.sync.sweep`, `fleet.quotasSync.syncQuotas`, ...). */
   fleet: Fleet;
   /** Live events across replicas (hub: publish/subscribe/replay) and this process's open SSE streams. */
   live: { hub: LiveHub; streams: LiveStreams };
@@ -204,19 +230,37 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
   const providerAccounts = createProviderAccountsService({ db: database.db, secretBox, provider });
   const bulk = createBulkService({ db: database.db, logger, jobs: () => (jobs.started ? jobs : undefined), notify });
   const bulkRunner = createBulkRunner({ db: database.db, cache, provider, audit, topups, sms, logger: logger.child({ component: 'bulk' }), notify, statistics });
-  const fleet = createFleet({
+  // The fleet: each sub-domain syncs its own table; the sweep calls the quota and usage syncs.
+  const fleetLogger = logger.child({ component: 'fleet' });
+  const jobSender = () => (jobs.started ? jobs : undefined);
+  const usageSync = createUsageSync({ db: database.db, cache, provider, audit, logger: fleetLogger, quotaChanged });
+  const quotasSync = createQuotasSync({ db: database.db, cache, provider, audit, quotaChanged });
+  const connectivitySync = createConnectivitySync({ db: database.db, cache, provider, audit });
+  const eventsSync = createEventsSync({ db: database.db, provider, audit });
+  const simSync = createSimSync({
     db: database.db,
     cache,
     provider,
     accounts,
     audit,
-    logger: logger.child({ component: 'fleet' }),
+    logger: fleetLogger,
+    details: { syncQuotas: quotasSync.syncQuotas, syncRecentUsage: usageSync.syncRecentUsage },
     notify,
     streamHealthy: (accountId) => streamer.streamHealthy(accountId),
     statistics,
-    jobs: () => (jobs.started ? jobs : undefined),
-    quotaChanged,
   });
+  const fleet: Fleet = {
+    sync: simSync,
+    usageSync,
+    quotasSync,
+    connectivitySync,
+    eventsSync,
+    sims: createSimsService({ db: database.db, cache, provider, accounts, audit, sync: simSync, notify, statistics, jobs: jobSender }),
+    usage: createUsageService({ db: database.db, cache, sync: usageSync }),
+    quotas: createQuotasService({ db: database.db, sync: quotasSync }),
+    connectivity: createConnectivityService({ db: database.db, provider, audit, sync: { ...connectivitySync, ...eventsSync } }),
+    events: createEventsService({ db: database.db, sync: eventsSync }),
+  };
 
   const intelligence = createIntelligence({
     db: database.db,

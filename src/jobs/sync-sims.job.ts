@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import type { Fleet } from '../modules/sims/fleet.js';
+import type { SimSync } from '../modules/sims/sims.sync.js';
+import type { UsageSync } from '../modules/usage/usage.sync.js';
 import type { Notify } from '../modules/notify/notify.service.js';
 import type { SmsService } from '../modules/sms/sms.service.js';
 import type { JobDefinition } from './engine.js';
@@ -47,7 +48,7 @@ export const FIRST_DETAILS_SHARE_OF_INTERVAL = 0.5;
  * `GET /scheduler/status` - while the Data Streamer carries freshness between passes.
  */
 export function syncSimsJob(deps: {
-  fleet: Pick<Fleet, 'sync'>;
+  fleet: { sync: Pick<SimSync, 'sweep' | 'activeAccountIds'>; usageSync: Pick<UsageSync, 'backfillUsage'> };
   sms: Pick<SmsService, 'reconcileUnknown'>;
   config: { schedules: { syncSimsMinutes: number } };
   /** `sync.progress` / `sync.finished` for the live stream. */
@@ -103,7 +104,7 @@ export function syncSimsJob(deps: {
         // Same switches as the first-time details: none asked for, no history either.
         const historyLimit = Math.min(inserted, data?.firstDetailsLimit ?? NEW_SIM_HISTORY_LIMIT, NEW_SIM_HISTORY_LIMIT);
         if (historyLimit > 0 && (data?.details ?? true)) {
-          const history = await deps.fleet.sync.backfillUsage({ priority: 'background', signal: ctx.signal, days: NEW_SIM_HISTORY_DAYS, limit: historyLimit });
+          const history = await deps.fleet.usageSync.backfillUsage({ priority: 'background', signal: ctx.signal, days: NEW_SIM_HISTORY_DAYS, limit: historyLimit });
           ctx.logger.info(history, 'sync-sims: recent usage history of new SIMs fetched');
         }
         // SMS parts whose outcome was unknown: their SIMs' messages are read again until 1NCE shows them.

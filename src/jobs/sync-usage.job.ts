@@ -1,4 +1,4 @@
-import type { Fleet } from '../modules/sims/fleet.js';
+import type { UsageSync } from '../modules/usage/usage.sync.js';
 import type { Notify } from '../modules/notify/notify.service.js';
 import type { JobDefinition } from './engine.js';
 
@@ -23,7 +23,7 @@ const DEFAULT_LIMIT = 1_000;
  * and back-fills them from 1NCE, upserting on (SIM, day). Days 1NCE reports nothing for are stored
  * as zero, so a SIM stops being a candidate once filled; re-running is harmless.
  */
-export function syncUsageJob(deps: { fleet: Pick<Fleet, 'sync'>; notify?: Notify }): JobDefinition<SyncUsageData> {
+export function syncUsageJob(deps: { fleet: { usageSync: Pick<UsageSync, 'backfillUsage'> }; notify?: Notify }): JobDefinition<SyncUsageData> {
   return {
     name: 'sync-usage',
     retryLimit: 2,
@@ -32,7 +32,7 @@ export function syncUsageJob(deps: { fleet: Pick<Fleet, 'sync'>; notify?: Notify
     async handler(data, ctx) {
       let result;
       try {
-        result = await deps.fleet.sync.backfillUsage({
+        result = await deps.fleet.usageSync.backfillUsage({
           priority: 'background',
           signal: ctx.signal,
           limit: data?.limit ?? DEFAULT_LIMIT,

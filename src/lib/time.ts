@@ -28,6 +28,11 @@ export function isoOrNull(value: unknown): string | null {
   return new Date(typeof value === 'string' || typeof value === 'number' ? value : Number.NaN).toISOString();
 }
 
+/** ISO text of a NOT NULL timestamptz column in a view (the epoch when absent: a view never throws). */
+export function iso(value: unknown): string {
+  return isoOrNull(value) ?? new Date(0).toISOString();
+}
+
 /** `YYYY-MM-DD` of a UTC instant. */
 export function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);

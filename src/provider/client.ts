@@ -52,6 +52,7 @@ import type {
 import { DEFAULT_RETRY, type RetryOptions } from './retry.js';
 import { createTokenManager, type TokenManager } from './token-manager.js';
 import { createTransport, type ProviderLogger, type ProviderResponse, type RequestSpec } from './transport.js';
+import { prefetchPages } from './paging.js';
 
 export interface ProviderClientOptions {
   /** e.g. `https://api.1nce.com/management-api` or the simulator's base URL. */
@@ -316,36 +317,8 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
     const controller = new AbortController();
     const signal = call.signal === undefined ? controller.signal : AbortSignal.any([call.signal, controller.signal]);
     const pageCall = { ...call, pageSize, signal };
-    const pending = new Map<number, Promise<ProviderPage<ProviderSim>>>();
-    const request = (n: number) => {
-      const promise = listSimsPage(n, pageCall);
-      promise.catch(() => undefined); // awaited in order below; avoid an unhandled rejection meanwhile
-      pending.set(n, promise);
-    };
     try {
-      const first = await listSimsPage(1, pageCall);
-      yield* first.items;
-      const total = first.totalPages;
-      if (total === null) {
-        // No X-Total-Pages (1NCE always sends it; this is for safety): walk until a short page.
-        let last = first;
-        for (let n = 2; last.items.length + last.invalid >= pageSize; n++) {
-          last = await listSimsPage(n, pageCall);
-          yield* last.items;
-        }
-        return;
-      }
-      let next = 2;
-      const fill = () => {
-        while (pending.size < concurrency && next <= total) request(next++);
-      };
-      for (let n = 2; n <= total; n++) {
-        fill();
-        const result = await pending.get(n)!;
-        pending.delete(n);
-        fill();
-        yield* result.items;
-      }
+      for await (const page of prefetchPages((n) => listSimsPage(n, pageCall), { pageSize, concurrency })) yield* page.items;
     } finally {
       controller.abort();
     }

@@ -3,6 +3,8 @@ import { syncSimsJob } from '../../src/jobs/sync-sims.job.js';
 import { syncUsageJob } from '../../src/jobs/sync-usage.job.js';
 import type { JobContext } from '../../src/jobs/engine.js';
 import { createSimSync } from '../../src/modules/sims/sims.sync.js';
+import { createQuotasSync } from '../../src/modules/quotas/quotas.sync.js';
+import { createUsageSync } from '../../src/modules/usage/usage.sync.js';
 import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
 import { advanceSimulator, simulatorRequests } from '../modules/sims/fixtures.js';
 
@@ -94,7 +96,9 @@ describe.each(backends)('provider -> database sync (%s)', (backend) => {
   it('reports status changes through the notify hook', async () => {
     const notify = vi.fn();
     const { cache, provider, accounts, audit, logger } = t.deps;
-    const sync = createSimSync({ db: t.deps.database.db, cache, provider, accounts, audit, logger, notify });
+    const { quotasSync, usageSync } = t.deps.fleet;
+    const details = { syncQuotas: quotasSync.syncQuotas, syncRecentUsage: usageSync.syncRecentUsage };
+    const sync = createSimSync({ db: t.deps.database.db, cache, provider, accounts, audit, logger, notify, details });
     const client = await t.deps.provider.get(t.accountId!);
     const page = await client.listSimsPage(1, { pageSize: 2 });
     const [first, second] = page.items;
@@ -110,7 +114,7 @@ describe.each(backends)('provider -> database sync (%s)', (backend) => {
   it('back-fills usage gaps, most behind first, and converges', async () => {
     await t.deps.database.db.deleteFrom('sim_usage').execute();
     const before = (await simulatorRequests(t))[USAGE] ?? 0;
-    const first = await t.deps.fleet.sync.backfillUsage({ limit: 5, days: 10 });
+    const first = await t.deps.fleet.usageSync.backfillUsage({ limit: 5, days: 10 });
     expect(first.candidates).toBe(5);
     expect(first.synced + first.failed).toBe(5);
     expect(first.synced).toBeGreaterThan(0);
@@ -164,7 +168,12 @@ describe.each(backends)('provider -> database sync (%s)', (backend) => {
     // the sweep stops after some SIMs, read in several chunks of 2, long before it runs out of them.
     let clock = Date.now();
     const { cache, provider, accounts, audit, logger } = t.deps;
-    const stepping = createSimSync({ db, cache, provider, accounts, audit, logger, notify: vi.fn(), now: () => (clock += 1_000) });
+    const now = () => (clock += 1_000);
+    const details = {
+      syncQuotas: createQuotasSync({ db, cache, provider, audit, now }).syncQuotas,
+      syncRecentUsage: createUsageSync({ db, cache, provider, audit, logger, now }).syncRecentUsage,
+    };
+    const stepping = createSimSync({ db, cache, provider, accounts, audit, logger, notify: vi.fn(), now, details });
     const before = await undetailed();
     const result = await stepping.sweep(t.accountId!, { priority: 'background', firstDetailsUntilMs: 60_000, firstDetailsChunk: 2, details: true });
     expect(result.firstDetails).toBeGreaterThan(2);

@@ -67,7 +67,7 @@ describe('Management API v1 retired (simulator SIMULATOR_V1_RETIRED)', () => {
   });
 
   it('the scheduled back-fill skips SIMs quietly instead of failing them', async () => {
-    const result = await t.deps.fleet.sync.backfillUsage({ priority: 'background', limit: 5 });
+    const result = await t.deps.fleet.usageSync.backfillUsage({ priority: 'background', limit: 5 });
     expect(result.failed).toBe(0);
     expect(result.retired).toBeGreaterThan(0);
     expect(result.synced).toBe(0);

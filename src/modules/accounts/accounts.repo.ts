@@ -51,6 +51,12 @@ export function createAccountsRepo(db: Kysely<DB>) {
       });
     },
 
+    /** Ids of the active accounts, default first, then by name. */
+    async activeIds(): Promise<string[]> {
+      const rows = await db.selectFrom('provider_accounts').select('id').where('is_active', '=', true).orderBy('is_default', 'desc').orderBy('name').execute();
+      return rows.map((r) => r.id);
+    },
+
     /** Every account with the number of SIMs it owns, default first, then by name. */
     list() {
       return db

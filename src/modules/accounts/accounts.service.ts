@@ -35,6 +35,9 @@ export function createAccountsService({ db, secretBox }: AccountsServiceDeps) {
       });
     },
 
+    /** Ids of the provider accounts a full sync covers (active ones, default first). */
+    activeAccountIds: (): Promise<string[]> => repo.activeIds(),
+
     /** The default account's id, or undefined before one was registered. */
     async defaultAccountId(): Promise<string | undefined> {
       return (await repo.findDefault())?.id;

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { BulkJobItemStatus, BulkJobStatus, DB, JsonObject } from '../../db/schema.js';
 import { Conflict, NotFound, ValidationError } from '../../errors.js';
-import type { JobSender } from '../sims/fleet.context.js';
+import type { JobSender } from '../../lib/job-sender.js';
 import { actingUserId, type ActorContext } from '../sims/sim-ref.js';
 import { createBulkRepo, type BulkItemRow, type BulkJobRow } from './bulk.repo.js';
 import type { BulkAction, BulkJobDto, BulkParams, CreateBulkJobBody } from './bulk.schemas.js';

@@ -1,6 +1,7 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DB, NewRow, Row } from '../../db/schema.js';
 import { pageOf } from '../../db/paging.js';
+import { simWrites } from '../sims/sims.writes.js';
 
 export type ConnectivityRow = Row<'sim_connectivity'>;
 export type ResetRow = Row<'connectivity_resets'>;
@@ -32,19 +33,7 @@ export function createConnectivityRepo(db: Kysely<DB>) {
           )
           .returningAll()
           .executeTakeFirstOrThrow();
-        await trx
-          .updateTable('sims')
-          .set({
-            connectivity_status: snapshot.status,
-            // The network stays as last named: a snapshot without one (a bare status) keeps the previous.
-            ...(snapshot.operator_name != null && { operator_name: snapshot.operator_name }),
-            ...(snapshot.country_name != null && { country_name: snapshot.country_name }),
-            ...(snapshot.country_iso != null && { country_iso: snapshot.country_iso }),
-            // Never move last_seen_at backwards (a later poll may report an older location update).
-            ...(lastSeenAt !== null && { last_seen_at: sql<Date>`greatest(last_seen_at, ${lastSeenAt}::timestamptz)` }),
-          })
-          .where('id', '=', snapshot.sim_id)
-          .execute();
+        await simWrites.copyConnectivity(trx, snapshot.sim_id, snapshot, lastSeenAt);
         return row;
       });
     },

@@ -1,10 +1,13 @@
 import { NotFound } from '../../errors.js';
-import { auditedProviderCall, type FleetDeps } from '../sims/fleet.context.js';
-import { requireSim, type ActorContext } from '../sims/sim-ref.js';
-import type { SimSync } from '../sims/sims.sync.js';
-import { iso } from '../sims/sims.view.js';
-import { isoOrNull } from '../../lib/time.js';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import { iso, isoOrNull } from '../../lib/time.js';
+import type { ProviderClient } from '../../provider/client.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { EventsSync } from '../events/events.sync.js';
+import { auditedProviderCall, requireSim, type ActorContext } from '../sims/sim-ref.js';
 import { createConnectivityRepo, type ConnectivityRow, type ResetRow } from './connectivity.repo.js';
+import type { ConnectivitySync } from './connectivity.sync.js';
 
 function toPublic(iccid: string, row: ConnectivityRow) {
   const location = row.location as { last_updated?: unknown } | null;
@@ -26,7 +29,15 @@ function resetOf(iccid: string, row: ResetRow) {
 }
 
 /** Connectivity: live status from 1NCE stored as snapshots, snapshot history, resets tracked to completion. */
-export function createConnectivityService(deps: FleetDeps & { sync: SimSync }) {
+export interface ConnectivityServiceDeps {
+  db: Kysely<DB>;
+  provider: { get(accountId: string): Promise<ProviderClient> };
+  audit: Pick<AuditService, 'recordSafely'>;
+  /** Live status from 1NCE, and the events that may complete a reset. */
+  sync: Pick<ConnectivitySync, 'syncConnectivity'> & Pick<EventsSync, 'syncEvents'>;
+}
+
+export function createConnectivityService(deps: ConnectivityServiceDeps) {
   const repo = createConnectivityRepo(deps.db);
 
   return {

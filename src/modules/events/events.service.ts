@@ -1,10 +1,10 @@
-import type { EventSeverity } from '../../db/schema.js';
 import { ValidationError } from '../../errors.js';
-import { type FleetDeps } from '../sims/fleet.context.js';
+import type { Kysely } from 'kysely';
+import type { DB, EventSeverity } from '../../db/schema.js';
+import { iso } from '../../lib/time.js';
 import { requireSim, type ActorContext } from '../sims/sim-ref.js';
-import type { SimSync } from '../sims/sims.sync.js';
-import { iso } from '../sims/sims.view.js';
 import { createEventsRepo, type EventRow } from './events.repo.js';
+import type { EventsSync } from './events.sync.js';
 
 const SEVERITIES: EventSeverity[] = ['INFO', 'WARN', 'CRITICAL'];
 
@@ -24,7 +24,13 @@ function toPublic(row: EventRow) {
 }
 
 /** SIM events from our store (kept beyond 1NCE's retention), synced from 1NCE on request. */
-export function createEventsService(deps: FleetDeps & { sync: SimSync }) {
+export interface EventsServiceDeps {
+  db: Kysely<DB>;
+  /** Fetches a SIM's events from 1NCE on request. */
+  sync: Pick<EventsSync, 'syncEvents'>;
+}
+
+export function createEventsService(deps: EventsServiceDeps) {
   const repo = createEventsRepo(deps.db);
   return {
     async list(

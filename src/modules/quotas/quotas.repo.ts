@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB, NewRow, QuotaService, Row } from '../../db/schema.js';
 import { pageOf } from '../../db/paging.js';
+import { simWrites } from '../sims/sims.writes.js';
 
 export type QuotaRow = Row<'sim_quotas'>;
 
@@ -34,19 +35,11 @@ export function createQuotasRepo(db: Kysely<DB>) {
           )
           .returningAll()
           .executeTakeFirstOrThrow();
-        if (snapshot.service === 'data') {
-          await trx
-            .updateTable('sims')
-            .set({ data_total_bytes: snapshot.volume_total ?? null, data_remaining_bytes: snapshot.volume_remaining ?? null, data_expiry_date: snapshot.expiry_date ?? null })
-            .where('id', '=', snapshot.sim_id)
-            .execute();
-        } else {
-          await trx
-            .updateTable('sims')
-            .set({ sms_total: snapshot.volume_total ?? null, sms_remaining: snapshot.volume_remaining ?? null })
-            .where('id', '=', snapshot.sim_id)
-            .execute();
-        }
+        await simWrites.copyQuota(trx, snapshot.sim_id, snapshot.service, {
+          total: snapshot.volume_total ?? null,
+          remaining: snapshot.volume_remaining ?? null,
+          expiry: snapshot.expiry_date ?? null,
+        });
         return row;
       });
     },

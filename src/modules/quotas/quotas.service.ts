@@ -1,13 +1,12 @@
 import type { QuotaService } from '../../db/schema.js';
-import { type FleetDeps } from '../sims/fleet.context.js';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import { DAY_MS, iso, isoOrNull, utcDay } from '../../lib/time.js';
 import { requireSim, type ActorContext } from '../sims/sim-ref.js';
-import type { SimSync } from '../sims/sims.sync.js';
-import { DAY_MS, utcDay } from '../../lib/time.js';
-import { iso } from '../sims/sims.view.js';
-import { isoOrNull } from '../../lib/time.js';
 import { forecastExhaustion, type DailyConsumption } from './forecast.js';
 import { createExhaustionForecast, type ExhaustionForecast, type ExhaustionQuery } from './exhaustions.js';
 import { createQuotasRepo, type QuotaRow } from './quotas.repo.js';
+import type { QuotasSync } from './quotas.sync.js';
 import type { PublicQuota } from './quotas.schemas.js';
 
 /** Days of usage read for the burn-rate fit (the fit itself uses the newest 14). */
@@ -19,7 +18,14 @@ function percentageUsed(row: Pick<QuotaRow, 'volume_total' | 'volume_remaining'>
 }
 
 /** Quotas from the latest stored snapshot, the snapshot history, and the exhaustion forecast. */
-export function createQuotasService(deps: FleetDeps & { sync: SimSync }) {
+export interface QuotasServiceDeps {
+  db: Kysely<DB>;
+  /** Fetches quotas from 1NCE when none is stored or a refresh is asked for. */
+  sync: Pick<QuotasSync, 'syncQuotas'>;
+  now?: (() => number) | undefined;
+}
+
+export function createQuotasService(deps: QuotasServiceDeps) {
   const repo = createQuotasRepo(deps.db);
   const now = deps.now ?? Date.now;
   const fleetForecast = createExhaustionForecast(deps.db, now);

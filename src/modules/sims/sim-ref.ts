@@ -1,15 +1,23 @@
 import type { Kysely } from 'kysely';
+import type { Cache } from '../../cache.js';
 import type { DB } from '../../db/schema.js';
-import { NotFound, UnprocessableError, ValidationError } from '../../errors.js';
+import { AppError, NotFound, UnprocessableError, ValidationError } from '../../errors.js';
 import { isValidIccid, normalizeIccid } from '../../lib/identifiers.js';
-import type { AuditActor } from '../audit/audit.service.js';
+import { SimExpired } from '../../provider/errors.js';
+import type { CallOptions, Priority } from '../../provider/provider.types.js';
+import type { AuditActor, AuditService } from '../audit/audit.service.js';
 import type { SimRow } from './sims.view.js';
+import { simWrites } from './sims.writes.js';
 
 /**
  * The SIM-reference kernel every module uses to name a SIM and the caller acting on it: one ICCID
  * parser (one answer for a bad ICCID on every route, see docs/errors.md), one actor type, one
- * look-up. Reads only; writes to `sims` belong to the sims module's repository.
+ * look-up, the audit of a provider call made for a caller, the SIM's cache entry, and the options
+ * every sync takes. Its one write (a SIM 1NCE calls expired) goes through the sims module's
+ * sims.writes.ts, the owner of every write to `sims` from outside that module.
  */
+
+export type { SimRow };
 
 /**
  * Who is acting and from where, so a service can audit the provider actions it takes on the
@@ -64,4 +72,72 @@ export async function requireSimRef(db: Kysely<DB>, iccidParam: string): Promise
   const row = await db.selectFrom('sims').select(['id', 'iccid', 'account_id', 'msisdn']).where('iccid', '=', iccid).executeTakeFirst();
   if (row === undefined) throw new NotFound('sim', iccid, 'sim_not_found');
   return { id: row.id, iccid: row.iccid, accountId: row.account_id, msisdn: row.msisdn };
+}
+
+/** How a sync calls 1NCE: at which priority, abortable, and on whose behalf (audited). */
+export interface SyncOptions {
+  priority?: Priority;
+  signal?: AbortSignal;
+  /** Who asked (audited); background work is recorded as the system. */
+  ctx?: ActorContext;
+}
+
+/** The provider call options of a sync (interactive unless said otherwise). */
+export function callOptions(options: SyncOptions | undefined): CallOptions {
+  return { priority: options?.priority ?? 'interactive', ...(options?.signal !== undefined && { signal: options.signal }) };
+}
+
+/**
+ * Runs one provider action on a caller's behalf and appends its audit entry (success or failure
+ * with the error code).
+ * Audit failures are logged, never thrown: the provider action has already happened.
+ */
+export async function auditedProviderCall<T>(
+  deps: { audit: Pick<AuditService, 'recordSafely'> },
+  ctx: ActorContext | undefined,
+  action: string,
+  iccid: string,
+  call: () => Promise<T>,
+  detail?: { [key: string]: unknown },
+): Promise<T> {
+  // Background work (no caller) is not audited per call: a sweep would write one entry per SIM.
+  if (ctx === undefined) return call();
+  const base = { ...ctx, action: `provider.${action}`, target: { type: 'sim', id: iccid } };
+  try {
+    const result = await call();
+    await deps.audit.recordSafely({ ...base, outcome: 'success', ...(detail !== undefined && { detail }) });
+    return result;
+  } catch (error) {
+    const code = error instanceof AppError ? error.code : 'error';
+    await deps.audit.recordSafely({ ...base, outcome: 'failure', detail: { ...detail, error: code } });
+    throw error;
+  }
+}
+
+/** Cache key of a SIM's GET answer. */
+export const simCacheKey = (iccid: string): string => `sim:${iccid}`;
+
+/** How long a cached SIM answer may be served (writes invalidate earlier). */
+export const SIM_CACHE_TTL_SECONDS = 30;
+
+/** Drops the cached SIM answer (after any write to the SIM's row). */
+export async function invalidateSim(cache: Cache, iccid: string): Promise<void> {
+  await cache.delete(simCacheKey(iccid));
+}
+
+/**
+ * Runs a provider call about a stored SIM. 1NCE answers 422 for every call about an expired SIM,
+ * and its listing still says `Enabled`; the expiry is recorded so back-fills and sweeps stop
+ * asking (an extension brings a new expiry date with the next quota sync).
+ */
+export async function noteExpiry<T>(deps: { db: Kysely<DB>; cache: Cache }, sim: Pick<SimRow, 'id' | 'iccid'>, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof SimExpired) {
+      await simWrites.markExpired(deps.db, [sim.id]);
+      await invalidateSim(deps.cache, sim.iccid);
+    }
+    throw error;
+  }
 }

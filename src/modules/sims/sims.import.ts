@@ -3,11 +3,16 @@
  * written. Labels are 1NCE's, so changed labels go to 1NCE first (bulk update, chunked); only when
  * 1NCE accepted them are all rows stored, in one transaction. An exported CSV imports unchanged.
  */
+import type { Kysely } from 'kysely';
+import type { Cache } from '../../cache.js';
+import type { DB } from '../../db/schema.js';
+import type { ProviderClient } from '../../provider/client.js';
+import type { AuditService } from '../audit/audit.service.js';
 import { AppError, ValidationError, type FieldError } from '../../errors.js';
 import { isValidIccid, normalizeIccid } from '../../lib/identifiers.js';
-import type { FleetDeps } from './fleet.context.js';
-import type { ActorContext } from './sim-ref.js';
-import { invalidateSim } from './fleet.context.js';
+import { invalidateSim, type ActorContext } from './sim-ref.js';
+import { createSimsRepo } from './sims.repo.js';
+import { simWrites } from './sims.writes.js';
 import { parseCsv, TAG_SEPARATOR, unguardCell } from './sims.csv.js';
 import type { SimRow } from './sims.view.js';
 
@@ -54,7 +59,16 @@ function sameTags(a: string[], b: string[]): boolean {
 }
 
 /** Creates the importer. */
-export function createSimImport(deps: FleetDeps) {
+/** What the import needs: the database, the SIM cache, 1NCE for labels, the audit trail. */
+export interface SimImportDeps {
+  db: Kysely<DB>;
+  cache: Cache;
+  provider: { get(accountId: string): Promise<ProviderClient> };
+  audit: Pick<AuditService, 'recordSafely'>;
+}
+
+export function createSimImport(deps: SimImportDeps) {
+  const sims = createSimsRepo(deps.db);
   return {
     /** Validates and applies a CSV with an `iccid` column and `label` and/or `tags` columns. */
     async importCsv(text: string, options: { dryRun: boolean; ctx: ActorContext }): Promise<ImportReport> {
@@ -108,7 +122,7 @@ export function createSimImport(deps: FleetDeps) {
       const iccids = planned.flatMap((p) => (p.row.errors.length === 0 && p.row.iccid !== null ? [p.row.iccid] : []));
       const existing = new Map<string, SimRow>();
       for (let i = 0; i < iccids.length; i += 5_000) {
-        const rows = await deps.db.selectFrom('sims').selectAll().where('iccid', 'in', iccids.slice(i, i + 5_000)).execute();
+        const rows = await sims.findManyByIccid(iccids.slice(i, i + 5_000));
         for (const row of rows) existing.set(row.iccid, row);
       }
       for (const item of planned) {
@@ -169,11 +183,7 @@ export function createSimImport(deps: FleetDeps) {
 
       await deps.db.transaction().execute(async (trx) => {
         for (const p of toUpdate) {
-          await trx
-            .updateTable('sims')
-            .set({ ...(p.label !== undefined && { label: p.label }), ...(p.tags !== undefined && { tags: p.tags }) })
-            .where('id', '=', p.sim!.id)
-            .execute();
+          await simWrites.setLabelAndTags(trx, p.sim!.id, { ...(p.label !== undefined && { label: p.label }), ...(p.tags !== undefined && { tags: p.tags }) });
         }
       });
       await Promise.all(toUpdate.map((p) => invalidateSim(deps.cache, p.sim!.iccid)));

@@ -140,6 +140,26 @@ export function createSimsRepo(db: Kysely<DB>, counter: TotalCounter = createTot
   };
 
   return {
+    /**
+     * SIMs of an account never given their quotas (no total, no expiry), least data left (as
+     * listed) first, then most recently seen; the SIMs `except` names are left out.
+     */
+    neverDetailed(accountId: string, except: { ids: number[]; iccids: string[] }, limit: number): Promise<Array<{ id: number; iccid: string }>> {
+      return db
+        .selectFrom('sims')
+        .select(['id', 'iccid'])
+        .where('account_id', '=', accountId)
+        .where('data_total_bytes', 'is', null)
+        .where('data_expiry_date', 'is', null)
+        .where('id', 'not in', except.ids.length > 0 ? except.ids : [0])
+        .where('iccid', 'not in', except.iccids.length > 0 ? except.iccids : [''])
+        .orderBy(sql`current_quota_mb asc nulls last`)
+        .orderBy(sql`last_seen_at desc nulls last`)
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+    },
+
     findByIccid(iccid: string, trx: Kysely<DB> = db): Promise<SimRow | undefined> {
       return trx.selectFrom('sims').selectAll().where('iccid', '=', iccid).executeTakeFirst();
     },

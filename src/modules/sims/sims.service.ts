@@ -3,14 +3,15 @@ import { Conflict, NotFound, ServiceUnavailable, UnprocessableError, ValidationE
 import { isValidImei, isValidImsi, isValidMsisdn, withLuhn } from '../../lib/identifiers.js';
 import { CUSTOM_FIELDS_LIMITS } from '../../lib/schemas.js';
 import type { SimUpdate } from '../../provider/provider.types.js';
-import { auditedProviderCall, cacheKeys, CACHE_TTL_SECONDS, invalidateSim, type FleetDeps } from './fleet.context.js';
-import { parseIccid, requireSim, type ActorContext } from './sim-ref.js';
+import { auditedProviderCall, invalidateSim, parseIccid, requireSim, simCacheKey, SIM_CACHE_TTL_SECONDS, type ActorContext } from './sim-ref.js';
 import { simCsvHeader, simCsvLine } from './sims.csv.js';
 import { decodeCursor, encodeCursor, type SimFilter, type SimSort } from './sims.filter.js';
-import { createSimImport } from './sims.import.js';
+import { createSimImport, type SimImportDeps } from './sims.import.js';
 import { createSimsRepo, type KeysetCursor } from './sims.repo.js';
 import type { CreateSimBody, PatchSimBody, PublicSim, SimDetail, SimListPage } from './sims.schemas.js';
 import type { SimSync } from './sims.sync.js';
+import type { JobSender } from '../../lib/job-sender.js';
+import type { StatisticsKeeper } from '../../db/statistics.js';
 import { toPublicSim, withFreshness } from './sims.view.js';
 
 /** Rows per keyset batch of an export: memory stays bounded by this, whatever the fleet size. */
@@ -57,15 +58,28 @@ function mergeCustomFields(current: JsonObject, patch: Record<string, unknown>):
   return next;
 }
 
+export interface SimsServiceDeps extends SimImportDeps {
+  accounts: { defaultAccountId(): Promise<string | undefined> };
+  /** The single-SIM sync behind POST /sims/{iccid}/sync. */
+  sync: Pick<SimSync, 'syncSim'>;
+  /** Domain event hook: `sim.status_changed` (webhooks) and `sim.updated` (live stream) after an edit. */
+  notify?: ((type: 'sim.status_changed' | 'sim.updated', payload: Record<string, unknown>) => void | Promise<void>) | undefined;
+  /** Planner statistics after many rows changed (src/db/statistics.ts). */
+  statistics?: Pick<StatisticsKeeper, 'refresh'> | undefined;
+  /** The job engine (a full sync is queued there), read lazily because it is wired after the services. */
+  jobs?: (() => JobSender | undefined) | undefined;
+  now?: (() => number) | undefined;
+}
+
 /** The SIM fleet service: stored state, registration, changes through 1NCE, export and import. */
-export function createSimsService(deps: FleetDeps & { sync: SimSync }) {
+export function createSimsService(deps: SimsServiceDeps) {
   const repo = createSimsRepo(deps.db);
   const simImport = createSimImport(deps);
   const now = deps.now ?? Date.now;
 
   async function getCached(iccidParam: string): Promise<PublicSim> {
     const iccid = parseIccid(iccidParam);
-    const sim = await deps.cache.wrap(cacheKeys.sim(iccid), CACHE_TTL_SECONDS.sim, async () => {
+    const sim = await deps.cache.wrap(simCacheKey(iccid), SIM_CACHE_TTL_SECONDS, async () => {
       const row = await repo.findByIccid(iccid);
       return row === undefined ? undefined : toPublicSim(row);
     });

@@ -1,5 +1,5 @@
 import type { Row } from '../../db/schema.js';
-import { isoOrNull } from '../../lib/time.js';
+import { iso, isoOrNull } from '../../lib/time.js';
 import type { PublicSim, SimDetail } from './sims.schemas.js';
 
 export type SimRow = Row<'sims'>;
@@ -9,11 +9,6 @@ export type SimRow = Row<'sims'>;
  * and the network columns only the fleet aggregates read.
  */
 export type SimListRow = Omit<SimRow, 'provider_raw' | 'operator_name' | 'country_name' | 'country_iso'>;
-
-/** ISO text of a NOT NULL timestamptz column (the epoch when absent, never a throw in a view). */
-export function iso(value: unknown): string {
-  return isoOrNull(value) ?? new Date(0).toISOString();
-}
 
 /** The API shape of a stored SIM. */
 export function toPublicSim(row: SimListRow): PublicSim {

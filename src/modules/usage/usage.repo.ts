@@ -183,6 +183,18 @@ export function createUsageRepo(db: Kysely<DB>) {
         .execute();
       return rows.map((r) => ({ ...r, have: Number(r.have), expected: Number(r.expected) }));
     },
+
+    /** The first day in [from, to] a SIM has no usage row for (`from` when none is missing). */
+    async firstMissingDay(simId: number, from: string, to: string): Promise<string> {
+      const row = await db
+        .selectFrom(sql<{ d: string }>`(select to_char(g, 'YYYY-MM-DD') as d from generate_series(${from}::date, ${to}::date, interval '1 day') g)`.as('days'))
+        .select('days.d')
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('sim_usage').select('sim_usage.day').where('sim_usage.sim_id', '=', simId).whereRef(sql`sim_usage.day`, '=', sql`days.d::date`))))
+        .orderBy('days.d')
+        .limit(1)
+        .executeTakeFirst();
+      return row?.d ?? from;
+    },
   };
 }
 

@@ -1,7 +1,10 @@
 import { ValidationError } from '../../errors.js';
-import { cacheKeys, CACHE_TTL_SECONDS, type FleetDeps } from '../sims/fleet.context.js';
+import type { Kysely } from 'kysely';
+import type { Cache } from '../../cache.js';
+import type { DB } from '../../db/schema.js';
 import { parseIccid, requireSim, type ActorContext } from '../sims/sim-ref.js';
-import type { SimSync } from '../sims/sims.sync.js';
+import { USAGE_CACHE_TTL_SECONDS, usageCacheKeys } from './usage.cache.js';
+import type { UsageSync } from './usage.sync.js';
 import { DAY_MS, utcDay } from '../../lib/time.js';
 import { createUsageRepo, type Granularity } from './usage.repo.js';
 import type { UsageResponse, UsageSummary } from './usage.schemas.js';
@@ -25,7 +28,15 @@ export function resolveRange(query: { start_date?: string | undefined; end_date?
 }
 
 /** Usage from our own store (unlimited history), cached until the next write to the SIM's usage. */
-export function createUsageService(deps: FleetDeps & { sync: SimSync }) {
+export interface UsageServiceDeps {
+  db: Kysely<DB>;
+  cache: Cache;
+  /** Fetches a range of daily usage from 1NCE on request. */
+  sync: Pick<UsageSync, 'syncUsage'>;
+  now?: (() => number) | undefined;
+}
+
+export function createUsageService(deps: UsageServiceDeps) {
   const repo = createUsageRepo(deps.db);
   const now = deps.now ?? Date.now;
 
@@ -51,8 +62,8 @@ export function createUsageService(deps: FleetDeps & { sync: SimSync }) {
 
   /** Cache key of an answer, under the SIM's current usage generation. */
   async function keyOf(iccid: string, rest: string): Promise<string> {
-    const generation = (await deps.cache.get<string>(cacheKeys.usageGeneration(iccid))) ?? '0';
-    return cacheKeys.usage(iccid, generation, rest);
+    const generation = (await deps.cache.get<string>(usageCacheKeys.generation(iccid))) ?? '0';
+    return usageCacheKeys.answer(iccid, generation, rest);
   }
 
   return {
@@ -61,7 +72,7 @@ export function createUsageService(deps: FleetDeps & { sync: SimSync }) {
       const { from, to, days } = resolveRange(query, now());
       const granularity = query.granularity ?? 'day';
       const key = await keyOf(iccid, `${granularity}:${from}:${to}`);
-      return deps.cache.wrap(key, CACHE_TTL_SECONDS.usage, async () => {
+      return deps.cache.wrap(key, USAGE_CACHE_TTL_SECONDS.answer, async () => {
         const sim = await requireSim(deps.db, iccid);
         const [periods, summary] = await Promise.all([repo.periods(sim.id, from, to, granularity), summaryOf(sim.id, from, to, days)]);
         return {
@@ -85,7 +96,7 @@ export function createUsageService(deps: FleetDeps & { sync: SimSync }) {
       const iccid = parseIccid(iccidParam);
       const { from, to, days } = resolveRange(query, now());
       const key = await keyOf(iccid, `summary:${from}:${to}`);
-      return deps.cache.wrap(key, CACHE_TTL_SECONDS.usage, async () => {
+      return deps.cache.wrap(key, USAGE_CACHE_TTL_SECONDS.answer, async () => {
         const sim = await requireSim(deps.db, iccid);
         return summaryOf(sim.id, from, to, days);
       });
