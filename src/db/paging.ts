@@ -28,3 +28,22 @@ export async function pageOf<DB, TB extends keyof DB, O, R>(
   ]);
   return { rows, total: Number(count.n) };
 }
+
+/** The reply of every paged list route: the page's items and where they stand in the whole. */
+export interface PageReply<T> {
+  items: T[];
+  total: number;
+  page: number;
+  page_size: number;
+  total_pages: number;
+}
+
+/** Builds a list route's reply from a page of items (`total_pages` rounds up; 0 when nothing matched). */
+export function pageReply<T>(items: T[], total: number, page: number, pageSize: number): PageReply<T> {
+  return { items, total, page, page_size: pageSize, total_pages: Math.ceil(total / pageSize) };
+}
+
+/** The same reply for a list whose total may be an estimate, flagged by `total_is_estimate` (placed after `total`). */
+export function estimatedPageReply<T>(items: T[], total: number, totalIsEstimate: boolean, page: number, pageSize: number): PageReply<T> & { total_is_estimate: boolean } {
+  return { items, total, total_is_estimate: totalIsEstimate, page, page_size: pageSize, total_pages: Math.ceil(total / pageSize) };
+}

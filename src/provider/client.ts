@@ -52,7 +52,7 @@ import type {
 import { DEFAULT_RETRY, type RetryOptions } from './retry.js';
 import { createTokenManager, type TokenManager } from './token-manager.js';
 import { createTransport, type ProviderLogger, type ProviderResponse, type RequestSpec } from './transport.js';
-import { prefetchPages } from './paging.js';
+import { walkPages } from '../lib/prefetch.js';
 
 export interface ProviderClientOptions {
   /** e.g. `https://api.1nce.com/management-api` or the simulator's base URL. */
@@ -313,15 +313,7 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
   async function* listSims(call: ListAllOptions = {}): AsyncIterableIterator<ProviderSim> {
     const pageSize = clampPageSize(call.pageSize, MAX_SIM_PAGE, MAX_SIM_PAGE);
     const concurrency = Math.max(1, Math.floor(call.concurrency ?? 4));
-    // Our own controller stops prefetched pages when the consumer stops early.
-    const controller = new AbortController();
-    const signal = call.signal === undefined ? controller.signal : AbortSignal.any([call.signal, controller.signal]);
-    const pageCall = { ...call, pageSize, signal };
-    try {
-      for await (const page of prefetchPages((n) => listSimsPage(n, pageCall), { pageSize, concurrency })) yield* page.items;
-    } finally {
-      controller.abort();
-    }
+    for await (const page of walkPages((n, signal) => listSimsPage(n, { ...call, pageSize, signal }), { pageSize, concurrency, signal: call.signal })) yield* page.items;
   }
 
   return {

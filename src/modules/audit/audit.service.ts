@@ -6,6 +6,7 @@ import type { Principal } from '../users/principal.js';
 import { toCsvRow, AUDIT_CSV_COLUMNS } from './audit.csv.js';
 import { createAuditRepo, type AuditFilter, type AuditRow } from './audit.repo.js';
 import type { PublicAuditEntry } from './audit.schemas.js';
+import { pageReply } from '../../db/paging.js';
 
 /** Who acted. */
 export interface AuditActor {
@@ -150,7 +151,7 @@ export function createAuditService({ db, logger }: AuditServiceDeps) {
 
     async list(filter: AuditFilter, page: number, pageSize: number) {
       const { items, total } = await repo.page(filter, page, pageSize);
-      return { items: items.map(toPublic), total, page, page_size: pageSize, total_pages: Math.ceil(total / pageSize) };
+      return pageReply(items.map(toPublic), total, page, pageSize);
     },
 
     /** CSV lines (header first), newest entry first, read in keyset batches. */

@@ -8,6 +8,7 @@ import { actingUserId, type ActorContext } from '../sims/sim-ref.js';
 import { createBulkRepo, type BulkItemRow, type BulkJobRow } from './bulk.repo.js';
 import type { BulkAction, BulkJobDto, BulkParams, CreateBulkJobBody } from './bulk.schemas.js';
 import { resolveSelection } from './bulk.selection.js';
+import { pageReply } from '../../db/paging.js';
 
 /** The job engine queue the runner listens on. */
 export const BULK_JOB_NAME = 'bulk-job';
@@ -159,13 +160,13 @@ export function createBulkService(deps: BulkServiceDeps) {
 
     async list(status: BulkJobStatus | undefined, page: number, pageSize: number) {
       const { items, total } = await repo.pageJobs(status, page, pageSize);
-      return { items: items.map(toJobDto), total, page, page_size: pageSize, total_pages: Math.ceil(total / pageSize) };
+      return pageReply(items.map(toJobDto), total, page, pageSize);
     },
 
     async items(id: string, status: BulkJobItemStatus | undefined, page: number, pageSize: number) {
       await requireJob(id);
       const { items, total } = await repo.pageItems(id, status, page, pageSize);
-      return { items: items.map(itemDto), total, page, page_size: pageSize, total_pages: Math.ceil(total / pageSize) };
+      return pageReply(items.map(itemDto), total, page, pageSize);
     },
 
     /**

@@ -8,6 +8,7 @@ import type { EventsSync } from '../events/events.sync.js';
 import { auditedProviderCall, requireSim, type ActorContext } from '../sims/sim-ref.js';
 import { createConnectivityRepo, type ConnectivityRow, type ResetRow } from './connectivity.repo.js';
 import type { ConnectivitySync } from './connectivity.sync.js';
+import { pageReply } from '../../db/paging.js';
 
 function toPublic(iccid: string, row: ConnectivityRow) {
   const location = row.location as { last_updated?: unknown } | null;
@@ -58,7 +59,7 @@ export function createConnectivityService(deps: ConnectivityServiceDeps) {
       const pageSize = query.page_size ?? 50;
       const range = { from: query.from === undefined ? undefined : new Date(query.from), to: query.to === undefined ? undefined : new Date(query.to) };
       const { rows, total } = await repo.history(sim.id, range, page, pageSize);
-      return { items: rows.map((r) => toPublic(sim.iccid, r)), total, page, page_size: pageSize, total_pages: Math.ceil(total / pageSize) };
+      return pageReply(rows.map((r) => toPublic(sim.iccid, r)), total, page, pageSize);
     },
 
     /** Asks 1NCE to reset the data session and records the request until a re-attach is seen. */

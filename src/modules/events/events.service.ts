@@ -5,6 +5,7 @@ import { iso } from '../../lib/time.js';
 import { requireSim, type ActorContext } from '../sims/sim-ref.js';
 import { createEventsRepo, type EventRow } from './events.repo.js';
 import type { EventsSync } from './events.sync.js';
+import { pageReply } from '../../db/paging.js';
 
 const SEVERITIES: EventSeverity[] = ['INFO', 'WARN', 'CRITICAL'];
 
@@ -53,7 +54,7 @@ export function createEventsService(deps: EventsServiceDeps) {
         page,
         pageSize,
       );
-      return { items: rows.map(toPublic), total, page, page_size: pageSize, total_pages: Math.ceil(total / pageSize) };
+      return pageReply(rows.map(toPublic), total, page, pageSize);
     },
 
     async sync(iccidParam: string, ctx: ActorContext) {

@@ -12,6 +12,7 @@ import { createIdempotency, type IdempotentResult } from '../topups/idempotency.
 import { createOrdersRepo, type OrderFilter, type OrderItemRow, type OrderRow } from './orders.repo.js';
 import type { CreateOrderBody, OrderDto } from './orders.schemas.js';
 import { isoOrNull } from '../../lib/time.js';
+import { pageReply } from '../../db/paging.js';
 
 /** 1NCE serves at most 10 orders per page; a sync stops after this many pages (100 per 5 min budget). */
 const SYNC_MAX_PAGES = 50;
@@ -115,7 +116,7 @@ export function createOrdersService(deps: OrdersServiceDeps) {
     /** Stored orders, newest first. */
     async list(filter: OrderFilter, page: number, pageSize: number) {
       const { items, total } = await repo.page(filter, page, pageSize);
-      return { items: await withItems(items), total, page, page_size: pageSize, total_pages: Math.ceil(total / pageSize) };
+      return pageReply(await withItems(items), total, page, pageSize);
     },
 
     async get(id: number): Promise<OrderDto> {

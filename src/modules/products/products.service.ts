@@ -1,10 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Cache } from '../../cache.js';
-import type { DB, Row } from '../../db/schema.js';
+import type { DB } from '../../db/schema.js';
 import { NotFound } from '../../errors.js';
 import type { ProviderProduct } from '../../provider/provider.types.js';
 import type { ProviderRegistry } from '../../provider/registry.js';
 import { resolveAccountId } from '../accounts/account-scope.js';
+import { createProductsRepo, type ProductRow } from './products.repo.js';
 import type { ProductDto } from './products.schemas.js';
 
 /** The catalogue changes a few times a year; an hour is fresh enough and a sync clears it anyway. */
@@ -19,7 +20,7 @@ export interface ProductsServiceDeps {
 
 type Charge = ProductDto['one_time_charges'][number];
 
-function toDto(row: Row<'products'>): ProductDto {
+function toDto(row: ProductRow): ProductDto {
   const syncedAt = row.synced_at as unknown;
   return {
     account_id: row.account_id,
@@ -44,12 +45,16 @@ const int = (n: number | null) => (n === null || !Number.isFinite(n) ? null : Ma
 
 /** 1NCE's product catalogue per account: stored, cached, refreshed on demand or when empty. */
 export function createProductsService(deps: ProductsServiceDeps) {
+  const repo = createProductsRepo(deps.db);
+
   async function sync(accountId: string): Promise<number> {
     const client = await deps.provider.get(accountId);
     const products = (await client.listProducts()).filter((p) => /^\d+$/.test(p.id));
-    await deps.db.transaction().execute(async (trx) => {
-      for (const p of products) {
-        const values = {
+    await repo.replaceCatalogue(
+      accountId,
+      products.map((p) => ({
+        productId: Number(p.id),
+        values: {
           name: p.name ?? `product ${p.id}`,
           material: p.material,
           package_size: int(p.packageSize),
@@ -61,26 +66,16 @@ export function createProductsService(deps: ProductsServiceDeps) {
           recurring_charges: charges(p.recurringCharges),
           raw: p.raw as Record<string, unknown>,
           synced_at: new Date(),
-        };
-        await trx
-          .insertInto('products')
-          .values({ account_id: accountId, product_id: Number(p.id), ...values })
-          .onConflict((oc) => oc.columns(['account_id', 'product_id']).doUpdateSet(values))
-          .execute();
-      }
-      // Products 1NCE no longer offers are dropped: the catalogue is 1NCE's, not history.
-      const ids = products.map((p) => Number(p.id));
-      let stale = trx.deleteFrom('products').where('account_id', '=', accountId);
-      if (ids.length > 0) stale = stale.where('product_id', 'not in', ids);
-      await stale.execute();
-    });
+        },
+      })),
+    );
     await deps.cache.deleteByPrefix(`${CACHE_PREFIX}${accountId}`);
     return products.length;
   }
 
   async function load(accountId: string): Promise<ProductDto[]> {
     return deps.cache.wrap(`${CACHE_PREFIX}${accountId}`, CACHE_TTL_SECONDS, async () => {
-      const read = () => deps.db.selectFrom('products').selectAll().where('account_id', '=', accountId).orderBy('product_id').execute();
+      const read = () => repo.list(accountId);
       let rows = await read();
       if (rows.length === 0) {
         await sync(accountId);

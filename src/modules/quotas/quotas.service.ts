@@ -1,5 +1,6 @@
 import type { QuotaService } from '../../db/schema.js';
 import type { Kysely } from 'kysely';
+import { pageReply } from '../../db/paging.js';
 import type { DB } from '../../db/schema.js';
 import { DAY_MS, iso, isoOrNull, utcDay } from '../../lib/time.js';
 import { requireSim, type ActorContext } from '../sims/sim-ref.js';
@@ -82,8 +83,7 @@ export function createQuotasService(deps: QuotasServiceDeps) {
       const pageSize = query.page_size ?? 50;
       const range = { from: query.from === undefined ? undefined : new Date(query.from), to: query.to === undefined ? undefined : new Date(query.to) };
       const { rows, total } = await repo.history(sim.id, service, range, page, pageSize);
-      return {
-        items: rows.map((r) => ({
+      const items = rows.map((r) => ({
           captured_at: iso(r.captured_at),
           volume_total: r.volume_total,
           volume_used: r.volume_used,
@@ -91,12 +91,8 @@ export function createQuotasService(deps: QuotasServiceDeps) {
           percentage_used: percentageUsed(r),
           status: r.status,
           expiry_date: isoOrNull(r.expiry_date),
-        })),
-        total,
-        page,
-        page_size: pageSize,
-        total_pages: Math.ceil(total / pageSize),
-      };
+      }));
+      return pageReply(items, total, page, pageSize);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { estimatedPageReply } from '../../db/paging.js';
 import type { JsonObject, NewRow, RowUpdate } from '../../db/schema.js';
 import { Conflict, NotFound, ServiceUnavailable, UnprocessableError, ValidationError, type FieldError } from '../../errors.js';
 import { isValidImei, isValidImsi, isValidMsisdn, withLuhn } from '../../lib/identifiers.js';
@@ -99,12 +100,7 @@ export function createSimsService(deps: SimsServiceDeps) {
       const number = after?.page ?? page;
       const { rows, total, totalIsEstimate, next } = await repo.page(filter, sort, number, pageSize, after);
       return {
-        items: rows.map(toPublicSim),
-        total,
-        total_is_estimate: totalIsEstimate,
-        page: number,
-        page_size: pageSize,
-        total_pages: Math.ceil(total / pageSize),
+        ...estimatedPageReply(rows.map(toPublicSim), total, totalIsEstimate, number, pageSize),
         next_cursor: next === undefined ? null : encodeCursor({ ...next, page: number + 1 }, sort),
       };
     },

@@ -17,10 +17,10 @@ import type { Cache } from '../../cache.js';
 import type { StatisticsKeeper } from '../../db/statistics.js';
 import type { DB } from '../../db/schema.js';
 import { NotFound } from '../../errors.js';
+import { walkPages } from '../../lib/prefetch.js';
 import { BYTES_PER_MB } from '../../lib/units.js';
 import type { ProviderClient } from '../../provider/client.js';
 import { ProviderNotFound } from '../../provider/errors.js';
-import { prefetchPages } from '../../provider/paging.js';
 import type { ProviderPage, ProviderSim } from '../../provider/provider.types.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { auditedProviderCall, callOptions, invalidateSim, parseIccid, type SyncOptions } from './sim-ref.js';
@@ -226,7 +226,7 @@ export function createSimSync(deps: SimSyncDeps) {
     const pageSize = options.pageSize ?? 100;
     const concurrency = Math.max(1, options.concurrency ?? 4);
     const changed: string[] = [];
-    const pages = prefetchPages((n) => client.listSimsPage(n, { ...callOptions(call), pageSize }), { pageSize, concurrency });
+    const pages = walkPages((n, signal) => client.listSimsPage(n, { ...callOptions(call), pageSize, signal }), { pageSize, concurrency, signal: call.signal });
     for await (const page of pages) {
       await upsertPage(accountId, page, totals, changed);
       options.onPage?.(page.page, page.totalPages);

@@ -12,6 +12,7 @@ import type { SentSmsDto, SmsDto } from './sms.schemas.js';
 import { actingUserId, requireSimRef, type ActorContext, type SimRef } from '../sims/sim-ref.js';
 import { DAY_MS, isoOrNull } from '../../lib/time.js';
 import { mayHaveBeenProcessed } from '../../provider/errors.js';
+import { pageReply } from '../../db/paging.js';
 
 /** MT states 1NCE can still change; a stored SMS in one of them is refreshed when read. */
 const OPEN_STATES: ReadonlySet<SmsStatus> = new Set(['QUEUED', 'PENDING', 'BUFFERED']);
@@ -185,7 +186,7 @@ export function createSmsService(deps: SmsServiceDeps) {
     async list(iccid: string, filter: SmsFilter, page: number, pageSize: number) {
       const sim = await requireSimRef(deps.db, iccid);
       const { items, total } = await repo.page(sim.id, filter, page, pageSize);
-      return { items: items.map((r) => toSmsDto(r, sim.iccid)), total, page, page_size: pageSize, total_pages: Math.ceil(total / pageSize) };
+      return pageReply(items.map((r) => toSmsDto(r, sim.iccid)), total, page, pageSize);
     },
 
     /** One stored message; an MT message 1NCE may still change is refreshed first (best effort). */

@@ -1,13 +1,15 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { DB, Row } from '../../db/schema.js';
+import type { DB } from '../../db/schema.js';
 import { NotFound } from '../../errors.js';
 import type { Priority, ProviderSupportTicket } from '../../provider/provider.types.js';
 import type { ProviderRegistry } from '../../provider/registry.js';
 import { resolveAccountId } from '../accounts/account-scope.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { actingUserId, type ActorContext } from '../sims/sim-ref.js';
+import { createSupportRepo, type TicketRow } from './support.repo.js';
 import type { CreateTicketBody, TicketDto } from './support.schemas.js';
+import { pageReply } from '../../db/paging.js';
 import { isoOrNull } from '../../lib/time.js';
 
 /** 1NCE pages support cases by up to 100. */
@@ -21,7 +23,6 @@ export interface SupportServiceDeps {
   logger: Pick<Logger, 'warn'>;
 }
 
-type TicketRow = Row<'support_tickets'>;
 type Communication = TicketDto['communications'][number];
 
 function toDto(row: TicketRow): TicketDto {
@@ -57,6 +58,8 @@ function providerColumns(ticket: ProviderSupportTicket) {
 
 /** Support cases with 1NCE: created through its API, listed from our database, refreshed on demand. */
 export function createSupportService(deps: SupportServiceDeps) {
+  const repo = createSupportRepo(deps.db);
+
   /**
    * Upserts every case 1NCE lists. 1NCE answers a new case with no id, so a ticket we created
    * (case_id still null) is matched to the newest unclaimed case with the same subject and text.
@@ -71,46 +74,18 @@ export function createSupportService(deps: SupportServiceDeps) {
       if (last || result.items.length === 0) break;
     }
     const newestFirst = [...tickets].sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0));
-    await deps.db.transaction().execute(async (trx) => {
-      for (const ticket of newestFirst) {
-        const values = providerColumns(ticket);
-        const known = await trx.selectFrom('support_tickets').select('id').where('account_id', '=', accountId).where('case_id', '=', ticket.caseId).executeTakeFirst();
-        const pending =
-          known ??
-          (await trx
-            .selectFrom('support_tickets')
-            .select('id')
-            .where('account_id', '=', accountId)
-            .where('case_id', 'is', null)
-            .where('subject', '=', ticket.subject ?? '')
-            .where('text', '=', ticket.text ?? '')
-            .orderBy('id', 'desc')
-            .executeTakeFirst());
-        if (pending !== undefined) {
-          await trx.updateTable('support_tickets').set({ case_id: ticket.caseId, ...values }).where('id', '=', pending.id).execute();
-        } else {
-          await trx.insertInto('support_tickets').values({ account_id: accountId, case_id: ticket.caseId, ...values }).execute();
-        }
-      }
-    });
+    await repo.storeProviderCases(accountId, newestFirst.map((ticket) => ({ caseId: ticket.caseId, values: providerColumns(ticket) })));
     return tickets.length;
   }
 
   return {
     async list(filter: { account?: string | undefined; status?: string | undefined }, page: number, pageSize: number) {
-      let query = deps.db.selectFrom('support_tickets');
-      if (filter.account !== undefined) query = query.where('account_id', '=', filter.account);
-      if (filter.status !== undefined) query = query.where('status', '=', filter.status);
-      const [rows, count] = await Promise.all([
-        query.selectAll().orderBy('create_date', (ob) => ob.desc().nullsFirst()).orderBy('id', 'desc').limit(pageSize).offset((page - 1) * pageSize).execute(),
-        query.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
-      ]);
-      const total = Number(count.n);
-      return { items: rows.map(toDto), total, page, page_size: pageSize, total_pages: Math.ceil(total / pageSize) };
+      const { rows, total } = await repo.page(filter, page, pageSize);
+      return pageReply(rows.map(toDto), total, page, pageSize);
     },
 
     async get(id: number): Promise<TicketDto> {
-      const row = await deps.db.selectFrom('support_tickets').selectAll().where('id', '=', id).executeTakeFirst();
+      const row = await repo.find(id);
       if (row === undefined) throw new NotFound('support_ticket', String(id));
       return toDto(row);
     },
@@ -125,27 +100,23 @@ export function createSupportService(deps: SupportServiceDeps) {
         await deps.audit.record({ ...acting, action: 'support.create', target: { type: 'provider_account', id: accountId }, outcome: 'failure', detail: { subject: body.subject } });
         throw error;
       }
-      const row = await deps.db
-        .insertInto('support_tickets')
-        .values({
-          account_id: accountId,
-          subject: body.subject,
-          text: body.text,
-          status: 'SUBMITTED',
-          reply_to_mail: body.reply_to_mail,
-          sender_name: body.sender_name,
-          create_date: new Date(),
-          created_by_user_id: actingUserId(acting),
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const row = await repo.insert({
+        account_id: accountId,
+        subject: body.subject,
+        text: body.text,
+        status: 'SUBMITTED',
+        reply_to_mail: body.reply_to_mail,
+        sender_name: body.sender_name,
+        create_date: new Date(),
+        created_by_user_id: actingUserId(acting),
+      });
       await deps.audit.record({ ...acting, action: 'support.create', target: { type: 'support_ticket', id: String(row.id) }, outcome: 'success', detail: { subject: body.subject } });
       try {
         await sync(accountId, 'interactive');
       } catch (error) {
         deps.logger.warn({ err: error }, 'support case created; its case id will be filled by the next sync');
       }
-      const fresh = await deps.db.selectFrom('support_tickets').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow();
+      const fresh = (await repo.find(row.id))!;
       return toDto(fresh);
     },
 

@@ -8,6 +8,7 @@ import { assertPasswordPolicy } from './password-policy.js';
 import { createApiKeysRepo } from './api-keys.repo.js';
 import { createRefreshTokensRepo } from './refresh-tokens.repo.js';
 import { createUsersRepo, type UserListFilter, type UserRow } from './users.repo.js';
+import { pageReply, type PageReply } from '../../db/paging.js';
 
 /** A user as the API shows it: never the password hash. */
 export interface PublicUser {
@@ -23,13 +24,7 @@ export interface PublicUser {
 }
 
 /** One page of users. */
-export interface UserPage {
-  items: PublicUser[];
-  total: number;
-  page: number;
-  page_size: number;
-  total_pages: number;
-}
+export type UserPage = PageReply<PublicUser>;
 
 
 /** Usernames are ids in URLs, logs and CSV exports: no '@' (that is what tells them from e-mails), no spaces. */
@@ -117,7 +112,7 @@ export function createUsersService({ db, hasher, authCache }: UsersServiceDeps) 
 
     async listUsers(filter: UserListFilter, page: number, pageSize: number): Promise<UserPage> {
       const { items, total } = await users.list(filter, page, pageSize);
-      return { items: items.map(toPublicUser), total, page, page_size: pageSize, total_pages: Math.ceil(total / pageSize) };
+      return pageReply(items.map(toPublicUser), total, page, pageSize);
     },
 
     async changeRole(id: number, role: UserRole): Promise<{ before: PublicUser; after: PublicUser }> {

@@ -11,6 +11,7 @@ import { createWebhookPoster, type WebhookPost } from './webhook-client.js';
 import { signWebhook, WEBHOOK_HEADERS } from './webhook-signature.js';
 import type { WebhookTargetPolicy } from './webhook-target.js';
 import { createWebhooksRepo, type DeliveryRow, type SubscriptionRow } from './webhooks.repo.js';
+import { pageReply } from '../../db/paging.js';
 
 /** A delivery is retried with backoff for this long after the event, then given up ('dead'). */
 export const RETRY_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -300,7 +301,7 @@ export function createWebhooksService(deps: WebhooksServiceDeps) {
     async deliveries(id: string, filter: { status?: WebhookDeliveryStatus | undefined }, page: number, pageSize: number) {
       await mustFind(id);
       const { rows, total } = await repo.listDeliveries(id, filter, page, pageSize);
-      return { items: rows.map(toDeliveryDto), total, page, page_size: pageSize, total_pages: Math.ceil(total / pageSize) };
+      return pageReply(rows.map(toDeliveryDto), total, page, pageSize);
     },
 
     /** Sends a `webhook.test` event now (even to a disabled subscription) and logs it; returns the outcome. */
