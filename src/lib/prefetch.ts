@@ -12,14 +12,16 @@ export interface WalkOptions {
   pageSize: number;
   /** Pages requested ahead while earlier ones are consumed (at least 1). */
   concurrency: number;
+  /** First page to read (default 1): a walk that stopped part-way resumes there. */
+  fromPage?: number | undefined;
   /** Stops the walk; pages already requested are aborted too. */
   signal?: AbortSignal | undefined;
 }
 
 /**
  * Every page of a paged listing, in order, with up to `concurrency` later pages already requested
- * while one is consumed (a rate governor, if any, still paces them). Page 1 comes first and tells
- * how many pages there are; without a count, pages are walked one by one until a short page.
+ * while one is consumed (a rate governor, if any, still paces them). The first page (`fromPage`,
+ * default 1) comes first and tells how many pages there are; without a count, pages are walked one by one until a short page.
  * Stopping early (or an error) aborts the pages already requested. The 1NCE client's listing of
  * every SIM and the fleet sweep (src/modules/sims/sims.sync.ts) both walk pages with it.
  */
@@ -33,18 +35,19 @@ export async function* walkPages<P extends WalkedPage>(
   const signal =
     options.signal === undefined ? controller.signal : AbortSignal.any([options.signal, controller.signal]);
   const pending = new Map<number, Promise<P>>();
+  const from = Math.max(1, Math.floor(options.fromPage ?? 1));
   try {
-    const first = await fetchPage(1, signal);
+    const first = await fetchPage(from, signal);
     yield first;
     const total = first.totalPages;
     if (total === null) {
-      for (let n = 2, last = first; last.items.length + last.invalid >= options.pageSize; n++) {
+      for (let n = from + 1, last = first; last.items.length + last.invalid >= options.pageSize; n++) {
         last = await fetchPage(n, signal);
         yield last;
       }
       return;
     }
-    let next = 2;
+    let next = from + 1;
     const fill = () => {
       while (pending.size < concurrency && next <= total) {
         const promise = fetchPage(next, signal);
@@ -52,7 +55,7 @@ export async function* walkPages<P extends WalkedPage>(
         pending.set(next++, promise);
       }
     };
-    for (let n = 2; n <= total; n++) {
+    for (let n = from + 1; n <= total; n++) {
       fill();
       const page = await pending.get(n)!;
       pending.delete(n);

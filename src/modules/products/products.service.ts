@@ -64,7 +64,7 @@ export function createProductsService(deps: ProductsServiceDeps) {
           min_contract_duration_months: int(p.minContractDurationMonths),
           one_time_charges: charges(p.oneTimeCharges),
           recurring_charges: charges(p.recurringCharges),
-          raw: p.raw as Record<string, unknown>,
+          raw: p.raw,
           synced_at: new Date(),
         },
       })),

@@ -226,10 +226,13 @@ export function createSimSync(deps: SimSyncDeps) {
     const pageSize = options.pageSize ?? 100;
     const concurrency = Math.max(1, options.concurrency ?? 4);
     const changed: string[] = [];
-    const pages = walkPages((n, signal) => client.listSimsPage(n, { ...callOptions(call), pageSize, signal }), { pageSize, concurrency, signal: call.signal });
+    const fromPage = Math.max(1, Math.floor(options.fromPage ?? 1));
+    const pages = walkPages((n, signal) => client.listSimsPage(n, { ...callOptions(call), pageSize, signal }), { pageSize, concurrency, fromPage, signal: call.signal });
     for await (const page of pages) {
+      // A stopping worker stops at a page boundary (pages fetched ahead are not stored): the pass resumes here.
+      call.signal?.throwIfAborted();
       await upsertPage(accountId, page, totals, changed);
-      options.onPage?.(page.page, page.totalPages);
+      await options.onPage?.(page.page, page.totalPages);
     }
     return changed;
   }
