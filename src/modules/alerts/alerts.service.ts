@@ -8,6 +8,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { Notify } from '../notify/notify.service.js';
 import { isoTime } from '../../lib/time.js';
 import { tallyForecasts } from '../observability/platform-probes.js';
+import { forecastHistoryStart } from '../quotas/forecast.js';
 import { parseIccid } from '../sims/sim-ref.js';
 import { decide, forecastDays, inScope, isAnomalyMetric, isEventMetric, metricValue, worseWhenLower, type SimSnapshot } from './alerts.evaluate.js';
 import { actionAllowed } from './anomaly.params.js';
@@ -457,7 +458,7 @@ export function createAlertsService(deps: AlertsServiceDeps) {
       let afterId = 0;
       for (;;) {
         options.signal?.throwIfAborted();
-        const sims = await repo.simPage(afterId, PAGE);
+        const sims = await repo.simPage(afterId, PAGE, forecastHistoryStart(now().getTime()));
         if (sims.length === 0) break;
         afterId = sims[sims.length - 1]!.id;
         for (const sim of sims) forecasts.push(forecastDays(sim));
@@ -477,7 +478,7 @@ export function createAlertsService(deps: AlertsServiceDeps) {
       const rules = await enabledRules();
       if (rules.length === 0) return counts;
       for (let i = 0; i < iccids.length; i += PAGE) {
-        await evaluateBatch(rules, await repo.simsByIccid(iccids.slice(i, i + PAGE)), counts);
+        await evaluateBatch(rules, await repo.simsByIccid(iccids.slice(i, i + PAGE), forecastHistoryStart(now().getTime())), counts);
       }
       return counts;
     },

@@ -5,7 +5,7 @@ import type { DB } from '../../db/schema.js';
 import { BYTES_PER_MB } from '../../lib/units.js';
 import type { ProductDto } from '../products/products.schemas.js';
 import type { ProductsService } from '../products/products.service.js';
-import { forecastExhaustion } from '../quotas/forecast.js';
+import { forecastExhaustion, forecastHistoryStart } from '../quotas/forecast.js';
 
 /**
  * Fleet forecast: which SIMs run out of data or reach the end of their lifetime in the next 30 and
@@ -109,9 +109,9 @@ export interface ForecastServiceDeps {
 export function createForecastService(deps: ForecastServiceDeps) {
   const now = deps.now ?? (() => new Date());
 
-  /** Every enabled SIM's forecast, a page of SIMs per statement (each with its last 14 days of usage). */
+  /** Every enabled SIM's forecast, a page of SIMs per statement (each with the usage the quota forecast reads). */
   async function* simForecasts(at: Date): AsyncGenerator<SimForecast[]> {
-    const since = new Date(at.getTime() - 14 * DAY_MS).toISOString().slice(0, 10);
+    const since = forecastHistoryStart(at.getTime());
     let after = 0;
     for (;;) {
       const { rows } = await sql<{
