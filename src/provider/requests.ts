@@ -4,6 +4,7 @@
  * ProviderBadResponse), a GET of one resource turns 1NCE's empty 200 into a 404, a list response into
  * a page. The operation files (client.sims.ts, client.messages.ts, client.commerce.ts) build on it.
  */
+import { utcDay } from '../lib/time.js';
 import type { OperationAvailability } from './availability.js';
 import { STREAMER_ONLY_USAGE } from './client.interface.js';
 import { ProviderBadResponse, ProviderNotFound, ProviderOperationRetired } from './errors.js';
@@ -19,7 +20,7 @@ export function seg(value: string): string {
 
 /** `YYYY-MM-DD` of a day given as text or as a Date (its UTC day). */
 export function day(value: string | Date): string {
-  return typeof value === 'string' ? value : value.toISOString().slice(0, 10);
+  return typeof value === 'string' ? value : utcDay(value.getTime());
 }
 
 export interface RequestsOptions {
