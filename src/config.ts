@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-
 /**
  * The one place that reads the environment. `loadConfig(env)` parses every variable once,
  * collects every problem, and throws a single `ConfigError` listing all of them, so an operator
@@ -8,6 +6,12 @@ import { readFileSync } from 'node:fs';
 
 import { passwordProblems } from './modules/users/password-policy.js';
 import { allowedHostProblems } from './modules/webhooks/webhook-target.js';
+import { ConfigError, createReader, type Env } from './config.reader.js';
+
+export { ConfigError, FILE_VARIABLES } from './config.reader.js';
+import { parseClientConfig, type ClientConfig } from './config.client.js';
+
+export type { ClientConfig } from './config.client.js';
 
 export type Role = 'api' | 'worker' | 'all';
 export type SimulatorMode = 'observed' | 'spec';
@@ -91,122 +95,10 @@ export interface Config {
 }
 
 /** Thrown by `loadConfig` with every problem found, one per line. */
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-type Env = Record<string, string | undefined>;
-
 const ROLES: readonly Role[] = ['api', 'worker', 'all'];
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SIMULATOR_MODES: readonly SimulatorMode[] = ['observed', 'spec'];
 const USAGE_SOURCES: readonly UsageSource[] = ['auto', 'v1', 'v2', 'streamer'];
-
-/**
- * Secrets that may also come from a file named by `<NAME>_FILE` (Docker/Kubernetes secrets mounted
- * as files, so the value never sits in the environment or in `docker inspect`).
- */
-export const FILE_VARIABLES: ReadonlySet<string> = new Set([
-  'DATABASE_URL',
-  'REDIS_URL',
-  'JWT_SECRET',
-  'ENCRYPTION_KEY',
-  'ADMIN_PASSWORD',
-  'ONCE_CLIENT_SECRET',
-  'STREAMER_PASSWORD',
-]);
-
-/** A small reader that records problems instead of throwing at the first one. */
-function createReader(env: Env) {
-  const problems: string[] = [];
-  const fromFiles = new Map<string, string | undefined>();
-
-  const fromFile = (name: string): string | undefined => {
-    if (fromFiles.has(name)) return fromFiles.get(name);
-    const file = env[`${name}_FILE`]?.trim();
-    let value: string | undefined;
-    if (file !== undefined && file !== '') {
-      if (env[name]?.trim()) {
-        problems.push(`set either ${name} or ${name}_FILE, not both`);
-      } else {
-        try {
-          value = readFileSync(file, 'utf8').trim() || undefined;
-          if (value === undefined) problems.push(`${name}_FILE names an empty file`);
-        } catch (error) {
-          // Never echo the content; the path and the reason are enough.
-          problems.push(`${name}_FILE "${file}" cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-        }
-      }
-    }
-    fromFiles.set(name, value);
-    return value;
-  };
-
-  const raw = (name: string): string | undefined => {
-    const value = env[name]?.trim();
-    if (value === undefined || value === '') return FILE_VARIABLES.has(name) ? fromFile(name) : undefined;
-    if (FILE_VARIABLES.has(name)) fromFile(name);
-    return value;
-  };
-
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const value = raw(name);
-    if (value === undefined) return fallback;
-    if (!/^-?\d+$/.test(value)) {
-      problems.push(`${name} must be an integer, got "${value}"`);
-      return fallback;
-    }
-    const parsed = Number(value);
-    if (parsed < min || parsed > max) {
-      problems.push(`${name} must be between ${min} and ${max}, got ${parsed}`);
-      return fallback;
-    }
-    return parsed;
-  };
-
-  const optionalInt = (name: string, min: number, max: number): number | undefined =>
-    raw(name) === undefined ? undefined : int(name, min, min, max);
-
-  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
-    const value = raw(name);
-    if (value === undefined) return fallback;
-    const match = allowed.find((a) => a === value.toLowerCase());
-    if (match === undefined) {
-      problems.push(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
-      return fallback;
-    }
-    return match;
-  };
-
-  const bool = (name: string, fallback: boolean): boolean => {
-    const value = raw(name)?.toLowerCase();
-    if (value === undefined) return fallback;
-    if (['1', 'true', 'yes', 'on'].includes(value)) return true;
-    if (['0', 'false', 'no', 'off'].includes(value)) return false;
-    problems.push(`${name} must be true or false, got "${value}"`);
-    return fallback;
-  };
-
-  const url = (name: string, protocols: readonly string[]): string | undefined => {
-    const value = raw(name);
-    if (value === undefined) return undefined;
-    try {
-      const parsed = new URL(value);
-      if (!protocols.includes(parsed.protocol)) {
-        problems.push(`${name} must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
-      }
-    } catch {
-      // Never echo the value: connection strings carry passwords.
-      problems.push(`${name} is not a valid URL`);
-    }
-    return value;
-  };
-
-  return { problems, raw, int, optionalInt, oneOf, bool, url };
-}
 
 /** A machine secret pasted once into 1NCE's portal: no reason for it to be short. */
 export const STREAMER_PASSWORD_MIN_LENGTH = 16;
@@ -388,32 +280,7 @@ export function loadDotEnv(file = '.env'): void {
   }
 }
 
-/** How the operator CLI and the stdio MCP bridge reach a running platform (docs/cli.md, docs/mcp.md). */
-export interface ClientConfig {
-  /** `SIMFLEET_URL`: the platform's origin (default http://127.0.0.1:8000). */
-  url: URL;
-  /** `SIMFLEET_API_KEY`: sent as X-API-Key. */
-  apiKey: string | undefined;
-  /** `SIMFLEET_TOKEN`: an access token sent as Authorization: Bearer (when no API key is set). */
-  token: string | undefined;
-}
-
-/** Parses the client variables; throws a ConfigError naming each bad one. Credentials are optional here: commands ask for them. */
+/** The operator CLI's and the stdio MCP bridge's variables (config.client.ts); throws a ConfigError naming each bad one. */
 export function loadClientConfig(env: Env = process.env): ClientConfig {
-  const problems: string[] = [];
-  const text = env.SIMFLEET_URL?.trim() || 'http://127.0.0.1:8000';
-  let url = new URL('http://127.0.0.1:8000');
-  try {
-    url = new URL(text);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') problems.push('SIMFLEET_URL must be an http(s) URL');
-  } catch {
-    problems.push('SIMFLEET_URL is not a URL');
-  }
-  const apiKey = env.SIMFLEET_API_KEY?.trim() || undefined;
-  const token = env.SIMFLEET_TOKEN?.trim() || undefined;
-  for (const [name, value] of [['SIMFLEET_API_KEY', apiKey], ['SIMFLEET_TOKEN', token]] as const) {
-    if (value !== undefined && !/^[\x21-\x7e]{1,4096}$/.test(value)) problems.push(`${name} must be printable ASCII without spaces`);
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return { url, apiKey, token };
+  return parseClientConfig(env);
 }

@@ -14,7 +14,7 @@ import { ProviderAuthError, ProviderBadResponse, ProviderRateLimited, ProviderTi
 import type { Governor } from './governor.js';
 import type { ProviderMetrics } from './provider.metrics.js';
 import { validators } from './provider.schemas.js';
-import { toNumber } from './provider.decoders.js';
+import { toNumber } from './decode.js';
 import { classifyNetworkError, parseRetryAfter, planRetry, sleep, type FailureKind, type RetryOptions } from './retry.js';
 import { buildUrl, summarizeErrorBody, type ProviderLogger } from './transport.js';
 import type { TokenManager } from './provider.types.js';

@@ -4,7 +4,7 @@
  */
 import type { SimulatorMode } from '../config.js';
 
-import { DAY_MS } from '../lib/time.js';
+import { DAY_MS, utcDay } from '../lib/time.js';
 
 export { DAY_MS };
 
@@ -33,7 +33,7 @@ export function streamerDate(ms: number): string {
 
 /** `2021-11-14` - usage rows. */
 export function dayString(day: number): string {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+  return utcDay(day * DAY_MS);
 }
 
 /** Parses `YYYY-MM-DD` into a day number, or undefined when it is not such a date. */

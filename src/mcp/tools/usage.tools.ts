@@ -45,7 +45,7 @@ export function usageTools(services: { usage: UsageService; quotas: QuotasServic
       name: 'forecast_quota_exhaustion',
       title: 'Which SIMs will run out of data',
       description:
-        'SIMs whose data quota runs out before a date at their 7-day average burn rate, soonest first, with the total count. ' +
+        'SIMs whose data quota runs out before a date at their forecast burn rate (the least-squares fit of GET /sims/{iccid}/quota/data), soonest first, with the total count. ' +
         'Default horizon: the end of the current month (answers "which SIMs will run out of data this month?"); or give by (YYYY-MM-DD) or within_days. ' +
         'Narrow by tag or account; include_exhausted adds SIMs already at 0. The same measure as the forecast_days alert rules and the dashboard.',
       policy: 'viewer',

@@ -1,11 +1,11 @@
 import type { AlertMetric, AnomalyMetric } from '../../db/schema.js';
+import { DAY_MS } from '../../lib/time.js';
+import { daysUntilExhaustion } from '../quotas/forecast.js';
 
 /**
  * Pure quota-intelligence logic: metric values of one SIM, the burn-rate forecast, and the
  * crossing/clearing decision with hysteresis. No I/O, so every case is unit-tested directly.
  */
-
-const DAY_MS = 86_400_000;
 
 /** What the evaluator knows about one SIM (from the sims table and its recent usage). */
 export interface SimSnapshot {
@@ -20,7 +20,7 @@ export interface SimSnapshot {
   dataExpiryDate: Date | null;
   connectivityStatus: string | null;
   lastSeenAt: Date | null;
-  /** Average data bytes per day over the recent window; null when unknown. */
+  /** Fitted data bytes per day (the quota forecast's burn rate, quotas/forecast.ts); null with too little history. */
   dataBytesPerDay: number | null;
 }
 
@@ -44,12 +44,15 @@ export function worseWhenLower(metric: AlertMetric): boolean {
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-/** Days until the data quota runs out at the current burn rate; 0 when already exhausted. */
+/**
+ * Days until the data quota runs out at the forecast burn rate (the quota API's
+ * `days_until_exhaustion`, to two decimals rather than one); 0 when already exhausted.
+ */
 export function forecastDays(sim: Pick<SimSnapshot, 'dataRemainingBytes' | 'dataBytesPerDay'>): number | null {
   if (sim.dataRemainingBytes === null) return null;
   if (sim.dataRemainingBytes <= 0) return 0;
-  if (sim.dataBytesPerDay === null || sim.dataBytesPerDay <= 0) return null;
-  return round2(sim.dataRemainingBytes / sim.dataBytesPerDay);
+  const days = daysUntilExhaustion(sim.dataRemainingBytes, sim.dataBytesPerDay);
+  return days === null ? null : round2(days);
 }
 
 /** The value of `metric` for a SIM now, or null when it cannot be known (no quota, no expiry). */

@@ -2,12 +2,10 @@ import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { AlertMetric, AlertRulesTable, AlertsTable, AlertSeverity, AlertState, AnomalyAction, DB, TopupPeriod } from '../../db/schema.js';
 import type { SimSnapshot } from './alerts.evaluate.js';
 import { pageOf } from '../../db/paging.js';
+import { dataBurnRates } from '../quotas/forecast.sql.js';
 
 export type AlertRuleRow = Selectable<AlertRulesTable>;
 export type AlertRow = Selectable<AlertsTable>;
-
-/** Days of usage history the burn rate is averaged over. */
-const BURN_RATE_DAYS = 7;
 
 export interface AlertFilter {
   state?: AlertState | undefined;
@@ -46,8 +44,11 @@ function ruleRow<T extends Partial<RuleValues>>(values: T) {
 
 /** SQL of alert rules, alerts and automatic top-ups. */
 export function createAlertsRepo(db: Kysely<DB>) {
-  /** SIM snapshots with their recent burn rate, for the SIMs `where` selects (ordered by id). */
-  async function snapshots(where: RawBuilder<unknown>, limit: number): Promise<SimSnapshot[]> {
+  /**
+   * SIM snapshots with their burn rate (the quota forecast's fit over usage since `from`, see
+   * quotas/forecast.sql.ts), for the SIMs `where` selects (ordered by id).
+   */
+  async function snapshots(where: RawBuilder<unknown>, limit: number, from: string): Promise<SimSnapshot[]> {
     const rows = await sql<{
       id: number;
       iccid: string;
@@ -63,11 +64,9 @@ export function createAlertsRepo(db: Kysely<DB>) {
       bytes_per_day: string | null;
     }>`
       select s.id, s.iccid, s.account_id, s.tags, s.data_total_bytes, s.data_remaining_bytes, s.sms_total, s.sms_remaining,
-             s.data_expiry_date, s.connectivity_status, s.last_seen_at,
-             (select sum(u.data_total_bytes)::numeric / ${BURN_RATE_DAYS}
-                from sim_usage u
-                where u.sim_id = s.id and u.day > (now() at time zone 'utc')::date - ${BURN_RATE_DAYS}::int) as bytes_per_day
+             s.data_expiry_date, s.connectivity_status, s.last_seen_at, b.per_day as bytes_per_day
       from sims s
+      left join lateral (${dataBurnRates(from, sql`sim_id = s.id`)}) b on true
       where ${where}
       order by s.id
       limit ${limit}`.execute(db);
@@ -124,12 +123,11 @@ export function createAlertsRepo(db: Kysely<DB>) {
       return result.numDeletedRows > 0n;
     },
 
-    /** A page of SIM snapshots (ordered by id, after `afterId`) with their recent burn rate. */
-    simPage(afterId: number, limit: number): Promise<SimSnapshot[]> {
-      return snapshots(sql`s.id > ${afterId}`, limit);
+    /** A page of SIM snapshots (ordered by id, after `afterId`) with their burn rate over usage since `from`. */
+    simPage(afterId: number, limit: number, from: string): Promise<SimSnapshot[]> {
+      return snapshots(sql`s.id > ${afterId}`, limit, from);
     },
 
-    /** Snapshots of these SIMs (by ICCID), ordered by id. */
     /** Whether a rule's scope names something that exists (a stored SIM by its 19-digit ICCID, a provider account). */
     async scopeTargetExists(scope: 'sim' | 'account', value: string): Promise<boolean> {
       const row =
@@ -139,9 +137,10 @@ export function createAlertsRepo(db: Kysely<DB>) {
       return row !== undefined;
     },
 
-    simsByIccid(iccids: string[]): Promise<SimSnapshot[]> {
+    /** Snapshots of these SIMs (by ICCID), ordered by id, with their burn rate over usage since `from`. */
+    simsByIccid(iccids: string[], from: string): Promise<SimSnapshot[]> {
       if (iccids.length === 0) return Promise.resolve([]);
-      return snapshots(sql`s.iccid = any(${iccids}::text[])`, iccids.length);
+      return snapshots(sql`s.iccid = any(${iccids}::text[])`, iccids.length, from);
     },
 
     /** Crossings still in force (not cleared) for these SIMs, keyed `rule|sim|threshold`. */

@@ -20,7 +20,7 @@ export const MetricSchema = Type.Union(
   ],
   {
     description:
-      'data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the 7-day burn rate; offline_minutes. ' +
+      'data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the forecast burn rate (as GET /sims/{iccid}/quota/data); offline_minutes. ' +
       'Anomalies (docs/intelligence.md): usage_spike (threshold = factor over the SIM\'s robust baseline and its peers), silence_hours (threshold = minimum hours of silence beyond the learned gap), ' +
       'device_change, new_country, new_operator (raised once per change; threshold 1)',
   },

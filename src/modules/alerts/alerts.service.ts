@@ -1,87 +1,26 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { AlertMetric, AlertSeverity, AlertState, DB } from '../../db/schema.js';
-import { Conflict, NotFound, ValidationError } from '../../errors.js';
+import type { DB } from '../../db/schema.js';
+import { Conflict, NotFound } from '../../errors.js';
 import type { BackgroundMetrics } from '../../jobs/jobs.metrics.js';
 import type { ProviderRegistry } from '../../provider/registry.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Notify } from '../notify/notify.service.js';
-import { isoTime } from '../../lib/time.js';
 import { tallyForecasts } from '../observability/platform-probes.js';
+import { forecastHistoryStart } from '../quotas/forecast.js';
 import { parseIccid } from '../sims/sim-ref.js';
-import { decide, forecastDays, inScope, isAnomalyMetric, isEventMetric, metricValue, worseWhenLower, type SimSnapshot } from './alerts.evaluate.js';
-import { actionAllowed } from './anomaly.params.js';
+import { decide, forecastDays, inScope, isAnomalyMetric, metricValue, worseWhenLower, type SimSnapshot } from './alerts.evaluate.js';
+import { ANOMALY_RULES_MARKER, DEFAULT_ANOMALY_RULES, DEFAULT_RULES, validateRule } from './alerts.rules.js';
+import { describe, eventFor } from './alerts.notices.js';
+import { toAlertDto, toRuleDto, type AlertDto } from './alerts.view.js';
 import { createAlertsRepo, type AlertFilter, type AlertRuleRow, type RuleValues } from './alerts.repo.js';
 import { isUuid } from '../../lib/identifiers.js';
 
+export { DEFAULT_ANOMALY_RULES, DEFAULT_RULES } from './alerts.rules.js';
+export type { AlertDto, AlertRuleDto } from './alerts.view.js';
+
 /** SIMs evaluated per page; bounds memory on a 100,000-SIM fleet. */
 const PAGE = 2_000;
-
-/** Created when no rule exists, so a fresh install warns out of the box. Admins edit or delete them. */
-export const DEFAULT_RULES: RuleValues[] = [
-  rule('Data quota used', 'data_used_pct', [80, 90, 100], 5, 'warning'),
-  rule('SMS quota used', 'sms_used_pct', [80, 90, 100], 5, 'warning'),
-  rule('Quota expires soon', 'expiry_days', [7], 1, 'warning'),
-  rule('Data quota forecast to run out', 'forecast_days', [3], 1, 'info'),
-];
-
-/**
- * Anomaly rules, created once per install (an install marker, so deleting them sticks). Automatic
- * actions are off: an operator opts in per rule. New operators are common when devices roam within
- * a country, so that rule starts disabled.
- */
-export const DEFAULT_ANOMALY_RULES: RuleValues[] = [
-  { ...rule('Usage spike', 'usage_spike', [5], 2, 'warning'), description: "A day at least 5x the SIM's robust 28-day baseline and its account's typical day (at least 10 MiB)" },
-  { ...rule('SIM went silent', 'silence_hours', [24], 1, 'warning'), description: 'A SIM that reports (almost) daily has sent nothing for over twice its longest usual gap, and at least 24 h' },
-  { ...rule('Device changed (IMEI)', 'device_change', [1], 0, 'critical'), description: 'The SIM is in a device it was never seen in: a swap or a theft' },
-  { ...rule('New country', 'new_country', [1], 0, 'info'), description: 'The SIM is in a country it was never seen in' },
-  { ...rule('New operator', 'new_operator', [1], 0, 'info'), enabled: false, description: 'The SIM is on a network it was never seen on' },
-];
-
-/** Install marker of DEFAULT_ANOMALY_RULES. */
-const ANOMALY_RULES_MARKER = 'alert-rules:anomalies';
-
-function rule(name: string, metric: AlertMetric, thresholds: number[], hysteresis: number, severity: AlertSeverity): RuleValues {
-  return {
-    name,
-    description: null,
-    enabled: true,
-    scope: 'global',
-    scope_value: null,
-    metric,
-    thresholds,
-    hysteresis,
-    severity,
-    auto_topup: false,
-    auto_topup_max_per_period: null,
-    auto_topup_period: null,
-    params: {},
-    auto_action: null,
-    auto_action_dry_run: true,
-    auto_action_max_per_period: null,
-    auto_action_period: null,
-  };
-}
-
-/** An alert as the API shows it. */
-export interface AlertDto {
-  id: string;
-  rule_id: string | null;
-  rule_name: string | null;
-  iccid: string;
-  metric: AlertMetric;
-  threshold: number;
-  value: number | null;
-  state: AlertState;
-  severity: AlertSeverity;
-  message: string | null;
-  data: unknown;
-  raised_at: string;
-  acknowledged_at: string | null;
-  acknowledged_by_user_id: number | null;
-  resolved_at: string | null;
-  cleared_at: string | null;
-}
 
 /** The SIM an anomaly value or event is about. */
 export interface AnomalyTarget {
@@ -107,16 +46,6 @@ export interface RaisedAnomaly {
   message: string;
 }
 
-/** A rule as the API shows it. */
-export interface AlertRuleDto extends Omit<RuleValues, 'thresholds' | 'hysteresis' | 'params'> {
-  params: Record<string, unknown>;
-  id: string;
-  thresholds: number[];
-  hysteresis: number;
-  created_at: string;
-  updated_at: string;
-}
-
 export interface AlertsServiceDeps {
   db: Kysely<DB>;
   logger: Logger;
@@ -125,110 +54,6 @@ export interface AlertsServiceDeps {
   provider: Pick<ProviderRegistry, 'get'>;
   audit: Pick<AuditService, 'recordSafely'>;
   now?: () => Date;
-}
-
-const isoOrNull = (v: unknown) => (v === null || v === undefined ? null : isoTime(v));
-
-function toRuleDto(r: AlertRuleRow): AlertRuleDto {
-  return {
-    id: r.id,
-    name: r.name,
-    description: r.description,
-    enabled: r.enabled,
-    scope: r.scope,
-    scope_value: r.scope_value,
-    metric: r.metric,
-    thresholds: r.thresholds.map(Number),
-    hysteresis: Number(r.hysteresis),
-    severity: r.severity,
-    auto_topup: r.auto_topup,
-    auto_topup_max_per_period: r.auto_topup_max_per_period,
-    auto_topup_period: r.auto_topup_period,
-    params: r.params,
-    auto_action: r.auto_action,
-    auto_action_dry_run: r.auto_action_dry_run,
-    auto_action_max_per_period: r.auto_action_max_per_period,
-    auto_action_period: r.auto_action_period,
-    created_at: isoTime(r.created_at),
-    updated_at: isoTime(r.updated_at),
-  };
-}
-
-function validateRule(values: RuleValues): RuleValues {
-  const errors: Array<{ field: string; message: string }> = [];
-  if ((values.scope === 'global') !== (values.scope_value === null)) {
-    errors.push({ field: '/body/scope_value', message: 'is required for account, tag and sim scopes and must be absent for global' });
-  }
-  if (values.auto_topup && (values.auto_topup_max_per_period === null || values.auto_topup_period === null)) {
-    errors.push({ field: '/body/auto_topup_max_per_period', message: 'auto top-up needs a cap: auto_topup_max_per_period and auto_topup_period' });
-  }
-  if (values.auto_topup && values.metric !== 'data_used_pct' && values.metric !== 'forecast_days') {
-    errors.push({ field: '/body/auto_topup', message: 'auto top-up applies to data_used_pct and forecast_days rules only' });
-  }
-  if (values.auto_action !== null && !actionAllowed(values.metric, values.auto_action)) {
-    errors.push({ field: '/body/auto_action', message: 'imei_lock applies to device_change rules; disable to usage_spike, device_change, new_country and new_operator rules' });
-  }
-  if (values.auto_action !== null && (values.auto_action_max_per_period === null || values.auto_action_period === null)) {
-    errors.push({ field: '/body/auto_action_max_per_period', message: 'an automatic action needs a cap: auto_action_max_per_period and auto_action_period' });
-  }
-  if (Object.keys(values.params).length > 0 && !isAnomalyMetric(values.metric)) {
-    errors.push({ field: '/body/params', message: 'params apply to anomaly rules only' });
-  }
-  if (isEventMetric(values.metric) && values.thresholds.some((t) => t !== 1)) {
-    errors.push({ field: '/body/thresholds', message: 'device_change, new_country and new_operator rules take the single threshold 1' });
-  }
-  if (errors.length > 0) throw new ValidationError('The alert rule is not valid', errors);
-  return { ...values, thresholds: [...new Set(values.thresholds)].sort((a, b) => a - b) };
-}
-
-function describe(metric: AlertMetric, threshold: number, value: number): string {
-  switch (metric) {
-    case 'data_used_pct':
-      return `Data quota ${value}% used (threshold ${threshold}%)`;
-    case 'sms_used_pct':
-      return `SMS quota ${value}% used (threshold ${threshold}%)`;
-    case 'expiry_days':
-      return `Quota expires in ${value} days (threshold ${threshold} days)`;
-    case 'forecast_days':
-      return `Data quota forecast to run out in ${value} days at the current burn rate (threshold ${threshold} days)`;
-    case 'offline_minutes':
-      return `Offline for ${value} minutes (threshold ${threshold} minutes)`;
-    case 'usage_spike':
-      return `Usage spike: ${value}x the SIM's baseline (threshold ${threshold}x)`;
-    case 'silence_hours':
-      return `Silent for ${value} hours (threshold ${threshold} hours)`;
-    case 'device_change':
-      return 'The SIM is in a new device (IMEI changed)';
-    case 'new_country':
-      return 'The SIM is in a country it was never seen in';
-    case 'new_operator':
-      return 'The SIM is on a network it was never seen on';
-  }
-}
-
-/** Which webhook event a newly raised alert announces. */
-function eventFor(metric: AlertMetric, threshold: number): Parameters<Notify>[0] {
-  switch (metric) {
-    case 'usage_spike':
-      return 'anomaly.usage_spike';
-    case 'silence_hours':
-      return 'anomaly.silence';
-    case 'device_change':
-      return 'anomaly.device_change';
-    case 'new_country':
-      return 'anomaly.new_country';
-    case 'new_operator':
-      return 'anomaly.new_operator';
-    case 'forecast_days':
-      return 'quota.forecast';
-    case 'offline_minutes':
-      return 'sim.offline';
-    case 'data_used_pct':
-    case 'sms_used_pct':
-      return threshold >= 100 ? 'quota.exhausted' : 'quota.threshold_reached';
-    case 'expiry_days':
-      return 'quota.threshold_reached';
-  }
 }
 
 /**
@@ -457,7 +282,7 @@ export function createAlertsService(deps: AlertsServiceDeps) {
       let afterId = 0;
       for (;;) {
         options.signal?.throwIfAborted();
-        const sims = await repo.simPage(afterId, PAGE);
+        const sims = await repo.simPage(afterId, PAGE, forecastHistoryStart(now().getTime()));
         if (sims.length === 0) break;
         afterId = sims[sims.length - 1]!.id;
         for (const sim of sims) forecasts.push(forecastDays(sim));
@@ -477,7 +302,7 @@ export function createAlertsService(deps: AlertsServiceDeps) {
       const rules = await enabledRules();
       if (rules.length === 0) return counts;
       for (let i = 0; i < iccids.length; i += PAGE) {
-        await evaluateBatch(rules, await repo.simsByIccid(iccids.slice(i, i + PAGE)), counts);
+        await evaluateBatch(rules, await repo.simsByIccid(iccids.slice(i, i + PAGE), forecastHistoryStart(now().getTime())), counts);
       }
       return counts;
     },
@@ -532,44 +357,6 @@ export function createAlertsService(deps: AlertsServiceDeps) {
     async deleteRule(id: string) {
       if (!(await repo.deleteRule(id))) throw new NotFound('alert_rule', id);
     },
-  };
-}
-
-function toAlertDto(r: {
-  id: string;
-  rule_id: string | null;
-  rule_name: string | null;
-  iccid: string;
-  metric: AlertMetric;
-  threshold: string;
-  value: string | null;
-  state: AlertState;
-  severity: AlertSeverity;
-  message: string | null;
-  data: unknown;
-  raised_at: unknown;
-  acknowledged_at: unknown;
-  acknowledged_by_user_id: number | null;
-  resolved_at: unknown;
-  cleared_at: unknown;
-}): AlertDto {
-  return {
-    id: r.id,
-    rule_id: r.rule_id,
-    rule_name: r.rule_name,
-    iccid: r.iccid,
-    metric: r.metric,
-    threshold: Number(r.threshold),
-    value: r.value === null ? null : Number(r.value),
-    state: r.state,
-    severity: r.severity,
-    message: r.message,
-    data: r.data ?? null,
-    raised_at: isoTime(r.raised_at),
-    acknowledged_at: isoOrNull(r.acknowledged_at),
-    acknowledged_by_user_id: r.acknowledged_by_user_id,
-    resolved_at: isoOrNull(r.resolved_at),
-    cleared_at: isoOrNull(r.cleared_at),
   };
 }
 

@@ -1,8 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-
-/** Days of usage behind the fleet-wide burn rate: the same 7 days as the alert rules' forecast_days. */
-export const BURN_RATE_DAYS = 7;
+import { dataBurnRates } from '../quotas/forecast.sql.js';
 /** Data remaining below this percentage counts as near quota (GET /sims?quota_below=20). */
 export const NEAR_QUOTA_PCT = 20;
 /** Expiry and forecast horizon of the dashboard, in days. */
@@ -10,7 +8,6 @@ export const HORIZON_DAYS = 30;
 
 const num = (value: unknown): number => (value === null || value === undefined ? 0 : Number(value));
 const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
-const TODAY = sql`(now() at time zone 'utc')::date`;
 
 /**
  * The dashboard's aggregate queries. Each is one pass over one table (sims, sim_usage, alerts, ...),
@@ -54,15 +51,13 @@ export function createFleetRepo(db: Kysely<DB>) {
       return { nearQuota: num(row?.near_quota), exhausted: num(row?.exhausted), nearExpiry: num(row?.near_expiry) };
     },
 
-    /** SIMs with data left that run out within the horizon at their 7-day average burn rate. */
-    async forecastExhaustions(): Promise<number> {
+    /**
+     * SIMs with data left that run out within the horizon at the quota forecast's burn rate (fitted
+     * over usage since `from`, quotas/forecast.sql.ts): the exhaustions list's count for 30 days.
+     */
+    async forecastExhaustions(from: string): Promise<number> {
       const { rows } = await sql<{ n: number }>`
-        with burn as (
-          select sim_id, sum(data_total_bytes)::numeric / ${BURN_RATE_DAYS} as per_day
-            from sim_usage
-           where day > ${TODAY} - ${BURN_RATE_DAYS}::int
-           group by sim_id
-        )
+        with burn as (${dataBurnRates(from)})
         select count(*) as n
           from sims s
           join burn b on b.sim_id = s.id

@@ -64,7 +64,7 @@ export const FleetSummarySchema = Type.Object(
       near_expiry: Type.Integer({ minimum: 0, description: 'SIMs whose data quota expires within the next 30 days (not already expired)' }),
       forecast_exhaustions: Type.Integer({
         minimum: 0,
-        description: 'SIMs with data left that run out within 30 days at their 7-day burn rate (the forecast_days measure of alert rules)',
+        description: 'SIMs with data left that run out within 30 days at their forecast burn rate (the measure of GET /sims/{iccid}/quota/data and of forecast_days alert rules)',
       }),
       lowest: Type.Array(LowestQuota, { description: 'The 10 SIMs with the lowest percentage of data remaining' }),
     }),

@@ -4,7 +4,7 @@ import type { DB } from '../../db/schema.js';
 import { ServiceUnavailable } from '../../errors.js';
 import { runCheck, type CheckResult } from '../../lib/checks.js';
 import type { FamilyUsage } from '../../provider/governor.js';
-import { forecastExhaustion } from '../quotas/forecast.js';
+import { forecastExhaustion, forecastHistoryStart } from '../quotas/forecast.js';
 import { DAY_MS, daysBetween, isoOrNull, utcDay } from '../../lib/time.js';
 import { createFleetRepo, NEAR_QUOTA_PCT } from './fleet.repo.js';
 import type { FleetSummary } from './fleet.schemas.js';
@@ -15,8 +15,6 @@ const CHART_DAYS = 30;
 const LOWEST = 10;
 const TOP_OPERATORS = 20;
 const RECENT_EVENTS = 10;
-/** Days of usage read for the forecasts of the lowest SIMs: as GET /sims/{iccid}/quota/data reads. */
-const FORECAST_HISTORY_DAYS = 21;
 
 export interface FleetSummaryDeps {
   db: Kysely<DB>;
@@ -60,7 +58,7 @@ export function createFleetService(deps: FleetSummaryDeps) {
     const sims = await repo.lowestQuota(LOWEST);
     const history = await repo.dailyData(
       sims.map((s) => s.id),
-      utcDay(at - FORECAST_HISTORY_DAYS * DAY_MS),
+      forecastHistoryStart(at),
     );
     return sims.map((s) => {
       const days = history.filter((h) => Number(h.sim_id) === s.id).map((h) => ({ day: h.day, used: Number(h.data_total_bytes) }));
@@ -92,7 +90,7 @@ export function createFleetService(deps: FleetSummaryDeps) {
       repo.simCounts(),
       repo.operators(TOP_OPERATORS),
       repo.quotaCounts(),
-      repo.forecastExhaustions(),
+      repo.forecastExhaustions(forecastHistoryStart(at)),
       lowest(at),
       usage(at),
       repo.liveAlerts(),

@@ -1,3 +1,4 @@
+import { utcDay } from '../../lib/time.js';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { AnomalyParams, PeerGroup } from '../alerts/anomaly.params.js';
@@ -64,7 +65,7 @@ export interface ObservationRow {
 /** How far back the silence detector looks for a SIM's last active day. */
 const SILENCE_LOOKBACK_DAYS = 90;
 
-const utcDay = (at: Date) => at.toISOString().slice(0, 10);
+const utcDayOf = (at: Date) => utcDay(at.getTime());
 
 /**
  * Runs one detector statement in its own transaction with JIT off: the planner's cost estimates for
@@ -114,7 +115,7 @@ export function createAnomaliesRepo(db: Kysely<DB>) {
      * of `ruleId`, are returned; statistics are computed for those only.
      */
     async spikeCandidates(scope: DetectorScope, ruleId: string, params: AnomalyParams, at: Date): Promise<SpikeRow[]> {
-      const today = utcDay(at);
+      const today = utcDayOf(at);
       const ids = scope.simIds === undefined ? sql`true` : sql`u.sim_id = any(${scope.simIds}::bigint[])`;
       return detect(db, async (trx) => {
         // Only days at or above the floor can score; the statistics are computed for those SIMs only,
@@ -158,7 +159,7 @@ export function createAnomaliesRepo(db: Kysely<DB>) {
      */
     async peerBaselines(group: PeerGroup, params: AnomalyParams, at: Date): Promise<Map<string, number>> {
       if (group === 'none') return new Map();
-      const today = utcDay(at);
+      const today = utcDayOf(at);
       const { rows } = await detect(db, (trx) => sql<{ grp: string; ref: number }>`
         with means as (
           select u.sim_id, sum(u.data_total_bytes)::float8 / greatest(1, (${today}::date - 2) - min(u.day) + 1) as mean
@@ -185,7 +186,7 @@ export function createAnomaliesRepo(db: Kysely<DB>) {
      * with a live alert of `ruleId`.
      */
     async silenceCandidates(scope: DetectorScope, ruleId: string, params: AnomalyParams, minHours: number, at: Date): Promise<SilenceRow[]> {
-      const today = utcDay(at);
+      const today = utcDayOf(at);
       // A SIM with traffic on one of the last floor(minHours / 24) days cannot be silent for minHours yet.
       const recentDays = Math.max(0, Math.floor(minHours / 24));
       const ids = scope.simIds === undefined ? sql`true` : sql`u.sim_id = any(${scope.simIds}::bigint[])`;

@@ -1,3 +1,4 @@
+import { utcDay } from '../../lib/time.js';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Cache } from '../../cache.js';
@@ -55,7 +56,7 @@ export function createAnomaliesService(deps: AnomaliesServiceDeps) {
   /** The rule's peer baselines: one aggregate over the window, shared through the cache for an hour (and per day). */
   async function peers(rule: AlertRuleRow, params: AnomalyParams, at: Date): Promise<Map<string, number>> {
     if (params.peer_group === 'none') return new Map();
-    const key = `anomaly:peers:${rule.id}:${params.peer_group}:${params.baseline_days}:${at.toISOString().slice(0, 10)}`;
+    const key = `anomaly:peers:${rule.id}:${params.peer_group}:${params.baseline_days}:${utcDay(at.getTime())}`;
     const cached = await deps.cache.get<Array<[string, number]>>(key).catch(() => undefined);
     if (cached !== undefined) return new Map(cached);
     const computed = await repo.peerBaselines(params.peer_group, params, at);

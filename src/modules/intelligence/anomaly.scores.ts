@@ -1,3 +1,4 @@
+import { DAY_MS, HOUR_MS } from '../../lib/time.js';
 import type { AnomalyParams } from '../alerts/anomaly.params.js';
 
 /**
@@ -8,8 +9,6 @@ import type { AnomalyParams } from '../alerts/anomaly.params.js';
 /** Scales a MAD to a standard deviation for normally distributed data. */
 export const MAD_SCALE = 1.4826;
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** What the usage_spike detector knows about one SIM. */

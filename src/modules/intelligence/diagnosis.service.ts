@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { forecastExhaustion } from '../quotas/forecast.js';
+import { DAY_MS, utcDay } from '../../lib/time.js';
+import { forecastExhaustion, forecastHistoryStart } from '../quotas/forecast.js';
 import { requireSim } from '../sims/sim-ref.js';
 import { diagnose, lastDataAt, type Diagnosis, type DiagnosisFacts } from './diagnosis.js';
 
@@ -25,7 +26,6 @@ export interface DiagnosisDto extends Diagnosis {
   };
 }
 
-const DAY_MS = 86_400_000;
 /** 1NCE's "Data Quota used up" event type id. */
 const DATA_USED_UP_EVENT = 19;
 /** Session events: PDP context created / deleted. */
@@ -43,15 +43,15 @@ export function createDiagnosisService(deps: { db: Kysely<DB>; now?: () => Date 
     async diagnose(iccidParam: string): Promise<DiagnosisDto> {
       const sim = await requireSim(db, iccidParam);
       const at = now();
-      const since28 = new Date(at.getTime() - 28 * DAY_MS).toISOString().slice(0, 10);
-      const since14 = new Date(at.getTime() - 14 * DAY_MS).toISOString().slice(0, 10);
+      const since28 = utcDay(at.getTime() - 28 * DAY_MS);
+      const since = forecastHistoryStart(at.getTime());
       const [usage, history, events, session, exhaustedEvent, alerts, action] = await Promise.all([
         sql<{ last_day: string | null; active: number; known: number }>`
           select to_char(max(day) filter (where data_total_bytes > 0), 'YYYY-MM-DD') as last_day,
                  count(*) filter (where data_total_bytes > 0 and day >= ${since28}::date)::int as active,
-                 coalesce(${at.toISOString().slice(0, 10)}::date - min(day) filter (where day >= ${since28}::date) + 1, 0)::int as known
+                 coalesce(${utcDay(at.getTime())}::date - min(day) filter (where day >= ${since28}::date) + 1, 0)::int as known
           from sim_usage where sim_id = ${sim.id}`.execute(db),
-        db.selectFrom('sim_usage').select(['day', 'data_total_bytes']).where('sim_id', '=', sim.id).where('day', '>=', since14).orderBy('day').execute(),
+        db.selectFrom('sim_usage').select(['day', 'data_total_bytes']).where('sim_id', '=', sim.id).where('day', '>=', since).orderBy('day').execute(),
         db.selectFrom('sim_events').select(['occurred_at', 'event_type', 'description']).where('sim_id', '=', sim.id).orderBy('occurred_at', 'desc').limit(5).execute(),
         db.selectFrom('sim_events').select('occurred_at').where('sim_id', '=', sim.id).where('event_type_id', 'in', SESSION_EVENTS).orderBy('occurred_at', 'desc').limit(1).executeTakeFirst(),
         db.selectFrom('sim_events').select('occurred_at').where('sim_id', '=', sim.id).where('event_type_id', '=', DATA_USED_UP_EVENT).orderBy('occurred_at', 'desc').limit(1).executeTakeFirst(),

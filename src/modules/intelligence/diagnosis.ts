@@ -4,9 +4,8 @@
  * is unit-tested without a database. The most severe reason is the headline; each reason says what
  * to do next.
  */
+import { DAY_MS, HOUR_MS } from '../../lib/time.js';
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 
 /** No data for this long while attached is worth a look (an APN problem, typically). */
 export const NO_DATA_HOURS = 24;

@@ -1,3 +1,4 @@
+import { DAY_MS, utcDay } from '../../lib/time.js';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Cache } from '../../cache.js';
@@ -5,7 +6,7 @@ import type { DB } from '../../db/schema.js';
 import { BYTES_PER_MB } from '../../lib/units.js';
 import type { ProductDto } from '../products/products.schemas.js';
 import type { ProductsService } from '../products/products.service.js';
-import { forecastExhaustion } from '../quotas/forecast.js';
+import { forecastExhaustion, forecastHistoryStart } from '../quotas/forecast.js';
 
 /**
  * Fleet forecast: which SIMs run out of data or reach the end of their lifetime in the next 30 and
@@ -19,7 +20,6 @@ export const HORIZONS = [30, 90] as const;
 export const TOPUP_BYTES = 500 * BYTES_PER_MB;
 /** SIMs read per statement. */
 const PAGE = 5_000;
-const DAY_MS = 86_400_000;
 /** The fleet figures are cached this long (a forecast does not move in minutes). */
 const CACHE_SECONDS = 300;
 
@@ -109,9 +109,9 @@ export interface ForecastServiceDeps {
 export function createForecastService(deps: ForecastServiceDeps) {
   const now = deps.now ?? (() => new Date());
 
-  /** Every enabled SIM's forecast, a page of SIMs per statement (each with its last 14 days of usage). */
+  /** Every enabled SIM's forecast, a page of SIMs per statement (each with the usage the quota forecast reads). */
   async function* simForecasts(at: Date): AsyncGenerator<SimForecast[]> {
-    const since = new Date(at.getTime() - 14 * DAY_MS).toISOString().slice(0, 10);
+    const since = forecastHistoryStart(at.getTime());
     let after = 0;
     for (;;) {
       const { rows } = await sql<{
@@ -149,8 +149,8 @@ export function createForecastService(deps: ForecastServiceDeps) {
           remaining,
           burnPerDay: f.burn_rate_per_day,
           daysUntilExhaustion: f.days_until_exhaustion,
-          exhaustionDate: f.forecast_exhaustion_date ?? (f.days_until_exhaustion === 0 ? at.toISOString().slice(0, 10) : null),
-          expiryDate: expiry === null ? null : expiry.toISOString().slice(0, 10),
+          exhaustionDate: f.forecast_exhaustion_date ?? (f.days_until_exhaustion === 0 ? utcDay(at.getTime()) : null),
+          expiryDate: expiry === null ? null : utcDay(expiry.getTime()),
           daysUntilExpiry: expiry === null ? null : Math.round(((expiry.getTime() - at.getTime()) / DAY_MS) * 10) / 10,
         };
       });

@@ -1,20 +1,20 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { ValidationError } from '../../errors.js';
+import { DAY_MS, utcDay } from '../../lib/time.js';
+import { exhaustionDate, FORECAST_WINDOW_DAYS, forecastHistoryStart } from './forecast.js';
+import { dataBurnRates } from './forecast.sql.js';
 
 /**
- * Fleet-wide data exhaustion forecast: which SIMs run out of data before a date, at their 7-day
- * average burn rate. The same measure as the alert rules' `forecast_days` and the dashboard's
- * `quota.forecast_exhaustions` (GET /fleet/summary), so the three always agree on a SIM.
- * One aggregate over the last 7 days of `sim_usage` joined to `sims`; fast at 100,000 SIMs.
+ * Fleet-wide data exhaustion forecast: which SIMs run out of data before a date, at the burn rate
+ * of the platform's one forecast model (forecast.ts, fitted in SQL by forecast.sql.ts). The same
+ * measure as GET /sims/{iccid}/quota/data, the alert rules' `forecast_days` and the dashboard's
+ * `quota.forecast_exhaustions` (GET /fleet/summary), so they always agree on a SIM.
+ * One aggregate over the last 21 days of `sim_usage` joined to `sims`; set-based at 100,000 SIMs.
  */
 
-const DAY_MS = 86_400_000;
-/** Days of usage behind the burn rate: the alert rules' and the dashboard's 7 days. */
-export const BURN_RATE_DAYS = 7;
-/** The furthest horizon asked about: beyond a year a 7-day burn rate says nothing. */
+/** The furthest horizon asked about: beyond a year a burn rate of the last two weeks says nothing. */
 export const MAX_HORIZON_DAYS = 366;
-const TODAY = sql`(now() at time zone 'utc')::date`;
 
 export interface ExhaustionQuery {
   /** Last UTC day (inclusive) of the horizon; default: the last day of the current month. */
@@ -51,8 +51,6 @@ export interface ExhaustionForecast {
   total: number;
   items: ExhaustionItem[];
 }
-
-const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** The horizon as [last day, days from now]; 400 for a day in the past or too far ahead. */
 function horizonOf(query: ExhaustionQuery, at: number): { end: string; days: number } {
@@ -98,12 +96,7 @@ export function createExhaustionForecast(db: Kysely<DB>, now: () => number = Dat
         days_left: string;
         total: string | number;
       }>`
-        with burn as (
-          select sim_id, sum(data_total_bytes)::numeric / ${BURN_RATE_DAYS} as per_day
-            from sim_usage
-           where day > ${TODAY} - ${BURN_RATE_DAYS}::int
-           group by sim_id
-        ), hits as (
+        with burn as (${dataBurnRates(forecastHistoryStart(at))}), hits as (
           select s.iccid, s.label, s.account_id, s.tags, s.status, s.data_total_bytes, s.data_remaining_bytes,
                  s.data_remaining_pct, s.data_expiry_date, b.per_day,
                  case when s.data_remaining_bytes <= 0 then 0 else s.data_remaining_bytes / b.per_day end as days_left
@@ -119,7 +112,7 @@ export function createExhaustionForecast(db: Kysely<DB>, now: () => number = Dat
         as_of: new Date(at).toISOString(),
         horizon_end: horizon.end,
         horizon_days: horizon.days,
-        burn_rate_days: BURN_RATE_DAYS,
+        burn_rate_days: FORECAST_WINDOW_DAYS,
         total: rows.length === 0 ? 0 : Number(rows[0]!.total),
         items: rows.map((r) => {
           const days = Math.round(Number(r.days_left) * 10) / 10;
@@ -134,7 +127,7 @@ export function createExhaustionForecast(db: Kysely<DB>, now: () => number = Dat
             data_remaining_pct: num(r.data_remaining_pct),
             burn_rate_bytes_per_day: Math.round(Number(r.per_day ?? 0)),
             days_until_exhaustion: days,
-            forecast_exhaustion_date: utcDay(at + Number(r.days_left) * DAY_MS),
+            forecast_exhaustion_date: exhaustionDate(at, Number(r.days_left)),
             quota_expiry_date: r.data_expiry_date === null ? null : new Date(r.data_expiry_date).toISOString(),
           };
         }),

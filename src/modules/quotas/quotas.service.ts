@@ -2,16 +2,13 @@ import type { QuotaService } from '../../db/schema.js';
 import type { Kysely } from 'kysely';
 import { pageReply } from '../../db/paging.js';
 import type { DB } from '../../db/schema.js';
-import { DAY_MS, iso, isoOrNull, utcDay } from '../../lib/time.js';
+import { iso, isoOrNull } from '../../lib/time.js';
 import { requireSim, type ActorContext } from '../sims/sim-ref.js';
-import { forecastExhaustion, type DailyConsumption } from './forecast.js';
+import { forecastExhaustion, forecastHistoryStart, type DailyConsumption } from './forecast.js';
 import { createExhaustionForecast, type ExhaustionForecast, type ExhaustionQuery } from './exhaustions.js';
 import { createQuotasRepo, type QuotaRow } from './quotas.repo.js';
 import type { QuotasSync } from './quotas.sync.js';
 import type { PublicQuota } from './quotas.schemas.js';
-
-/** Days of usage read for the burn-rate fit (the fit itself uses the newest 14). */
-const FORECAST_HISTORY_DAYS = 21;
 
 function percentageUsed(row: Pick<QuotaRow, 'volume_total' | 'volume_remaining'>): number | null {
   if (row.volume_total === null || row.volume_total === 0 || row.volume_remaining === null) return null;
@@ -37,14 +34,14 @@ export function createQuotasService(deps: QuotasServiceDeps) {
       .selectFrom('sim_usage')
       .select(['day', 'data_total_bytes', 'sms_mo', 'sms_mt'])
       .where('sim_id', '=', simId)
-      .where('day', '>=', utcDay(now() - FORECAST_HISTORY_DAYS * DAY_MS))
+      .where('day', '>=', forecastHistoryStart(now()))
       .orderBy('day')
       .execute();
     return rows.map((r) => ({ day: r.day, used: service === 'data' ? r.data_total_bytes : r.sms_mo + r.sms_mt }));
   }
 
   return {
-    /** SIMs whose data runs out within a horizon (default: this month) at their 7-day burn rate, soonest first. */
+    /** SIMs whose data runs out within a horizon (default: this month) at the forecast burn rate, soonest first. */
     forecastExhaustions: (query: ExhaustionQuery): Promise<ExhaustionForecast> => fleetForecast.forecast(query),
 
     /** The latest snapshot (fetched from 1NCE first when none is stored or `refresh` is set). */

@@ -2436,7 +2436,7 @@ export interface paths {
                 query?: {
                     state?: "open" | "acknowledged" | "resolved";
                     severity?: "info" | "warning" | "critical";
-                    /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the 7-day burn rate; offline_minutes */
+                    /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the forecast burn rate (as GET /sims/{iccid}/quota/data); offline_minutes */
                     metric?: "data_used_pct" | "sms_used_pct" | "expiry_days" | "forecast_days" | "offline_minutes";
                     iccid?: string;
                     rule_id?: string;
@@ -2462,7 +2462,7 @@ export interface paths {
                                 rule_id: string | null;
                                 rule_name: string | null;
                                 iccid: string;
-                                /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the 7-day burn rate; offline_minutes */
+                                /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the forecast burn rate (as GET /sims/{iccid}/quota/data); offline_minutes */
                                 metric: "data_used_pct" | "sms_used_pct" | "expiry_days" | "forecast_days" | "offline_minutes";
                                 threshold: number;
                                 value: number | null;
@@ -2562,7 +2562,7 @@ export interface paths {
                             rule_id: string | null;
                             rule_name: string | null;
                             iccid: string;
-                            /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the 7-day burn rate; offline_minutes */
+                            /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the forecast burn rate (as GET /sims/{iccid}/quota/data); offline_minutes */
                             metric: "data_used_pct" | "sms_used_pct" | "expiry_days" | "forecast_days" | "offline_minutes";
                             threshold: number;
                             value: number | null;
@@ -2668,7 +2668,7 @@ export interface paths {
                             rule_id: string | null;
                             rule_name: string | null;
                             iccid: string;
-                            /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the 7-day burn rate; offline_minutes */
+                            /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the forecast burn rate (as GET /sims/{iccid}/quota/data); offline_minutes */
                             metric: "data_used_pct" | "sms_used_pct" | "expiry_days" | "forecast_days" | "offline_minutes";
                             threshold: number;
                             value: number | null;
@@ -2781,7 +2781,7 @@ export interface paths {
                             rule_id: string | null;
                             rule_name: string | null;
                             iccid: string;
-                            /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the 7-day burn rate; offline_minutes */
+                            /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the forecast burn rate (as GET /sims/{iccid}/quota/data); offline_minutes */
                             metric: "data_used_pct" | "sms_used_pct" | "expiry_days" | "forecast_days" | "offline_minutes";
                             threshold: number;
                             value: number | null;
@@ -2884,7 +2884,7 @@ export interface paths {
                                 enabled: boolean;
                                 scope: "global" | "account" | "tag" | "sim";
                                 scope_value: string | null;
-                                /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the 7-day burn rate; offline_minutes */
+                                /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the forecast burn rate (as GET /sims/{iccid}/quota/data); offline_minutes */
                                 metric: "data_used_pct" | "sms_used_pct" | "expiry_days" | "forecast_days" | "offline_minutes";
                                 thresholds: number[];
                                 /** @description How far the value must move back past a threshold before the rule re-arms */
@@ -2950,7 +2950,7 @@ export interface paths {
                         /** @default global */
                         scope?: "global" | "account" | "tag" | "sim";
                         scope_value?: string | null;
-                        /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the 7-day burn rate; offline_minutes */
+                        /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the forecast burn rate (as GET /sims/{iccid}/quota/data); offline_minutes */
                         metric: "data_used_pct" | "sms_used_pct" | "expiry_days" | "forecast_days" | "offline_minutes";
                         thresholds: number[];
                         /** @default 5 */
@@ -2979,7 +2979,7 @@ export interface paths {
                             enabled: boolean;
                             scope: "global" | "account" | "tag" | "sim";
                             scope_value: string | null;
-                            /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the 7-day burn rate; offline_minutes */
+                            /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the forecast burn rate (as GET /sims/{iccid}/quota/data); offline_minutes */
                             metric: "data_used_pct" | "sms_used_pct" | "expiry_days" | "forecast_days" | "offline_minutes";
                             thresholds: number[];
                             /** @description How far the value must move back past a threshold before the rule re-arms */
@@ -3073,7 +3073,7 @@ export interface paths {
                             enabled: boolean;
                             scope: "global" | "account" | "tag" | "sim";
                             scope_value: string | null;
-                            /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the 7-day burn rate; offline_minutes */
+                            /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the forecast burn rate (as GET /sims/{iccid}/quota/data); offline_minutes */
                             metric: "data_used_pct" | "sms_used_pct" | "expiry_days" | "forecast_days" | "offline_minutes";
                             thresholds: number[];
                             /** @description How far the value must move back past a threshold before the rule re-arms */
@@ -3225,7 +3225,7 @@ export interface paths {
                         enabled?: boolean;
                         scope?: "global" | "account" | "tag" | "sim";
                         scope_value?: string | null;
-                        /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the 7-day burn rate; offline_minutes */
+                        /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the forecast burn rate (as GET /sims/{iccid}/quota/data); offline_minutes */
                         metric?: "data_used_pct" | "sms_used_pct" | "expiry_days" | "forecast_days" | "offline_minutes";
                         thresholds?: number[];
                         /** @description How far the value must move back past a threshold before the rule re-arms */
@@ -3253,7 +3253,7 @@ export interface paths {
                             enabled: boolean;
                             scope: "global" | "account" | "tag" | "sim";
                             scope_value: string | null;
-                            /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the 7-day burn rate; offline_minutes */
+                            /** @description data/sms_used_pct: percent of the quota used; expiry_days: days until the quota expires; forecast_days: days until the data quota runs out at the forecast burn rate (as GET /sims/{iccid}/quota/data); offline_minutes */
                             metric: "data_used_pct" | "sms_used_pct" | "expiry_days" | "forecast_days" | "offline_minutes";
                             thresholds: number[];
                             /** @description How far the value must move back past a threshold before the rule re-arms */
@@ -11049,7 +11049,7 @@ export interface paths {
                                 exhausted: number;
                                 /** @description SIMs whose data quota expires within the next 30 days (not already expired) */
                                 near_expiry: number;
-                                /** @description SIMs with data left that run out within 30 days at their 7-day burn rate (the forecast_days measure of alert rules) */
+                                /** @description SIMs with data left that run out within 30 days at their forecast burn rate (the measure of GET /sims/{iccid}/quota/data and of forecast_days alert rules) */
                                 forecast_exhaustions: number;
                                 /** @description The 10 SIMs with the lowest percentage of data remaining */
                                 lowest: {
