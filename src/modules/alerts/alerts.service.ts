@@ -15,6 +15,7 @@ import { describe, eventFor } from './alerts.notices.js';
 import { toAlertDto, toRuleDto, type AlertDto } from './alerts.view.js';
 import { createAlertsRepo, type AlertFilter, type AlertRuleRow, type RuleValues } from './alerts.repo.js';
 import { isUuid } from '../../lib/identifiers.js';
+import { pageReply } from '../../db/paging.js';
 
 export { DEFAULT_ANOMALY_RULES, DEFAULT_RULES } from './alerts.rules.js';
 export type { AlertDto, AlertRuleDto } from './alerts.view.js';
@@ -309,7 +310,7 @@ export function createAlertsService(deps: AlertsServiceDeps) {
 
     async listAlerts(filter: AlertFilter, page: number, pageSize: number) {
       const { rows, total } = await repo.listAlerts(filter, page, pageSize);
-      return { items: rows.map(toAlertDto), total, page, page_size: pageSize, total_pages: Math.ceil(total / pageSize) };
+      return pageReply(rows.map(toAlertDto), total, page, pageSize);
     },
 
     async getAlert(id: string): Promise<AlertDto> {

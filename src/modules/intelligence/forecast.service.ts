@@ -7,6 +7,7 @@ import { BYTES_PER_MB } from '../../lib/units.js';
 import type { ProductDto } from '../products/products.schemas.js';
 import type { ProductsService } from '../products/products.service.js';
 import { forecastExhaustion, forecastHistoryStart } from '../quotas/forecast.js';
+import { pageReply } from '../../db/paging.js';
 
 /**
  * Fleet forecast: which SIMs run out of data or reach the end of their lifetime in the next 30 and
@@ -250,8 +251,7 @@ export function createForecastService(deps: ForecastServiceDeps) {
       const key = (f: SimForecast) => (query.kind === 'expiry' ? f.daysUntilExpiry : f.daysUntilExhaustion) ?? 0;
       hits.sort((a, b) => key(a) - key(b) || a.iccid.localeCompare(b.iccid));
       const start = (query.page - 1) * query.pageSize;
-      return {
-        items: hits.slice(start, start + query.pageSize).map((f) => ({
+      const items = hits.slice(start, start + query.pageSize).map((f) => ({
           iccid: f.iccid,
           account_id: f.accountId,
           label: f.label,
@@ -263,12 +263,8 @@ export function createForecastService(deps: ForecastServiceDeps) {
           data_expiry_date: f.expiryDate,
           days_until_expiry: f.daysUntilExpiry,
           topups_needed: topupsNeeded(f, query.withinDays),
-        })),
-        total: hits.length,
-        page: query.page,
-        page_size: query.pageSize,
-        total_pages: Math.ceil(hits.length / query.pageSize),
-      };
+        }));
+      return pageReply(items, hits.length, query.page, query.pageSize);
     },
   };
 }
