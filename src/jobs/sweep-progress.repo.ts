@@ -63,7 +63,7 @@ export function createSweepProgressRepo(db: Kysely<DB>) {
         .execute();
     },
 
-    /** Closes the pass: the next run starts at page 1. */
+    /** Closes the pass (`pages`: pages read, used when 1NCE gave no page count): the next run starts at page 1. */
     async complete(accountId: string, pages: number, now: Date): Promise<void> {
       await db
         .updateTable('sweep_progress')
@@ -72,7 +72,8 @@ export function createSweepProgressRepo(db: Kysely<DB>) {
           updated_at: now,
           last_pass_completed_at: now,
           last_pass_seconds: sql<number>`greatest(0, extract(epoch from (${now}::timestamptz - coalesce(pass_started_at, ${now}::timestamptz))))`,
-          last_pass_pages: pages,
+          // 1NCE's page count when it said one (a run resumed past the last page reads one empty page).
+          last_pass_pages: sql<number>`coalesce(total_pages, ${pages})`,
           pass_started_at: null,
         })
         .where('account_id', '=', accountId)
