@@ -7,7 +7,7 @@
  */
 import { Registry } from 'prom-client';
 import { createProviderClient } from '../src/provider/client.js';
-import { createProviderMetrics } from '../src/provider/provider.metrics.js';
+import { createProviderMetrics } from '../src/metrics/provider.js';
 import { decodeList, decodeSim } from '../src/provider/provider.decoders.js';
 import { createSimulator } from '../src/simulator/index.js';
 

@@ -1,16 +1,20 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DbObserver } from './db/client.js';
-import { createProviderMetrics } from './provider/provider.metrics.js';
-import { createBackgroundMetrics } from './jobs/jobs.metrics.js';
+import { createProviderMetrics } from './metrics/provider.js';
+import { createBackgroundMetrics } from './metrics/background.js';
 import { DEFAULT_LIMITS, type Family } from './provider/governor.js';
 import type { PlatformProbes } from './modules/observability/platform-probes.js';
 import { VERSION } from './version.js';
 
 /**
- * Every metric the platform emits, defined in one place and registered on one registry
- * (no global default registry, so tests and multiple apps in one process never collide).
- * Names follow `simfleet_<subsystem>_<thing>_<unit>`.
+ * Every metric the platform emits, defined here or in `src/metrics/` (one file per area, called
+ * from here) and registered on one registry (no global default registry, so tests and multiple
+ * apps in one process never collide). No other module constructs a prom-client metric
+ * (test/structure/metrics.test.ts). Names follow `simfleet_<subsystem>_<thing>_<unit>`.
  */
+
+export type { BackgroundMetrics } from './metrics/background.js';
+export type { ProviderMetrics } from './metrics/provider.js';
 
 /** Latency buckets for HTTP and DB work, in seconds: fine-grained below 100 ms where the API lives. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

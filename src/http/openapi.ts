@@ -11,7 +11,8 @@ import { PROBLEM_CONTENT_TYPE, ProblemRef } from './problem.js';
  * describe their own schemas; everything that must be the same on every operation is derived here,
  * in one place, from what the routes already declare:
  *  - `operationId` (camelCase, from method and path; explicit ids where the derived one reads badly),
- *  - `security` from the route's `config.policy` (public: none, streamer: HTTP Basic, else bearer or key),
+ *  - `security` from the route's `config.policy` (public: none, streamer: HTTP Basic, else bearer or key);
+ *    route files declare no `security` of their own (it would be overwritten here),
  *  - a description that says who may call it, and the responses every operation can produce (401, 403, 429),
  *  - error responses as `application/problem+json`, response descriptions by status code,
  *  - declared tags, servers, licence.

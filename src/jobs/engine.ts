@@ -4,7 +4,7 @@ import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { Role } from '../config.js';
 import type { Database } from '../db/client.js';
-import type { BackgroundMetrics } from './jobs.metrics.js';
+import type { BackgroundMetrics } from '../metrics/background.js';
 import { createJobRunsRepo, type JobRunsRepo } from './job-runs.repo.js';
 import { createPgBossDb } from './pg-boss-db.js';
 import { withSessionLock } from '../db/locks.js';

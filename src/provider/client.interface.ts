@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { OperationAvailability } from './availability.js';
 import type { Family, FamilyLimit, Governor } from './governor.js';
-import type { ProviderMetrics } from './provider.metrics.js';
+import type { ProviderMetrics } from '../metrics/provider.js';
 import type {
   CallOptions,
   CreateOrderInput,

@@ -22,7 +22,7 @@
  * calls), and a 10,000-SIM job ran at a third of the rate.
  */
 import type { Redis } from 'ioredis';
-import type { ProviderMetrics } from './provider.metrics.js';
+import type { ProviderMetrics } from '../metrics/provider.js';
 import type { Priority } from './provider.types.js';
 import { PENALIZE_SCRIPT, RESERVE_SCRIPT, reserveInMemory, type MemoryBudget, type Params, type Reservation } from './governor.budget.js';
 

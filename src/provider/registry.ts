@@ -10,7 +10,7 @@ import { NotFound } from '../errors.js';
 import { createOperationAvailability, type OperationAvailability } from './availability.js';
 import { createProviderClient, type ProviderClient, type UsageSourceConfig } from './client.js';
 import { createGovernor, type Family, type FamilyLimit, type Governor } from './governor.js';
-import type { ProviderMetrics } from './provider.metrics.js';
+import type { ProviderMetrics } from '../metrics/provider.js';
 import type { RetryOptions } from './retry.js';
 import type { ProviderLogger } from './transport.js';
 

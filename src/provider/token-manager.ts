@@ -12,7 +12,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ProviderAuthError, ProviderBadResponse, ProviderRateLimited, ProviderTimeout, ProviderUnavailable } from './errors.js';
 import type { Governor } from './governor.js';
-import type { ProviderMetrics } from './provider.metrics.js';
+import type { ProviderMetrics } from '../metrics/provider.js';
 import { validators } from './provider.schemas.js';
 import { toNumber } from './decode.js';
 import { classifyNetworkError, parseRetryAfter, planRetry, sleep, type FailureKind, type RetryOptions } from './retry.js';

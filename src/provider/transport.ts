@@ -18,7 +18,7 @@ import {
   type ProviderErrorContext,
 } from './errors.js';
 import type { Family, Governor } from './governor.js';
-import type { ProviderMetrics } from './provider.metrics.js';
+import type { ProviderMetrics } from '../metrics/provider.js';
 import type { CallOptions, TokenManager } from './provider.types.js';
 import {
   classifyNetworkError,

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createJobEngine, type JobEngine } from '../../src/jobs/engine.js';
-import { createBackgroundMetrics } from '../../src/jobs/jobs.metrics.js';
+import { createBackgroundMetrics } from '../../src/metrics/background.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 const logger = pino({ level: 'silent' });

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { sql } from 'kysely';
 import { createJobEngine, type JobEngine } from '../../src/jobs/engine.js';
-import { createBackgroundMetrics } from '../../src/jobs/jobs.metrics.js';
+import { createBackgroundMetrics } from '../../src/metrics/background.js';
 import { backends, createTestDatabase, jobsSchemaFor, type TestDatabase } from '../helpers/db.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 

@@ -108,7 +108,7 @@ describe.each(targets)('job engine across processes (%s)', () => {
 
     // Queue through the engine's own tables from this process (a third, send-only party).
     const { createJobEngine } = await import('../../src/jobs/engine.js');
-    const { createBackgroundMetrics } = await import('../../src/jobs/jobs.metrics.js');
+    const { createBackgroundMetrics } = await import('../../src/metrics/background.js');
     const { Registry } = await import('prom-client');
     const { pino } = await import('pino');
     const sender = createJobEngine({ database: testDb.database, logger: pino({ level: 'silent' }), metrics: createBackgroundMetrics(new Registry()).jobs, role: 'api', schema: `${schema}_jobs` });

@@ -4,7 +4,7 @@
  * every call is recorded so tests can count attempts.
  */
 import { Registry } from 'prom-client';
-import { createProviderMetrics, type ProviderMetrics } from '../../src/provider/provider.metrics.js';
+import { createProviderMetrics, type ProviderMetrics } from '../../src/metrics/provider.js';
 
 export type Scripted =
   | { status: number; body?: string | object; headers?: Record<string, string> }

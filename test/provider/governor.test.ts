@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createGovernor, type GovernorOptions } from '../../src/provider/governor.js';
-import { createProviderMetrics } from '../../src/provider/provider.metrics.js';
+import { createProviderMetrics } from '../../src/metrics/provider.js';
 import type { Priority } from '../../src/provider/provider.types.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL;

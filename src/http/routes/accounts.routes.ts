@@ -12,7 +12,6 @@ import {
 import { describeAudit } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
 
-const BEARER_OR_KEY = [{ bearerAuth: [] }, { apiKey: [] }];
 const target = (id: string) => ({ type: 'provider_account', id });
 /** What the audit keeps of an account: never the secret, only whether one is set. */
 const auditView = (a: AccountDto) => ({ name: a.name, api_url: a.api_url, client_id: a.client_id, is_active: a.is_active });
@@ -27,7 +26,6 @@ export function accountsRoutes(accounts: ProviderAccountsService): FastifyPlugin
         schema: {
           tags: ['accounts'],
           summary: 'Provider accounts with their SIM counts',
-          security: BEARER_OR_KEY,
           response: { 200: AccountListSchema, ...problemResponses(401, 403, 429) },
         },
       },
@@ -41,7 +39,6 @@ export function accountsRoutes(accounts: ProviderAccountsService): FastifyPlugin
         schema: {
           tags: ['accounts'],
           summary: 'One provider account',
-          security: BEARER_OR_KEY,
           params: AccountIdParam,
           response: { 200: AccountSchema, ...problemResponses(400, 401, 403, 404, 429) },
         },
@@ -56,7 +53,6 @@ export function accountsRoutes(accounts: ProviderAccountsService): FastifyPlugin
         schema: {
           tags: ['accounts'],
           summary: 'Add a 1NCE organisation (the secret is encrypted at rest and never returned; test it with POST /accounts/{id}/test)',
-          security: BEARER_OR_KEY,
           body: CreateAccountBody,
           response: { 201: AccountSchema, ...problemResponses(400, 401, 403, 409, 415, 429) },
         },
@@ -76,7 +72,6 @@ export function accountsRoutes(accounts: ProviderAccountsService): FastifyPlugin
           tags: ['accounts'],
           summary: 'Change name, URL, credentials or active state (the provider client is rebuilt)',
           description: 'A new `api_url` must come with `client_secret` (422 `secret_required` otherwise): the stored secret is never sent to a new URL.',
-          security: BEARER_OR_KEY,
           params: AccountIdParam,
           body: UpdateAccountBody,
           response: { 200: AccountSchema, ...problemResponses(400, 401, 403, 404, 409, 415, 422, 429) },
@@ -100,7 +95,6 @@ export function accountsRoutes(accounts: ProviderAccountsService): FastifyPlugin
         schema: {
           tags: ['accounts'],
           summary: 'Remove an account that owns no SIMs, orders or tickets (otherwise 409: deactivate it instead)',
-          security: BEARER_OR_KEY,
           params: AccountIdParam,
           response: { 204: { type: 'null', description: 'Removed' }, ...problemResponses(400, 401, 403, 404, 409, 429) },
         },
@@ -120,7 +114,6 @@ export function accountsRoutes(accounts: ProviderAccountsService): FastifyPlugin
         schema: {
           tags: ['accounts'],
           summary: 'Verify the credentials against 1NCE (token + one SIM page); records last_verified_at or last_error',
-          security: BEARER_OR_KEY,
           params: AccountIdParam,
           response: { 200: AccountTestSchema, ...problemResponses(400, 401, 403, 404, 409, 429) },
         },

@@ -5,7 +5,6 @@ import type { AlertsService } from '../../modules/alerts/alerts.service.js';
 import { requireUser } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
 
-const SECURITY = [{ bearerAuth: [] }, { apiKey: [] }];
 const TAGS = ['alerts'];
 
 /** /api/v1/alert-rules: thresholds and auto top-up rules (viewers read; admins write, since rules can spend money). */
@@ -15,7 +14,7 @@ export function alertRulesRoutes(alerts: AlertsService): FastifyPluginAsyncTypeb
       '/',
       {
         config: { policy: 'viewer' },
-        schema: { tags: TAGS, summary: 'List alert rules', security: SECURITY, response: { 200: Type.Object({ items: Type.Array(RuleSchema) }), ...problemResponses(401, 403, 429) } },
+        schema: { tags: TAGS, summary: 'List alert rules', response: { 200: Type.Object({ items: Type.Array(RuleSchema) }), ...problemResponses(401, 403, 429) } },
       },
       async () => ({ items: await alerts.listRules() }),
     );
@@ -24,7 +23,7 @@ export function alertRulesRoutes(alerts: AlertsService): FastifyPluginAsyncTypeb
       '/:id',
       {
         config: { policy: 'viewer' },
-        schema: { tags: TAGS, summary: 'One alert rule', security: SECURITY, params: IdParams, response: { 200: RuleSchema, ...problemResponses(400, 401, 403, 404, 429) } },
+        schema: { tags: TAGS, summary: 'One alert rule', params: IdParams, response: { 200: RuleSchema, ...problemResponses(400, 401, 403, 404, 429) } },
       },
       async (request) => alerts.getRule(request.params.id),
     );
@@ -33,7 +32,7 @@ export function alertRulesRoutes(alerts: AlertsService): FastifyPluginAsyncTypeb
       '/',
       {
         config: { policy: 'admin' },
-        schema: { tags: TAGS, summary: 'Create an alert rule', security: SECURITY, body: RuleCreateBody, response: { 201: RuleSchema, ...problemResponses(400, 401, 403, 429) } },
+        schema: { tags: TAGS, summary: 'Create an alert rule', body: RuleCreateBody, response: { 201: RuleSchema, ...problemResponses(400, 401, 403, 429) } },
       },
       async (request, reply) => {
         const b = request.body;
@@ -67,7 +66,7 @@ export function alertRulesRoutes(alerts: AlertsService): FastifyPluginAsyncTypeb
       '/:id',
       {
         config: { policy: 'admin' },
-        schema: { tags: TAGS, summary: 'Change an alert rule', security: SECURITY, params: IdParams, body: RulePatchBody, response: { 200: RuleSchema, ...problemResponses(400, 401, 403, 404, 429) } },
+        schema: { tags: TAGS, summary: 'Change an alert rule', params: IdParams, body: RulePatchBody, response: { 200: RuleSchema, ...problemResponses(400, 401, 403, 404, 429) } },
       },
       async (request) => alerts.updateRule(request.params.id, request.body),
     );
@@ -76,7 +75,7 @@ export function alertRulesRoutes(alerts: AlertsService): FastifyPluginAsyncTypeb
       '/:id',
       {
         config: { policy: 'admin' },
-        schema: { tags: TAGS, summary: 'Delete an alert rule (its alerts stay, unlinked)', security: SECURITY, params: IdParams, response: { 204: Type.Null(), ...problemResponses(400, 401, 403, 404, 429) } },
+        schema: { tags: TAGS, summary: 'Delete an alert rule (its alerts stay, unlinked)', params: IdParams, response: { 204: Type.Null(), ...problemResponses(400, 401, 403, 404, 429) } },
       },
       async (request, reply) => {
         await alerts.deleteRule(request.params.id);

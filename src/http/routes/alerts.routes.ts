@@ -4,7 +4,6 @@ import type { AlertsService } from '../../modules/alerts/alerts.service.js';
 import { requireUser } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
 
-const SECURITY = [{ bearerAuth: [] }, { apiKey: [] }];
 const TAGS = ['alerts'];
 
 /** /api/v1/alerts: raised alerts (viewers read; operators acknowledge and resolve). */
@@ -14,7 +13,7 @@ export function alertsRoutes(alerts: AlertsService): FastifyPluginAsyncTypebox {
       '/',
       {
         config: { policy: 'viewer' },
-        schema: { tags: TAGS, summary: 'List alerts, newest first', security: SECURITY, querystring: AlertsQuery, response: { 200: AlertsPageSchema, ...problemResponses(400, 401, 403, 429) } },
+        schema: { tags: TAGS, summary: 'List alerts, newest first', querystring: AlertsQuery, response: { 200: AlertsPageSchema, ...problemResponses(400, 401, 403, 429) } },
       },
       async (request) => {
         const q = request.query;
@@ -26,7 +25,7 @@ export function alertsRoutes(alerts: AlertsService): FastifyPluginAsyncTypebox {
       '/:id',
       {
         config: { policy: 'viewer' },
-        schema: { tags: TAGS, summary: 'One alert', security: SECURITY, params: IdParams, response: { 200: AlertSchema, ...problemResponses(400, 401, 403, 404, 429) } },
+        schema: { tags: TAGS, summary: 'One alert', params: IdParams, response: { 200: AlertSchema, ...problemResponses(400, 401, 403, 404, 429) } },
       },
       async (request) => alerts.getAlert(request.params.id),
     );
@@ -35,7 +34,7 @@ export function alertsRoutes(alerts: AlertsService): FastifyPluginAsyncTypebox {
       '/:id/acknowledge',
       {
         config: { policy: 'operator' },
-        schema: { tags: TAGS, summary: 'Acknowledge an open alert', security: SECURITY, params: IdParams, response: { 200: AlertSchema, ...problemResponses(400, 401, 403, 404, 409, 429) } },
+        schema: { tags: TAGS, summary: 'Acknowledge an open alert', params: IdParams, response: { 200: AlertSchema, ...problemResponses(400, 401, 403, 404, 409, 429) } },
       },
       async (request) => alerts.acknowledge(request.params.id, requireUser(request).userId),
     );
@@ -47,7 +46,6 @@ export function alertsRoutes(alerts: AlertsService): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           summary: 'Resolve an alert (the rule stays quiet for this SIM until the value clears the hysteresis band)',
-          security: SECURITY,
           params: IdParams,
           response: { 200: AlertSchema, ...problemResponses(400, 401, 403, 404, 429) },
         },

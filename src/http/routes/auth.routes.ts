@@ -23,7 +23,6 @@ import { Unauthorized } from '../../errors.js';
 import type { TokenPair } from '../../modules/users/auth.service.js';
 import { problemResponses } from '../problem.js';
 
-const BEARER_OR_KEY = [{ bearerAuth: [] }, { apiKey: [] }];
 const SessionHeaders = Type.Object({
   'x-session-cookie': Type.Optional(Type.Literal('1', { description: 'Browser session: refresh token in an HttpOnly cookie instead of the body' })),
 });
@@ -66,7 +65,6 @@ export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'
           description:
             'Throttled per client IP and per username: 429 with Retry-After after 5 failures a minute; repeated failures lock sign-in for 15 minutes. ' +
             'Browsers send `X-Session-Cookie: 1`: the refresh token is then set as an HttpOnly, SameSite=Strict cookie (path /api/v1/auth) and left out of the body.',
-          security: [],
           headers: SessionHeaders,
           body: LoginBody,
           response: { 200: SessionTokenPairSchema, ...problemResponses(400, 401, 415, 429) },
@@ -95,7 +93,6 @@ export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'
           description:
             'Presenting an already rotated refresh token revokes every token of that login (theft detection). ' +
             'Browsers send no token and `X-Session-Cookie: 1`: the session cookie is rotated instead (403 `session_header_required` without the header).',
-          security: [],
           headers: SessionHeaders,
           body: SessionRefreshBody,
           response: { 200: SessionTokenPairSchema, ...problemResponses(400, 401, 403, 415, 429) },
@@ -128,7 +125,6 @@ export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'
           description:
             'Possession of the refresh token is the credential, so a client whose access token expired can still sign out. ' +
             'Browsers send no token and `X-Session-Cookie: 1`: the session cookie\'s login is revoked and the cookie cleared (204 also when no cookie is left).',
-          security: [],
           headers: SessionHeaders,
           body: SessionRefreshBody,
           response: { 204: Type.Null({ description: 'Signed out' }), ...problemResponses(400, 401, 403, 415, 429) },
@@ -158,7 +154,6 @@ export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'
         schema: {
           tags: ['auth'],
           summary: 'Create a user (admins only)',
-          security: BEARER_OR_KEY,
           body: RegisterBody,
           response: { 201: UserSchema, ...problemResponses(400, 401, 403, 409, 415, 422, 429) },
         },
@@ -177,7 +172,6 @@ export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'
         schema: {
           tags: ['auth'],
           summary: 'The authenticated user and how they authenticated',
-          security: BEARER_OR_KEY,
           response: { 200: MeSchema, ...problemResponses(401, 403, 429) },
         },
       },
@@ -202,7 +196,6 @@ export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'
           tags: ['auth'],
           summary: 'Change your own password',
           description: 'Ends every existing session of the user (refresh tokens revoked, older access tokens refused), revokes every API key of the user, and returns a fresh token pair.',
-          security: BEARER_OR_KEY,
           body: ChangePasswordBody,
           response: { 200: TokenPairSchema, ...problemResponses(400, 401, 403, 415, 422, 429) },
         },
@@ -225,7 +218,6 @@ export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'
           summary: 'Create an API key for yourself; the key is returned once, in this response only',
           description:
             '`role` caps the key below your own role; it cannot exceed it. A key created with an API key inherits that key\'s cap and at most its expiry (a later or missing `expires_in_days` is clamped), and is revoked with it. Use it as `X-API-Key: <api_key>`.',
-          security: BEARER_OR_KEY,
           body: CreateApiKeyBody,
           response: { 201: CreatedApiKeySchema, ...problemResponses(400, 401, 403, 415, 429) },
         },
@@ -249,7 +241,6 @@ export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'
         schema: {
           tags: ['auth'],
           summary: "Your API keys (admins: every user's with ?all=true), newest first",
-          security: BEARER_OR_KEY,
           querystring: ListApiKeysQuery,
           response: { 200: Type.Array(ApiKeySchema), ...problemResponses(400, 401, 403, 429) },
         },
@@ -265,7 +256,6 @@ export function authRoutes(identity: Pick<Identity, 'auth' | 'users' | 'apiKeys'
         schema: {
           tags: ['auth'],
           summary: 'Revoke an API key (your own; admins: any) and every key created from it. Takes effect on the next request',
-          security: BEARER_OR_KEY,
           params: UuidParam,
           response: { 204: Type.Null({ description: 'Revoked' }), ...problemResponses(400, 401, 403, 404, 429) },
         },

@@ -15,7 +15,6 @@ import {
 import { auditContext, describeAudit } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
 
-const BEARER_OR_KEY = [{ bearerAuth: [] }, { apiKey: [] }];
 const target = (id: string) => ({ type: 'bulk_job', id });
 
 /** /api/v1/bulk-jobs: one action on many SIMs, run as a tracked, resumable job. */
@@ -28,7 +27,6 @@ export function bulkRoutes(bulk: BulkService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['bulk'],
           summary: 'Start a bulk action on a selection (ICCID list, CSV or SIM filter); dry_run reports the selection only',
-          security: BEARER_OR_KEY,
           body: CreateBulkJobBody,
           response: { 200: DryRunSchema, 202: BulkJobSchema, ...problemResponses(400, 401, 403, 413, 415, 422, 429) },
         },
@@ -51,7 +49,6 @@ export function bulkRoutes(bulk: BulkService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['bulk'],
           summary: 'Bulk jobs, newest first',
-          security: BEARER_OR_KEY,
           querystring: ListBulkJobsQuery,
           response: { 200: BulkJobPageSchema, ...problemResponses(400, 401, 403, 429) },
         },
@@ -69,7 +66,6 @@ export function bulkRoutes(bulk: BulkService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['bulk'],
           summary: 'A bulk job with its progress',
-          security: BEARER_OR_KEY,
           params: BulkJobIdParam,
           response: { 200: BulkJobSchema, ...problemResponses(400, 401, 403, 404, 429) },
         },
@@ -84,7 +80,6 @@ export function bulkRoutes(bulk: BulkService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['bulk'],
           summary: 'Per-SIM results of a bulk job',
-          security: BEARER_OR_KEY,
           params: BulkJobIdParam,
           querystring: ListBulkItemsQuery,
           response: { 200: BulkItemPageSchema, ...problemResponses(400, 401, 403, 404, 429) },
@@ -103,7 +98,6 @@ export function bulkRoutes(bulk: BulkService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['bulk'],
           summary: 'Per-SIM results as CSV (iccid, status, error, result), streamed',
-          security: BEARER_OR_KEY,
           params: BulkJobIdParam,
           produces: ['text/csv'],
           response: { 200: Type.String({ description: 'CSV text' }), ...problemResponses(400, 401, 403, 404, 429) },
@@ -132,7 +126,6 @@ export function bulkRoutes(bulk: BulkService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['bulk'],
           summary: 'Cancel a bulk job: queued ends now, running stops before its next chunk',
-          security: BEARER_OR_KEY,
           params: BulkJobIdParam,
           response: { 200: BulkJobSchema, ...problemResponses(400, 401, 403, 404, 409, 429) },
         },

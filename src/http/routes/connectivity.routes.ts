@@ -13,7 +13,6 @@ import { IccidParams } from '../../lib/schemas.js';
 import { auditContext, describeAudit } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
 
-const BEARER_OR_KEY = [{ bearerAuth: [] }, { apiKey: [] }];
 const TAGS = ['connectivity'];
 
 /** /api/v1/sims/:iccid/connectivity: live status (stored as snapshots), history, resets. */
@@ -26,7 +25,6 @@ export function connectivityRoutes(connectivity: ConnectivityService): FastifyPl
         schema: {
           tags: TAGS,
           summary: 'Current connectivity from 1NCE (ONLINE, ATTACHED, OFFLINE, BLOCKED; operator, country, RAT, PDP context), stored as a snapshot',
-          security: BEARER_OR_KEY,
           params: IccidParams,
           querystring: ConnectivityQuery,
           response: { 200: ConnectivitySchema, ...problemResponses(400, 401, 403, 404, 422, 429, 502, 503, 504) },
@@ -42,7 +40,6 @@ export function connectivityRoutes(connectivity: ConnectivityService): FastifyPl
         schema: {
           tags: TAGS,
           summary: 'Stored connectivity snapshots, newest first',
-          security: BEARER_OR_KEY,
           params: IccidParams,
           querystring: ConnectivityHistoryQuery,
           response: { 200: ConnectivityPageSchema, ...problemResponses(400, 401, 403, 404, 422, 429) },
@@ -58,7 +55,6 @@ export function connectivityRoutes(connectivity: ConnectivityService): FastifyPl
         schema: {
           tags: TAGS,
           summary: 'Reset the data session at 1NCE; tracked until the device re-attaches',
-          security: BEARER_OR_KEY,
           params: IccidParams,
           response: { 202: ResetSchema, ...problemResponses(400, 401, 403, 404, 422, 429, 502, 503, 504) },
         },
@@ -80,7 +76,6 @@ export function connectivityRoutes(connectivity: ConnectivityService): FastifyPl
         schema: {
           tags: TAGS,
           summary: 'Recent resets of the SIM, newest first',
-          security: BEARER_OR_KEY,
           params: IccidParams,
           response: { 200: ResetListSchema, ...problemResponses(400, 401, 403, 404, 422, 429) },
         },
@@ -95,7 +90,6 @@ export function connectivityRoutes(connectivity: ConnectivityService): FastifyPl
         schema: {
           tags: TAGS,
           summary: 'A reset; while requested, checks 1NCE for a re-attach first',
-          security: BEARER_OR_KEY,
           params: ResetParams,
           response: { 200: ResetSchema, ...problemResponses(400, 401, 403, 404, 422, 429, 502, 503, 504) },
         },

@@ -5,7 +5,6 @@ import { IccidParams } from '../../lib/schemas.js';
 import { auditContext, describeAudit } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
 
-const BEARER_OR_KEY = [{ bearerAuth: [] }, { apiKey: [] }];
 const TAGS = ['events'];
 
 /** /api/v1/sims/:iccid/events: stored SIM events, and their sync from 1NCE. */
@@ -18,7 +17,6 @@ export function eventsRoutes(events: EventsService): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           summary: 'Events of a SIM by type, severity and time, newest first',
-          security: BEARER_OR_KEY,
           params: IccidParams,
           querystring: EventsQuery,
           response: { 200: EventPageSchema, ...problemResponses(400, 401, 403, 404, 422, 429, 502, 503, 504) },
@@ -34,7 +32,6 @@ export function eventsRoutes(events: EventsService): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           summary: 'Fetch the events 1NCE holds for the SIM and store new ones',
-          security: BEARER_OR_KEY,
           params: IccidParams,
           response: { 200: EventSyncResultSchema, ...problemResponses(400, 401, 403, 404, 422, 429, 502, 503, 504) },
         },

@@ -3,7 +3,6 @@ import type { FleetService } from '../../modules/fleet/fleet.service.js';
 import { FleetSummarySchema, OperatorsQuery, OperatorsSchema } from '../../modules/fleet/fleet.schemas.js';
 import { problemResponses } from '../problem.js';
 
-const SECURITY = [{ bearerAuth: [] }, { apiKey: [] }];
 
 /** /api/v1/fleet: fleet-wide aggregates for the console's dashboard (any role). */
 export function fleetRoutes(fleet: FleetService): FastifyPluginAsyncTypebox {
@@ -18,7 +17,6 @@ export function fleetRoutes(fleet: FleetService): FastifyPluginAsyncTypebox {
           description:
             'A few aggregate queries over the whole fleet (fast at 100,000 SIMs), cached for 5 seconds for every caller. ' +
             'Counts match the corresponding list filters (e.g. `quota.near_quota` = `GET /sims?quota_below=20`). 503 when the database does not answer.',
-          security: SECURITY,
           response: { 200: FleetSummarySchema, ...problemResponses(401, 403, 429, 503) },
         },
       },
@@ -32,7 +30,6 @@ export function fleetRoutes(fleet: FleetService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['fleet'],
           summary: 'SIMs per network operator and country (from each SIM’s latest connectivity snapshot naming one), largest first',
-          security: SECURITY,
           querystring: OperatorsQuery,
           response: { 200: OperatorsSchema, ...problemResponses(400, 401, 403, 429) },
         },

@@ -5,7 +5,6 @@ import type { Intelligence } from '../../modules/intelligence/intelligence.js';
 import { DiagnosisSchema, FleetForecastSchema, ForecastSimsPage, ForecastSimsQuery, MonthlyReportQuery, MonthlyReportSchema } from '../../modules/intelligence/intelligence.schemas.js';
 import { problemResponses } from '../problem.js';
 
-const SECURITY = [{ bearerAuth: [] }, { apiKey: [] }];
 const TAGS = ['intelligence'];
 
 /** GET /api/v1/sims/{iccid}/diagnosis (prefix /api/v1/sims). */
@@ -19,7 +18,6 @@ export function diagnosisRoutes(intelligence: Pick<Intelligence, 'diagnosis'>): 
           tags: TAGS,
           summary: 'Diagnose a SIM: a verdict with reasons and the next step',
           description: 'Combines status, IMEI lock, connectivity, recent events, quota, last usage, open alerts and automatic actions (stored state only; no 1NCE call).',
-          security: SECURITY,
           params: IccidParams,
           response: { 200: DiagnosisSchema, ...problemResponses(400, 401, 403, 404, 422, 429) },
         },
@@ -39,7 +37,6 @@ export function forecastRoutes(intelligence: Pick<Intelligence, 'forecast'>): Fa
         schema: {
           tags: TAGS,
           summary: 'Fleet forecast: quota exhaustions and expiries in the next 30 and 90 days, per account and tag, with the top-ups needed and their price',
-          security: SECURITY,
           response: { 200: FleetForecastSchema, ...problemResponses(401, 403, 429) },
         },
       },
@@ -53,7 +50,6 @@ export function forecastRoutes(intelligence: Pick<Intelligence, 'forecast'>): Fa
         schema: {
           tags: TAGS,
           summary: 'SIMs forecast to run out of data (or to expire) within a number of days, soonest first',
-          security: SECURITY,
           querystring: ForecastSimsQuery,
           response: { 200: ForecastSimsPage, ...problemResponses(400, 401, 403, 429) },
         },
@@ -76,7 +72,6 @@ export function reportsRoutes(intelligence: Pick<Intelligence, 'reports'>): Fast
         schema: {
           tags: TAGS,
           summary: 'Monthly report per account and tag: usage, SMS, top-ups, alerts and anomalies (JSON, or CSV with format=csv)',
-          security: SECURITY,
           querystring: MonthlyReportQuery,
           produces: ['application/json', 'text/csv'],
           response: {

@@ -14,7 +14,6 @@ import {
 import { auditContext, describeAudit } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
 
-const BEARER_OR_KEY = [{ bearerAuth: [] }, { apiKey: [] }];
 
 /** /api/v1/orders: 1NCE orders (including top-ups), served from our database. */
 export function ordersRoutes(orders: OrdersService): FastifyPluginAsyncTypebox {
@@ -26,7 +25,6 @@ export function ordersRoutes(orders: OrdersService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['orders'],
           summary: 'Stored orders (top-ups included), newest first; POST /orders/sync refreshes them from 1NCE',
-          security: BEARER_OR_KEY,
           querystring: ListOrdersQuery,
           response: { 200: OrderPageSchema, ...problemResponses(400, 401, 403, 429) },
         },
@@ -44,7 +42,6 @@ export function ordersRoutes(orders: OrdersService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['orders'],
           summary: 'One stored order with its lines',
-          security: BEARER_OR_KEY,
           params: OrderIdParam,
           response: { 200: OrderSchema, ...problemResponses(400, 401, 403, 404, 429) },
         },
@@ -59,7 +56,6 @@ export function ordersRoutes(orders: OrdersService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['orders'],
           summary: 'Place an order at 1NCE (real and invoiced; admins only). Idempotency-Key makes retries safe',
-          security: BEARER_OR_KEY,
           querystring: AccountQuery,
           headers: TopupHeaders,
           body: CreateOrderBody,
@@ -82,7 +78,6 @@ export function ordersRoutes(orders: OrdersService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['orders'],
           summary: 'Refresh the account’s orders from 1NCE (10 per page, within the 100 per 5 minutes budget)',
-          security: BEARER_OR_KEY,
           querystring: AccountQuery,
           response: { 200: OrderSyncSchema, ...problemResponses(400, 401, 403, 404, 429, 502, 503, 504) },
         },

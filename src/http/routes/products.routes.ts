@@ -4,7 +4,6 @@ import type { ProductsService } from '../../modules/products/products.service.js
 import { ProductIdParam, ProductListSchema, ProductSchema, ProductsQuery } from '../../modules/products/products.schemas.js';
 import { problemResponses } from '../problem.js';
 
-const BEARER_OR_KEY = [{ bearerAuth: [] }, { apiKey: [] }];
 
 /** /api/v1/products: 1NCE's catalogue per account (cached; refreshed by POST /products/sync). */
 export function productsRoutes(products: ProductsService): FastifyPluginAsyncTypebox {
@@ -16,7 +15,6 @@ export function productsRoutes(products: ProductsService): FastifyPluginAsyncTyp
         schema: {
           tags: ['orders'],
           summary: 'Products that can be ordered (served from cache or our database; fetched from 1NCE when never synced)',
-          security: BEARER_OR_KEY,
           querystring: ProductsQuery,
           response: { 200: ProductListSchema, ...problemResponses(400, 401, 403, 404, 429, 502, 503, 504) },
         },
@@ -31,7 +29,6 @@ export function productsRoutes(products: ProductsService): FastifyPluginAsyncTyp
         schema: {
           tags: ['orders'],
           summary: 'One product',
-          security: BEARER_OR_KEY,
           params: ProductIdParam,
           querystring: ProductsQuery,
           response: { 200: ProductSchema, ...problemResponses(400, 401, 403, 404, 429, 502, 503, 504) },
@@ -47,7 +44,6 @@ export function productsRoutes(products: ProductsService): FastifyPluginAsyncTyp
         schema: {
           tags: ['orders'],
           summary: 'Re-read the catalogue from 1NCE (clears the cache)',
-          security: BEARER_OR_KEY,
           querystring: ProductsQuery,
           response: { 200: Type.Object({ account_id: Type.String(), fetched: Type.Integer() }), ...problemResponses(400, 401, 403, 404, 429, 502, 503, 504) },
         },

@@ -4,7 +4,6 @@ import type { QuotasService } from '../../modules/quotas/quotas.service.js';
 import { auditContext } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
 
-const BEARER_OR_KEY = [{ bearerAuth: [] }, { apiKey: [] }];
 const TAGS = ['quotas'];
 
 /** /api/v1/sims/:iccid/quota/:service: latest snapshot with forecast, and snapshot history. */
@@ -17,7 +16,6 @@ export function quotasRoutes(quotas: QuotasService): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           summary: 'Data or SMS quota: remaining, used, percentage, threshold, expiry, status and exhaustion forecast',
-          security: BEARER_OR_KEY,
           params: QuotaParams,
           querystring: QuotaQuery,
           response: { 200: QuotaSchema, ...problemResponses(400, 401, 403, 404, 422, 429, 502, 503, 504) },
@@ -33,7 +31,6 @@ export function quotasRoutes(quotas: QuotasService): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           summary: 'Quota snapshots, newest first',
-          security: BEARER_OR_KEY,
           params: QuotaParams,
           querystring: QuotaHistoryQuery,
           response: { 200: QuotaHistoryPageSchema, ...problemResponses(400, 401, 403, 404, 422, 429) },

@@ -4,7 +4,6 @@ import { JobNameParams, RunNowSchema, RunSchema, RunsQuery, SchedulerStatusSchem
 import type { SchedulerService } from '../../jobs/scheduler.service.js';
 import { problemResponses } from '../problem.js';
 
-const SECURITY = [{ bearerAuth: [] }, { apiKey: [] }];
 
 /** /api/v1/scheduler: background job status (viewers) and run-now (admins). */
 export function schedulerRoutes(scheduler: SchedulerService): FastifyPluginAsyncTypebox {
@@ -16,7 +15,6 @@ export function schedulerRoutes(scheduler: SchedulerService): FastifyPluginAsync
         schema: {
           tags: ['scheduler'],
           summary: 'Every job with its schedule, last run, next run, queue depth and recent failures',
-          security: SECURITY,
           response: { 200: SchedulerStatusSchema, ...problemResponses(401, 403, 429) },
         },
       },
@@ -30,7 +28,6 @@ export function schedulerRoutes(scheduler: SchedulerService): FastifyPluginAsync
         schema: {
           tags: ['scheduler'],
           summary: 'Recent runs of one job, newest first',
-          security: SECURITY,
           params: JobNameParams,
           querystring: RunsQuery,
           response: { 200: Type.Object({ items: Type.Array(RunSchema) }), ...problemResponses(400, 401, 403, 404, 429) },
@@ -46,7 +43,6 @@ export function schedulerRoutes(scheduler: SchedulerService): FastifyPluginAsync
         schema: {
           tags: ['scheduler'],
           summary: 'Queue a run of a job now (409 when a run is already queued)',
-          security: SECURITY,
           params: JobNameParams,
           response: { 202: RunNowSchema, ...problemResponses(400, 401, 403, 404, 409, 429, 503) },
         },

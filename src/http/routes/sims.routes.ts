@@ -21,7 +21,6 @@ import type { SimsService } from '../../modules/sims/sims.service.js';
 import { auditContext, describeAudit } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
 
-const BEARER_OR_KEY = [{ bearerAuth: [] }, { apiKey: [] }];
 const TAGS = ['sims'];
 const simTarget = (iccid: string) => ({ type: 'sim', id: iccid });
 
@@ -35,7 +34,6 @@ export function simsRoutes(sims: SimsService): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           summary: 'List SIMs from our database with filters, sorting and paging',
-          security: BEARER_OR_KEY,
           querystring: SimListQuery,
           response: { 200: SimPageSchema, ...problemResponses(400, 401, 403, 429) },
         },
@@ -53,7 +51,6 @@ export function simsRoutes(sims: SimsService): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           summary: 'Export the filtered SIM list as CSV or NDJSON (streamed, any size)',
-          security: BEARER_OR_KEY,
           querystring: SimExportQuery,
           produces: ['text/csv', 'application/x-ndjson'],
           response: { 200: Type.String({ description: 'CSV (header row first) or one JSON SIM per line' }), ...problemResponses(400, 401, 403, 429) },
@@ -78,7 +75,6 @@ export function simsRoutes(sims: SimsService): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           summary: 'Register a SIM manually',
-          security: BEARER_OR_KEY,
           body: CreateSimBody,
           response: { 201: SimSchema, ...problemResponses(400, 401, 403, 409, 415, 422, 429) },
         },
@@ -105,7 +101,6 @@ export function simsRoutes(sims: SimsService): FastifyPluginAsyncTypebox {
             description:
               'Every row is validated first; any invalid row rejects the whole file with 422 and a per-row report. Changed labels ' +
               'are sent to 1NCE first (bulk update), then every row is stored in one transaction. An exported CSV imports unchanged.',
-            security: BEARER_OR_KEY,
             consumes: ['text/csv'],
             querystring: ImportQuery,
             body: Type.String({ description: 'CSV text with a header row' }),
@@ -127,7 +122,6 @@ export function simsRoutes(sims: SimsService): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           summary: 'Queue a full sync from 1NCE (runs as the sync-sims job)',
-          security: BEARER_OR_KEY,
           querystring: Type.Object({ account: Type.Optional(Type.String({ format: 'uuid', description: 'Only this provider account' })) }),
           response: { 202: JobAcceptedSchema, ...problemResponses(400, 401, 403, 409, 429, 503) },
         },
@@ -146,7 +140,6 @@ export function simsRoutes(sims: SimsService): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           summary: 'One SIM as stored, with how fresh it is',
-          security: BEARER_OR_KEY,
           params: IccidParams,
           response: { 200: SimDetailSchema, ...problemResponses(400, 401, 403, 404, 422, 429) },
         },
@@ -161,7 +154,6 @@ export function simsRoutes(sims: SimsService): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           summary: 'Change label, status and IMEI lock (at 1NCE first) and tags and custom fields (ours)',
-          security: BEARER_OR_KEY,
           params: IccidParams,
           body: PatchSimBody,
           response: { 200: PatchResultSchema, ...problemResponses(400, 401, 403, 404, 415, 422, 429, 502, 503, 504) },
@@ -188,7 +180,6 @@ export function simsRoutes(sims: SimsService): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           summary: 'Fetch the SIM and its quotas from 1NCE now',
-          security: BEARER_OR_KEY,
           params: IccidParams,
           response: { 200: SyncResultSchema, ...problemResponses(400, 401, 403, 404, 422, 429, 502, 503, 504) },
         },

@@ -6,7 +6,6 @@ import { ListSmsQuery, SendSmsBody, SentSmsSchema, SmsIdParams, SmsPageSchema, S
 import { auditContext, describeAudit } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
 
-const BEARER_OR_KEY = [{ bearerAuth: [] }, { apiKey: [] }];
 const PROVIDER_ERRORS = [502, 503, 504] as const;
 
 /** /api/v1/sims/{iccid}/sms: send, list, read, cancel and refresh SMS of one SIM. */
@@ -19,7 +18,6 @@ export function smsRoutes(sms: SmsService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['sms'],
           summary: 'Send an MT-SMS (GSM-7 up to 160 / UCS-2 up to 70 characters per SMS; longer texts go as concatenated parts)',
-          security: BEARER_OR_KEY,
           params: IccidParams,
           body: SendSmsBody,
           response: { 201: SentSmsSchema, ...problemResponses(400, 401, 403, 404, 415, 422, 429, ...PROVIDER_ERRORS) },
@@ -45,7 +43,6 @@ export function smsRoutes(sms: SmsService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['sms'],
           summary: 'Stored MT and MO messages of a SIM (kept beyond 1NCE’s 7 days), newest first',
-          security: BEARER_OR_KEY,
           params: IccidParams,
           querystring: ListSmsQuery,
           response: { 200: SmsPageSchema, ...problemResponses(400, 401, 403, 404, 429) },
@@ -69,7 +66,6 @@ export function smsRoutes(sms: SmsService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['sms'],
           summary: 'Refresh the SIM’s SMS from 1NCE: delivery states of sent parts, new MO messages',
-          security: BEARER_OR_KEY,
           params: IccidParams,
           response: { 200: SmsSyncSchema, ...problemResponses(400, 401, 403, 404, 429, ...PROVIDER_ERRORS) },
         },
@@ -84,7 +80,6 @@ export function smsRoutes(sms: SmsService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['sms'],
           summary: 'One stored SMS; a message still pending at 1NCE is refreshed first',
-          security: BEARER_OR_KEY,
           params: SmsIdParams,
           response: { 200: SmsSchema, ...problemResponses(400, 401, 403, 404, 429) },
         },
@@ -99,7 +94,6 @@ export function smsRoutes(sms: SmsService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['sms'],
           summary: 'Cancel a buffered MT-SMS (all still-open parts of its message) at 1NCE',
-          security: BEARER_OR_KEY,
           params: SmsIdParams,
           response: {
             200: Type.Object({ items: Type.Array(SmsSchema, { description: 'The parts now CANCELLED' }) }),

@@ -10,7 +10,6 @@ import { authenticateUser } from '../auth/authenticate.hook.js';
 import { requireUser } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
 
-const SECURITY = [{ bearerAuth: [] }, { apiKey: [] }];
 const LAST_EVENT_ID = /^\d{1,15}$/;
 
 const DESCRIPTION = `Server-sent events (\`text/event-stream\`) about changes anywhere in the fleet, from every replica.
@@ -72,7 +71,6 @@ export function streamRoutes(streams: LiveStreams, identity: Pick<Identity, 'aut
           tags: ['events'],
           summary: 'Live updates: SIM changes, alerts, bulk-job and sync progress, new usage (server-sent events)',
           description: DESCRIPTION,
-          security: SECURITY,
           headers: Type.Object({
             'last-event-id': Type.Optional(Type.String({ maxLength: 40, description: 'Resume after this event id' })),
           }),

@@ -5,7 +5,6 @@ import { CreateTicketBody, ListTicketsQuery, TicketIdParam, TicketPageSchema, Ti
 import { auditContext, describeAudit } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
 
-const BEARER_OR_KEY = [{ bearerAuth: [] }, { apiKey: [] }];
 
 /** /api/v1/support/tickets: support cases with 1NCE. */
 export function supportRoutes(support: SupportService): FastifyPluginAsyncTypebox {
@@ -17,7 +16,6 @@ export function supportRoutes(support: SupportService): FastifyPluginAsyncTypebo
         schema: {
           tags: ['support'],
           summary: 'Stored support tickets, newest first (POST /support/tickets/sync refreshes them)',
-          security: BEARER_OR_KEY,
           querystring: ListTicketsQuery,
           response: { 200: TicketPageSchema, ...problemResponses(400, 401, 403, 429) },
         },
@@ -35,7 +33,6 @@ export function supportRoutes(support: SupportService): FastifyPluginAsyncTypebo
         schema: {
           tags: ['support'],
           summary: 'One stored ticket with its communications',
-          security: BEARER_OR_KEY,
           params: TicketIdParam,
           response: { 200: TicketSchema, ...problemResponses(400, 401, 403, 404, 429) },
         },
@@ -50,7 +47,6 @@ export function supportRoutes(support: SupportService): FastifyPluginAsyncTypebo
         schema: {
           tags: ['support'],
           summary: 'Open a support case with 1NCE',
-          security: BEARER_OR_KEY,
           querystring: AccountQuery,
           body: CreateTicketBody,
           response: { 201: TicketSchema, ...problemResponses(400, 401, 403, 404, 415, 429, 502, 503, 504) },
@@ -69,7 +65,6 @@ export function supportRoutes(support: SupportService): FastifyPluginAsyncTypebo
         schema: {
           tags: ['support'],
           summary: 'Refresh tickets from 1NCE',
-          security: BEARER_OR_KEY,
           querystring: AccountQuery,
           response: { 200: TicketSyncSchema, ...problemResponses(400, 401, 403, 404, 429, 502, 503, 504) },
         },

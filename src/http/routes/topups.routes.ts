@@ -6,7 +6,6 @@ import { TopupBody, TopupHeaders, TopupSchema } from '../../modules/topups/topup
 import { auditContext, describeAudit } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
 
-const BEARER_OR_KEY = [{ bearerAuth: [] }, { apiKey: [] }];
 
 /** /api/v1/sims/{iccid}/topup: one top-up, recorded as an order, safe to retry with Idempotency-Key. */
 export function topupsRoutes(topups: TopupsService): FastifyPluginAsyncTypebox {
@@ -26,7 +25,6 @@ export function topupsRoutes(topups: TopupsService): FastifyPluginAsyncTypebox {
             'Same key and same request: the stored answer is returned (header `Idempotent-Replayed: true`) without calling 1NCE. ' +
             'Same key, different request: 422 `idempotency_key_reused`. Same key while the first is still running: 409 `idempotency_in_progress`. ' +
             'If 1NCE may have booked it but did not confirm: 502 `topup_outcome_unknown` (stored, replayed, never retried).',
-          security: BEARER_OR_KEY,
           params: IccidParams,
           headers: TopupHeaders,
           body: TopupBody,

@@ -5,7 +5,6 @@ import type { UsageService } from '../../modules/usage/usage.service.js';
 import { auditContext, describeAudit } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
 
-const BEARER_OR_KEY = [{ bearerAuth: [] }, { apiKey: [] }];
 const TAGS = ['usage'];
 
 /** /api/v1/sims/:iccid/usage: usage from our own store, and sync of a range from 1NCE. */
@@ -18,7 +17,6 @@ export function usageRoutes(usage: UsageService): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           summary: 'Usage by day, week or month with a summary (total, rx/tx, SMS MO/MT, daily average, peak)',
-          security: BEARER_OR_KEY,
           params: IccidParams,
           querystring: UsageQuery,
           response: { 200: UsageResponseSchema, ...problemResponses(400, 401, 403, 404, 422, 429) },
@@ -34,7 +32,6 @@ export function usageRoutes(usage: UsageService): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           summary: 'Usage summary of a range only',
-          security: BEARER_OR_KEY,
           params: IccidParams,
           querystring: UsageSummaryQuery,
           response: { 200: UsageSummarySchema, ...problemResponses(400, 401, 403, 404, 422, 429) },
@@ -50,7 +47,6 @@ export function usageRoutes(usage: UsageService): FastifyPluginAsyncTypebox {
         schema: {
           tags: TAGS,
           summary: 'Fetch a range of daily usage from 1NCE and upsert it (idempotent on SIM and day)',
-          security: BEARER_OR_KEY,
           params: IccidParams,
           body: UsageSyncBody,
           response: { 200: UsageSyncResultSchema, ...problemResponses(400, 401, 403, 404, 415, 422, 429, 502, 503, 504) },

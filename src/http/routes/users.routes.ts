@@ -4,7 +4,6 @@ import { IdParam, ListUsersQuery, PatchUserBody, ResetPasswordBody, UserPageSche
 import { describeAudit } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
 
-const BEARER_OR_KEY = [{ bearerAuth: [] }, { apiKey: [] }];
 const target = (id: number) => ({ type: 'user', id: String(id) });
 
 /** /api/v1/users: user administration (admins only). */
@@ -17,7 +16,6 @@ export function usersRoutes(users: UsersService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['users'],
           summary: 'List users',
-          security: BEARER_OR_KEY,
           querystring: ListUsersQuery,
           response: { 200: UserPageSchema, ...problemResponses(400, 401, 403, 429) },
         },
@@ -35,7 +33,6 @@ export function usersRoutes(users: UsersService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['users'],
           summary: 'Get a user',
-          security: BEARER_OR_KEY,
           params: IdParam,
           response: { 200: UserSchema, ...problemResponses(400, 401, 403, 404, 429) },
         },
@@ -50,7 +47,6 @@ export function usersRoutes(users: UsersService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['users'],
           summary: "Change a user's role (applies to their next request)",
-          security: BEARER_OR_KEY,
           params: IdParam,
           body: PatchUserBody,
           response: { 200: UserSchema, ...problemResponses(400, 401, 403, 404, 409, 415, 429) },
@@ -75,7 +71,6 @@ export function usersRoutes(users: UsersService): FastifyPluginAsyncTypebox {
           schema: {
             tags: ['users'],
             summary: active ? 'Reactivate a user' : 'Deactivate a user: their tokens and API keys stop working on the next request',
-            security: BEARER_OR_KEY,
             params: IdParam,
             response: { 200: UserSchema, ...problemResponses(400, 401, 403, 404, 409, 429) },
           },
@@ -96,7 +91,6 @@ export function usersRoutes(users: UsersService): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['users'],
           summary: "Set a user's password; every session and API key of that user ends",
-          security: BEARER_OR_KEY,
           params: IdParam,
           body: ResetPasswordBody,
           response: { 200: UserSchema, ...problemResponses(400, 401, 403, 404, 415, 422, 429) },

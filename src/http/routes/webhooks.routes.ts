@@ -15,7 +15,6 @@ import { redactUrl } from '../../lib/redact-url.js';
 import { describeAudit, requireUser } from '../auth/request-context.js';
 import { problemResponses } from '../problem.js';
 
-const SECURITY = [{ bearerAuth: [] }, { apiKey: [] }];
 const TAGS = ['webhooks'];
 const target = (id: string) => ({ type: 'webhook', id });
 /** What the audit keeps of a subscription: the delivery URL (query credentials redacted), never the secret. */
@@ -28,7 +27,7 @@ export function webhooksRoutes(webhooks: WebhooksService): FastifyPluginAsyncTyp
       '/',
       {
         config: { policy: 'admin' },
-        schema: { tags: TAGS, summary: 'List webhook subscriptions', security: SECURITY, response: { 200: Type.Object({ items: Type.Array(WebhookSchema) }), ...problemResponses(401, 403, 429) } },
+        schema: { tags: TAGS, summary: 'List webhook subscriptions', response: { 200: Type.Object({ items: Type.Array(WebhookSchema) }), ...problemResponses(401, 403, 429) } },
       },
       async () => ({ items: await webhooks.list() }),
     );
@@ -40,7 +39,6 @@ export function webhooksRoutes(webhooks: WebhooksService): FastifyPluginAsyncTyp
         schema: {
           tags: TAGS,
           summary: 'Subscribe a URL to event types',
-          security: SECURITY,
           body: WebhookCreateBody,
           response: { 201: WebhookCreatedSchema, ...problemResponses(400, 401, 403, 429) },
         },
@@ -57,7 +55,7 @@ export function webhooksRoutes(webhooks: WebhooksService): FastifyPluginAsyncTyp
       '/:id',
       {
         config: { policy: 'admin' },
-        schema: { tags: TAGS, summary: 'One webhook subscription', security: SECURITY, params: WebhookIdParams, response: { 200: WebhookSchema, ...problemResponses(400, 401, 403, 404, 429) } },
+        schema: { tags: TAGS, summary: 'One webhook subscription', params: WebhookIdParams, response: { 200: WebhookSchema, ...problemResponses(400, 401, 403, 404, 429) } },
       },
       async (request) => webhooks.get(request.params.id),
     );
@@ -69,7 +67,6 @@ export function webhooksRoutes(webhooks: WebhooksService): FastifyPluginAsyncTyp
         schema: {
           tags: TAGS,
           summary: 'Change a subscription (enabled: true re-enables one disabled after persistent failure)',
-          security: SECURITY,
           params: WebhookIdParams,
           body: WebhookPatchBody,
           response: { 200: WebhookSchema, ...problemResponses(400, 401, 403, 404, 429) },
@@ -87,7 +84,7 @@ export function webhooksRoutes(webhooks: WebhooksService): FastifyPluginAsyncTyp
       '/:id',
       {
         config: { policy: 'admin' },
-        schema: { tags: TAGS, summary: 'Delete a subscription and its delivery log', security: SECURITY, params: WebhookIdParams, response: { 204: Type.Null(), ...problemResponses(400, 401, 403, 404, 429) } },
+        schema: { tags: TAGS, summary: 'Delete a subscription and its delivery log', params: WebhookIdParams, response: { 204: Type.Null(), ...problemResponses(400, 401, 403, 404, 429) } },
       },
       async (request, reply) => {
         describeAudit(request, { action: 'webhook.delete', target: target(request.params.id) });
@@ -103,7 +100,6 @@ export function webhooksRoutes(webhooks: WebhooksService): FastifyPluginAsyncTyp
         schema: {
           tags: TAGS,
           summary: 'Send a signed webhook.test event now and return the outcome (logged, never retried)',
-          security: SECURITY,
           params: WebhookIdParams,
           response: { 200: DeliverySchema, ...problemResponses(400, 401, 403, 404, 429) },
         },
@@ -118,7 +114,6 @@ export function webhooksRoutes(webhooks: WebhooksService): FastifyPluginAsyncTyp
         schema: {
           tags: TAGS,
           summary: 'Delivery log of a subscription, newest first',
-          security: SECURITY,
           params: WebhookIdParams,
           querystring: DeliveriesQuery,
           response: { 200: DeliveriesPageSchema, ...problemResponses(400, 401, 403, 404, 429) },

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { DB } from '../../db/schema.js';
 import { Conflict, NotFound } from '../../errors.js';
-import type { BackgroundMetrics } from '../../jobs/jobs.metrics.js';
+import type { BackgroundMetrics } from '../../metrics/background.js';
 import type { ProviderRegistry } from '../../provider/registry.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Notify } from '../notify/notify.service.js';

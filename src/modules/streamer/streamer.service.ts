@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { ConnectivityStatus, DB } from '../../db/schema.js';
 import { ValidationError } from '../../errors.js';
-import type { BackgroundMetrics } from '../../jobs/jobs.metrics.js';
+import type { BackgroundMetrics } from '../../metrics/background.js';
 import type { Notify } from '../notify/notify.service.js';
 import { parseStreamBatch, type EventRecord, type ParsedBatch, type UsageRecord } from './streamer.parse.js';
 import { createStreamerRepo, type InsertMode, type SimEffect, type SimRef } from './streamer.repo.js';

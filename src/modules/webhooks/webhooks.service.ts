@@ -3,7 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { DB, WebhookDeliveryStatus } from '../../db/schema.js';
 import { NotFound, ValidationError } from '../../errors.js';
-import type { BackgroundMetrics } from '../../jobs/jobs.metrics.js';
+import type { BackgroundMetrics } from '../../metrics/background.js';
 import type { SecretBox } from '../accounts/secret-box.js';
 import { asDate, isoTime } from '../../lib/time.js';
 import { isWebhookEventType, TEST_EVENT_TYPE, WEBHOOK_EVENT_TYPES, type WebhookEnvelope } from './webhook-events.js';

@@ -5,7 +5,9 @@ const JOB_DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 
 
 /**
  * Metrics of background work: job runs, Data Streamer ingest, webhook deliveries and alerts.
- * Registered on the platform registry by `metrics.ts`.
+ * Registered on the platform registry by `src/metrics.ts`; the engine, streamer, webhooks and alerts
+ * import only the `BackgroundMetrics` type from here (this file imports nothing of the project, so
+ * no import cycle can pass through it).
  */
 export function createBackgroundMetrics(registry: Registry) {
   const registers = [registry];

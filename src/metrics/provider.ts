@@ -1,6 +1,7 @@
 /**
- * Prometheus instruments of the 1NCE client. The central metrics module calls
- * `createProviderMetrics(registry)` once; the client only records into what it is given.
+ * Prometheus instruments of the 1NCE client. `src/metrics.ts` calls `createProviderMetrics(registry)`
+ * once; the client only records into what it is given and imports only the `ProviderMetrics` type
+ * from here (this file imports nothing of the project, so no import cycle can pass through it).
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
