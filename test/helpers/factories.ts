@@ -69,6 +69,11 @@ export async function updateSimsByIccid(db: Db, values: Updateable<SimsTable>, i
     .execute();
 }
 
+/** Changes columns of every SIM of one provider account. */
+export async function updateSimsOfAccount(db: Db, values: Updateable<SimsTable>, accountId: string): Promise<void> {
+  await db.updateTable('sims').set(values).where('account_id', '=', accountId).execute();
+}
+
 /** Daily usage rows of one SIM: `bytes[i]` data bytes on day `days[i]` (received; SMS 0 unless given). */
 export async function insertUsage(db: Db, simId: number, days: Array<{ day: string; bytes: number } & Partial<Insertable<SimUsageTable>>>): Promise<void> {
   if (days.length === 0) return;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
+import { updateSimsOfAccount } from '../helpers/factories.js';
 import { authHeaders } from '../helpers/auth.js';
 import { seedSims } from '../modules/bulk/fleet.fixtures.js';
 
@@ -73,11 +74,11 @@ describe.each(backends)('provider accounts over HTTP (%s)', (backend) => {
     expect((await call('PATCH', `/api/v1/accounts/${t.accountId!}`, { name: 'primary' })).json()).toMatchObject({ name: 'primary' });
 
     const owner = (await call('POST', '/api/v1/accounts', { name: 'owner', client_id: 'x', client_secret: 'y' })).json();
-    await t.deps.database.db.updateTable('sims').set({ account_id: owner.id }).where('account_id', '=', t.accountId!).execute();
+    await updateSimsOfAccount(t.deps.database.db, { account_id: owner.id }, t.accountId!);
     const inUse = await call('DELETE', `/api/v1/accounts/${owner.id}`);
     expect(inUse.statusCode).toBe(409);
     expect(inUse.json()).toMatchObject({ code: 'account_in_use', references: { sims: 3, orders: 0, support_tickets: 0 } });
-    await t.deps.database.db.updateTable('sims').set({ account_id: t.accountId! }).where('account_id', '=', owner.id).execute();
+    await updateSimsOfAccount(t.deps.database.db, { account_id: t.accountId! }, owner.id);
 
     const deactivated = await call('PATCH', `/api/v1/accounts/${owner.id}`, { is_active: false });
     expect(deactivated.json().is_active).toBe(false);

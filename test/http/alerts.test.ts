@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { checkQuotasJob } from '../../src/jobs/check-quotas.job.js';
 import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
 import { authHeaders } from '../helpers/auth.js';
+import { insertSims, updateSims } from '../helpers/factories.js';
 
 const MB = 1_048_576;
 const ctx = { jobId: 'test', attempt: 1, signal: new AbortController().signal, logger: pino({ level: 'silent' }) };
@@ -17,12 +18,7 @@ describe.each(backends)('quota alerts (%s)', (backend) => {
   let operator: Record<string, string>;
   let viewer: Record<string, string>;
 
-  const setUsedPct = (pct: number, id = simId) =>
-    t.deps.database.db
-      .updateTable('sims')
-      .set({ data_total_bytes: 100 * MB, data_remaining_bytes: (100 - pct) * MB })
-      .where('id', '=', id)
-      .execute();
+  const setUsedPct = (pct: number, id = simId) => updateSims(t.deps.database.db, { data_total_bytes: 100 * MB, data_remaining_bytes: (100 - pct) * MB }, id);
   const check = () => checkQuotasJob(t.deps).handler({}, ctx);
   const alertsOf = (id = simId) => t.deps.database.db.selectFrom('alerts').selectAll().where('sim_id', '=', id).orderBy('raised_at').orderBy('threshold').execute();
 
@@ -32,11 +28,7 @@ describe.each(backends)('quota alerts (%s)', (backend) => {
     const client = await t.deps.provider.get(t.accountId!);
     const page = await client.listSimsPage(1, { pageSize: 3 });
     const db = t.deps.database.db;
-    const rows = await db
-      .insertInto('sims')
-      .values(page.items.map((s, i) => ({ account_id: t.accountId!, iccid: s.iccid, status: 'Enabled', tags: i === 2 ? ['auto'] : [] })))
-      .returning(['id', 'iccid'])
-      .execute();
+    const rows = await insertSims(db, page.items.map((s, i) => ({ account_id: t.accountId!, iccid: s.iccid, status: 'Enabled', tags: i === 2 ? ['auto'] : [] })));
     iccid = rows[0]!.iccid;
     simId = rows[0]!.id;
     admin = await authHeaders(t, 'admin');

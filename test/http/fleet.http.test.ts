@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
 import { authHeaders } from '../helpers/auth.js';
+import { insertSim, updateSims } from '../helpers/factories.js';
 
 const MB = 1_048_576;
 const DAY_MS = 86_400_000;
@@ -27,24 +28,20 @@ describe.each(backends)('GET /api/v1/fleet/summary (%s)', (backend) => {
       { status: 'Enabled', connectivity_status: null, remaining: 90, operator_name: 'Telekom', country_name: 'Germany', country_iso: 'de' },
     ];
     for (const [i, s] of sims.entries()) {
-      const row = await db
-        .insertInto('sims')
-        .values({
-          account_id: account.id,
-          iccid: iccid(i + 1),
-          label: `sim ${i + 1}`,
-          status: s.status,
-          connectivity_status: s.connectivity_status,
-          operator_name: s.operator_name,
-          country_name: s.country_name,
-          country_iso: s.country_iso,
-          data_total_bytes: s.remaining === null ? null : 100 * MB,
-          data_remaining_bytes: s.remaining === null ? null : s.remaining * MB,
-          // SIM 1 expires in 10 days, SIM 6 in 60, SIM 3 expired yesterday.
-          data_expiry_date: i === 0 ? new Date(Date.now() + 10 * DAY_MS) : i === 5 ? new Date(Date.now() + 60 * DAY_MS) : i === 2 ? new Date(Date.now() - DAY_MS) : null,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
+      const row = await insertSim(db, {
+        account_id: account.id,
+        iccid: iccid(i + 1),
+        label: `sim ${i + 1}`,
+        status: s.status,
+        connectivity_status: s.connectivity_status,
+        operator_name: s.operator_name,
+        country_name: s.country_name,
+        country_iso: s.country_iso,
+        data_total_bytes: s.remaining === null ? null : 100 * MB,
+        data_remaining_bytes: s.remaining === null ? null : s.remaining * MB,
+        // SIM 1 expires in 10 days, SIM 6 in 60, SIM 3 expired yesterday.
+        data_expiry_date: i === 0 ? new Date(Date.now() + 10 * DAY_MS) : i === 5 ? new Date(Date.now() + 60 * DAY_MS) : i === 2 ? new Date(Date.now() - DAY_MS) : null,
+      });
       ids.push(row.id);
     }
     // SIM 3 (50 MB left) burns 10 MB a day over the last 7 days: runs out in 5 days. SIM 6 (90 MB)
@@ -170,14 +167,14 @@ describe.each(backends)('GET /api/v1/fleet/summary (%s)', (backend) => {
 
   it('serves one computation for 5 seconds', async () => {
     const first = (await t.app.inject({ method: 'GET', url: '/api/v1/fleet/summary', headers: viewer })).json();
-    await t.deps.database.db.updateTable('sims').set({ status: 'Disabled' }).where('id', '=', ids[0]!).execute();
+    await updateSims(t.deps.database.db, { status: 'Disabled' }, ids[0]);
     const second = (await t.app.inject({ method: 'GET', url: '/api/v1/fleet/summary', headers: viewer })).json();
     expect(second.generated_at).toBe(first.generated_at);
     expect(second.sims.by_status).toEqual(first.sims.by_status);
     await t.deps.cache.delete('fleet:summary');
     const third = (await t.app.inject({ method: 'GET', url: '/api/v1/fleet/summary', headers: viewer })).json();
     expect(third.sims.by_status).toContainEqual({ status: 'Disabled', count: 3 });
-    await t.deps.database.db.updateTable('sims').set({ status: 'Enabled' }).where('id', '=', ids[0]!).execute();
+    await updateSims(t.deps.database.db, { status: 'Enabled' }, ids[0]);
     await t.deps.cache.delete('fleet:summary');
   });
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withLuhn } from '../../src/lib/identifiers.js';
 import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
 import { authHeaders } from '../helpers/auth.js';
+import { updateSimsByIccid } from '../helpers/factories.js';
 import { parseCsv } from '../../src/modules/sims/sims.csv.js';
 import { simulatorRequests, sweepFleet } from '../modules/sims/fixtures.js';
 
@@ -72,8 +73,8 @@ describe.each(backends)('SIMs over HTTP (%s)', (backend) => {
 
     it('filters by tags (any of), account, connectivity, quota_below and last seen', async () => {
       const db = t.deps.database.db;
-      await db.updateTable('sims').set({ tags: ['north', 'trucks'] }).where('iccid', '=', iccids[0]!).execute();
-      await db.updateTable('sims').set({ tags: ['south'] }).where('iccid', '=', iccids[1]!).execute();
+      await updateSimsByIccid(db, { tags: ['north', 'trucks'] }, iccids[0]!);
+      await updateSimsByIccid(db, { tags: ['south'] }, iccids[1]!);
       const tagged = (await get('/api/v1/sims?tag=north,south')).json();
       expect(tagged.items.map((s: { iccid: string }) => s.iccid).sort()).toEqual([iccids[0], iccids[1]].sort());
       expect((await get('/api/v1/sims?tag=trucks')).json().total).toBe(1);
@@ -82,8 +83,8 @@ describe.each(backends)('SIMs over HTTP (%s)', (backend) => {
       expect((await get('/api/v1/sims?account=00000000-0000-4000-8000-000000000000')).json().total).toBe(0);
       expect((await get('/api/v1/sims?account=nope')).statusCode).toBe(400);
 
-      await db.updateTable('sims').set({ data_total_bytes: 1000, data_remaining_bytes: 100, connectivity_status: 'ONLINE', last_seen_at: new Date('2025-01-02T00:00:00Z') }).where('iccid', '=', iccids[2]!).execute();
-      await db.updateTable('sims').set({ data_total_bytes: 1000, data_remaining_bytes: 900, connectivity_status: 'OFFLINE', last_seen_at: new Date('2024-01-02T00:00:00Z') }).where('iccid', '=', iccids[3]!).execute();
+      await updateSimsByIccid(db, { data_total_bytes: 1000, data_remaining_bytes: 100, connectivity_status: 'ONLINE', last_seen_at: new Date('2025-01-02T00:00:00Z') }, iccids[2]!);
+      await updateSimsByIccid(db, { data_total_bytes: 1000, data_remaining_bytes: 900, connectivity_status: 'OFFLINE', last_seen_at: new Date('2024-01-02T00:00:00Z') }, iccids[3]!);
       const low = (await get('/api/v1/sims?quota_below=20')).json();
       expect(low.items.map((s: { iccid: string }) => s.iccid)).toEqual([iccids[2]]);
       expect(low.items[0].data_remaining_pct).toBe(10);
@@ -102,7 +103,7 @@ describe.each(backends)('SIMs over HTTP (%s)', (backend) => {
 
   describe('export', () => {
     it('streams every filtered SIM as CSV with escaping, in keyset batches', async () => {
-      await t.deps.database.db.updateTable('sims').set({ label: 'Depot, "North"\nbay', tags: ['=cmd'] }).where('iccid', '=', iccids[5]!).execute();
+      await updateSimsByIccid(t.deps.database.db, { label: 'Depot, "North"\nbay', tags: ['=cmd'] }, iccids[5]!);
       const response = await get('/api/v1/sims/export?format=csv');
       expect(response.statusCode).toBe(200);
       expect(response.headers['content-type']).toMatch(/^text\/csv/);

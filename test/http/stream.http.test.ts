@@ -6,6 +6,7 @@ import { createDeps, type Deps } from '../../src/deps.js';
 import { createLogger } from '../../src/logger.js';
 import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
 import { databaseUrl } from '../helpers/db.js';
+import { insertSims } from '../helpers/factories.js';
 import { apiKeyFor } from '../modules/users/fixtures.js';
 import { openSse, type SseClient } from '../helpers/sse.js';
 
@@ -18,10 +19,7 @@ async function listen(app: App): Promise<string> {
 
 async function seedSims(t: TestApp): Promise<void> {
   const account = await t.deps.accounts.ensureDefaultAccount({ apiUrl: 'http://127.0.0.1:9/management-api', clientId: 'c', clientSecret: 's' });
-  await t.deps.database.db
-    .insertInto('sims')
-    .values([ICCID, ICCID_2].map((iccid) => ({ account_id: account.id, iccid, source: 'manual' as const, status: 'Enabled' })))
-    .execute();
+  await insertSims(t.deps.database.db, [ICCID, ICCID_2].map((iccid) => ({ account_id: account.id, iccid, source: 'manual' as const, status: 'Enabled' })));
 }
 
 describe.each(backends)('GET /api/v1/events/stream (%s)', (backend) => {

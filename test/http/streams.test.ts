@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
+import { insertSim } from '../helpers/factories.js';
 
 const USER = 'streamer-user';
 const PASSWORD = 'streamer-password-0123456789';
@@ -55,11 +56,7 @@ describe.each(backends)('Data Streamer ingest (%s)', (backend) => {
   beforeAll(async () => {
     t = await buildTestApp({ backend, env: { STREAMER_USERNAME: USER, STREAMER_PASSWORD: PASSWORD }, simulator: { fleetSize: 0 } });
     const db = t.deps.database.db;
-    const sim = await db
-      .insertInto('sims')
-      .values({ account_id: t.accountId!, iccid: ICCID, status: 'Enabled', data_total_bytes: 100 * 1_048_576, data_remaining_bytes: 50 * 1_048_576, connectivity_status: 'OFFLINE' })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const sim = await insertSim(db, { account_id: t.accountId!, iccid: ICCID, status: 'Enabled', data_total_bytes: 100 * 1_048_576, data_remaining_bytes: 50 * 1_048_576, connectivity_status: 'OFFLINE' });
     simId = sim.id;
   });
   afterAll(async () => t.close());

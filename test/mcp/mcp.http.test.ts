@@ -2,6 +2,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
 import { authHeaders } from '../helpers/auth.js';
+import { updateSims, updateSimsByIccid } from '../helpers/factories.js';
 import { activeSim, sweepFleet } from '../modules/sims/fixtures.js';
 import { call, listen, mcpClient } from './helpers.js';
 
@@ -64,11 +65,11 @@ describe.each(backends)('MCP over Streamable HTTP (%s)', (backend) => {
     const ids = new Map((await db.selectFrom('sims').select(['id', 'iccid']).execute()).map((r) => [r.iccid, Number(r.id)]));
     const [runaway, steady, idle] = [iccids[0]!, iccids[1]!, iccids[2]!];
     await db.deleteFrom('sim_usage').execute();
-    await db.updateTable('sims').set({ data_total_bytes: 500 * MB, data_remaining_bytes: 400 * MB }).execute();
+    await updateSims(db, { data_total_bytes: 500 * MB, data_remaining_bytes: 400 * MB });
     // Runaway: 700 MB over the last 7 days with 1 KB left (gone within a second, so even the month's last minute
     // includes it); steady: 1 MB a day with 400 MB left; idle: nearly empty but not using any.
-    await db.updateTable('sims').set({ data_remaining_bytes: 1024 }).where('iccid', '=', runaway).execute();
-    await db.updateTable('sims').set({ data_remaining_bytes: MB }).where('iccid', '=', idle).execute();
+    await updateSimsByIccid(db, { data_remaining_bytes: 1024 }, runaway);
+    await updateSimsByIccid(db, { data_remaining_bytes: MB }, idle);
     const days = Array.from({ length: 7 }, (_, i) => utcDay(Date.now() - i * 86_400_000));
     await db
       .insertInto('sim_usage')
@@ -89,12 +90,12 @@ describe.each(backends)('MCP over Streamable HTTP (%s)', (backend) => {
     // Within a year the steady SIM runs out too (400 days at 1 MB/day is beyond; 400 MB / 1 MB = 400 days: not within 366).
     const year = await call(viewer, 'forecast_quota_exhaustion', { within_days: 366 });
     expect(year.body.items.map((i: { iccid: string }) => i.iccid)).toEqual([runaway]);
-    await db.updateTable('sims').set({ data_remaining_bytes: 100 * MB }).where('iccid', '=', steady).execute();
+    await updateSimsByIccid(db, { data_remaining_bytes: 100 * MB }, steady);
     const quarter = await call(viewer, 'forecast_quota_exhaustion', { within_days: 120, include_exhausted: false });
     expect(quarter.body.items.map((i: { iccid: string }) => i.iccid)).toEqual([runaway, steady]);
     expect(quarter.body.items[1].days_until_exhaustion).toBe(100);
     // Already empty SIMs only on request.
-    await db.updateTable('sims').set({ data_remaining_bytes: 0 }).where('iccid', '=', idle).execute();
+    await updateSimsByIccid(db, { data_remaining_bytes: 0 }, idle);
     expect((await call(viewer, 'forecast_quota_exhaustion', { include_exhausted: true })).body.items.map((i: { iccid: string }) => i.iccid)).toEqual([idle, runaway]);
 
     // The dashboard's 30-day count uses the same measure.

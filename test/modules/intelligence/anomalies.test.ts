@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { checkQuotasJob } from '../../../src/jobs/check-quotas.job.js';
 import { backends, buildTestApp, type TestApp } from '../../helpers/app.js';
 import { authHeaders } from '../../helpers/auth.js';
+import { insertSims, updateSims } from '../../helpers/factories.js';
 
 /**
  * Anomaly detection end to end on synthetic histories: the sweep ('check-quotas') and Data Streamer
@@ -52,11 +53,7 @@ describe.each(backends)('anomaly detection (%s)', (backend) => {
     for (const s of page.items) {
       if (await client.getSim(s.iccid).then(() => true, () => false)) known.push(s);
     }
-    sims = await db()
-      .insertInto('sims')
-      .values(known.slice(0, 9).map((s) => ({ account_id: t.accountId!, iccid: s.iccid, status: 'Enabled', data_total_bytes: 500 * MIB, data_remaining_bytes: 400 * MIB, last_synced_at: new Date() })))
-      .returning(['id', 'iccid'])
-      .execute();
+    sims = await insertSims(db(), known.slice(0, 9).map((s) => ({ account_id: t.accountId!, iccid: s.iccid, status: 'Enabled', data_total_bytes: 500 * MIB, data_remaining_bytes: 400 * MIB, last_synced_at: new Date() })));
     expect(sims).toHaveLength(9);
     viewer = await authHeaders(t, 'viewer');
     admin = await authHeaders(t, 'admin');
@@ -172,7 +169,7 @@ describe.each(backends)('anomaly detection (%s)', (backend) => {
 
   it('raises a device change, locks the IMEI by rule (capped per period, audited) and dry-runs when asked', async () => {
     const [a, b, c] = [sims[6]!, sims[7]!, sims[8]!];
-    const setImei = (id: number, imei: string) => db().updateTable('sims').set({ imei }).where('id', '=', id).execute();
+    const setImei = (id: number, imei: string) => updateSims(db(), { imei }, id);
     await setImei(a.id, '490154203237518');
     await setImei(b.id, '356938035643809');
     await setImei(c.id, '353918058381163');

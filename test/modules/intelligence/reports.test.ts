@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, buildTestApp, type TestApp } from '../../helpers/app.js';
 import { authHeaders } from '../../helpers/auth.js';
+import { insertSims } from '../../helpers/factories.js';
 
 /** The monthly report (JSON and CSV) and the fleet forecast over HTTP, from known data. */
 
@@ -16,15 +17,11 @@ describe.each(backends)('reports and forecast (%s)', (backend) => {
   beforeAll(async () => {
     t = await buildTestApp({ backend, simulator: { fleetSize: 0 } });
     const db = t.deps.database.db;
-    const rows = await db
-      .insertInto('sims')
-      .values([
-        { account_id: t.accountId!, iccid: '8988280666000000019', status: 'Enabled', tags: ['trucks', '=cmd'], data_total_bytes: 500 * MIB, data_remaining_bytes: 100 * MIB },
-        { account_id: t.accountId!, iccid: '8988280666000000027', status: 'Enabled', tags: ['trucks'], data_total_bytes: 500 * MIB, data_remaining_bytes: 400 * MIB, data_expiry_date: new Date(Date.now() + 20 * DAY_MS) },
-        { account_id: t.accountId!, iccid: '8988280666000000035', status: 'Enabled', tags: [] },
-      ])
-      .returning(['id'])
-      .execute();
+    const rows = await insertSims(db, [
+      { account_id: t.accountId!, iccid: '8988280666000000019', status: 'Enabled', tags: ['trucks', '=cmd'], data_total_bytes: 500 * MIB, data_remaining_bytes: 100 * MIB },
+      { account_id: t.accountId!, iccid: '8988280666000000027', status: 'Enabled', tags: ['trucks'], data_total_bytes: 500 * MIB, data_remaining_bytes: 400 * MIB, data_expiry_date: new Date(Date.now() + 20 * DAY_MS) },
+      { account_id: t.accountId!, iccid: '8988280666000000035', status: 'Enabled', tags: [] },
+    ]);
     ids = { a: rows[0]!.id, b: rows[1]!.id, c: rows[2]!.id };
     // October 2026: usage, SMS, a top-up order, an alert and an anomaly.
     await db

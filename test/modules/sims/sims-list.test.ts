@@ -4,6 +4,7 @@ import { createTotalCounter } from '../../../src/db/counting.js';
 import { DEFAULT_SORT, parseSimFilter, simFilterWhere } from '../../../src/modules/sims/sims.filter.js';
 import { createSimsRepo } from '../../../src/modules/sims/sims.repo.js';
 import { backends, createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+import { insertAccount, insertSims, testIccid } from '../../helpers/factories.js';
 
 const FLEET = 30;
 
@@ -13,22 +14,16 @@ describe.each(backends)('SIM list internals on %s', (backend) => {
   beforeAll(async () => {
     t = await createTestDatabase(backend);
     const db = t.database.db;
-    const account = await db
-      .insertInto('provider_accounts')
-      .values({ name: 'lists', api_url: 'http://127.0.0.1:9', client_id: 'id', secret_ciphertext: 'v1:abc', is_default: true })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await db
-      .insertInto('sims')
-      .values(
-        Array.from({ length: FLEET }, (_, i) => ({
-          account_id: account.id,
-          iccid: `8988280666${String(i + 1).padStart(9, '0')}`,
-          status: i % 3 === 0 ? 'Disabled' : 'Enabled',
-          label: `Meter-${i + 1}`,
-        })),
-      )
-      .execute();
+    const accountId = await insertAccount(db, { name: 'lists', is_default: true });
+    await insertSims(
+      db,
+      Array.from({ length: FLEET }, (_, i) => ({
+        account_id: accountId,
+        iccid: testIccid(i + 1),
+        status: i % 3 === 0 ? 'Disabled' : 'Enabled',
+        label: `Meter-${i + 1}`,
+      })),
+    );
   });
   afterAll(async () => t.cleanup());
 
