@@ -1,6 +1,7 @@
 import cronParser from 'cron-parser';
 import { Conflict, NotFound, ServiceUnavailable } from '../errors.js';
 import { providerOperationsReport } from '../provider/availability.js';
+import { isoOrNull as iso } from '../lib/time.js';
 import { DEFAULT_LIMITS } from '../provider/governor.js';
 import type { JobEngine } from './engine.js';
 import type { SweepProgressRepo, SweepProgressRow } from './sweep-progress.repo.js';
@@ -38,7 +39,6 @@ export interface JobStatusDto {
   recent_failures: RunDto[];
 }
 
-const iso = (d: unknown) => (d === null || d === undefined ? null : new Date(d as string | Date).toISOString());
 
 function toRunDto(r: JobRunRow): RunDto {
   return {
