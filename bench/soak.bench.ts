@@ -16,7 +16,7 @@
  * start and the end (after the load stops).
  *
  * SOAK_SIMS (default 100,000), SOAK_SECONDS (600), SOAK_INTERVAL_SECONDS (60), SOAK_SAMPLE_SECONDS
- * (10), SOAK_FLAT_MB_PER_MINUTE (0.5). SOAK_HEAP_SNAPSHOTS=120,360,600 writes a heap snapshot
+ * (10), SOAK_FLAT_MB_PER_MINUTE (0.5), SOAK_RSS_FLAT_MB_PER_MINUTE (1). SOAK_HEAP_SNAPSHOTS=120,360,600 writes a heap snapshot
  * (after a full GC) at each of those seconds into SOAK_HEAP_SNAPSHOT_DIR (default: a temporary
  * directory, printed); a time at or past the end is taken after the load stops. Compare them with
  * `npx tsx bench/heap-diff.ts A.heapsnapshot B.heapsnapshot`.
@@ -47,6 +47,11 @@ const INTERVAL_SECONDS = Number(process.env.SOAK_INTERVAL_SECONDS ?? 60);
 const SAMPLE_SECONDS = Number(process.env.SOAK_SAMPLE_SECONDS ?? 10);
 /** A second-half heap slope below this (MB per minute) reads as flat. 0.5 MB/min is 30 MB an hour. */
 const FLAT_MB_PER_MINUTE = Number(process.env.SOAK_FLAT_MB_PER_MINUTE ?? 0.5);
+/**
+ * RSS is noisier than the heap (the allocator keeps freed pages, the heap's semispaces resize), so its
+ * second-half slope reads as flat below SOAK_RSS_FLAT_MB_PER_MINUTE (1 MB/min, 60 MB an hour).
+ */
+const RSS_FLAT_MB_PER_MINUTE = Number(process.env.SOAK_RSS_FLAT_MB_PER_MINUTE ?? 1);
 const SNAPSHOT_SECONDS = (process.env.SOAK_HEAP_SNAPSHOTS ?? '')
   .split(',')
   .map((t) => t.trim())
@@ -185,7 +190,7 @@ export async function runSoakBench(): Promise<Record<string, unknown>> {
     const start = { rssMb: mb(process.memoryUsage.rss()), heapMb: mb(process.memoryUsage().heapUsed), pool: { ...poolOf(deps) }, handles: handles(), serverConnections: await connections(app.server), cacheEntries: cacheEntries() };
     process.stdout.write(`soak: ${SIMS} SIMs seeded in ${seedSeconds.toFixed(1)} s; ${SECONDS} s of load in ${INTERVAL_SECONDS} s intervals, memory sampled every ${SAMPLE_SECONDS} s\n`);
 
-    const memory: Array<{ atSeconds: number; rssMb: number; heapMb: number; cacheEntries?: number | undefined }> = [];
+    const memory: Array<{ atSeconds: number; rssMb: number; heapMb: number; externalMb: number; arrayBuffersMb: number; cacheEntries?: number | undefined }> = [];
     const snapshotDir = SNAPSHOT_SECONDS.length === 0 ? undefined : (process.env.SOAK_HEAP_SNAPSHOT_DIR ?? mkdtempSync(path.join(tmpdir(), 'simfleet-soak-heap-')));
     if (snapshotDir !== undefined) mkdirSync(snapshotDir, { recursive: true });
     const snapshots: Array<{ atSeconds: number; file: string; heapMb: number }> = [];
@@ -200,7 +205,8 @@ export async function runSoakBench(): Promise<Record<string, unknown>> {
     const elapsed = () => (performance.now() - t0) / 1000;
     const sampler = setInterval(() => {
       gc();
-      memory.push({ atSeconds: Math.round(elapsed()), rssMb: mb(process.memoryUsage.rss()), heapMb: mb(process.memoryUsage().heapUsed), cacheEntries: cacheEntries() });
+      const usage = process.memoryUsage();
+      memory.push({ atSeconds: Math.round(elapsed()), rssMb: mb(usage.rss), heapMb: mb(usage.heapUsed), externalMb: mb(usage.external), arrayBuffersMb: mb(usage.arrayBuffers), cacheEntries: cacheEntries() });
       while (pendingSnapshots.length > 0 && pendingSnapshots[0]! <= elapsed() && pendingSnapshots[0]! < SECONDS) snapshot(pendingSnapshots.shift()!);
     }, SAMPLE_SECONDS * 1000);
     const child = spawn(process.execPath, ['-e', WORKLOAD], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -244,6 +250,11 @@ export async function runSoakBench(): Promise<Record<string, unknown>> {
     const heapSlopeFirstHalf = round2(slopePerMinute(firstHalf.map((m) => [m.atSeconds, m.heapMb])));
     const heapSlope = round2(slopePerMinute(secondHalf.map((m) => [m.atSeconds, m.heapMb])));
     const rssSlope = round2(slopePerMinute(secondHalf.map((m) => [m.atSeconds, m.rssMb])));
+    const externalSlope = round2(slopePerMinute(secondHalf.map((m) => [m.atSeconds, m.externalMb])));
+    const verdict = (slope: number, threshold: number) =>
+      secondHalf.length < 3 ? 'too short to tell' : Math.abs(slope) < threshold ? 'flat' : slope > 0 ? 'growing' : 'shrinking';
+    // A plateau shows as the last quarter's highest RSS not above the second quarter's by more than the threshold allows.
+    const quarter = (q: number) => memory.filter((m) => m.atSeconds >= (q * SECONDS) / 4 && m.atSeconds < ((q + 1) * SECONDS) / 4).map((m) => m.rssMb);
     const p99s = intervals.map((s) => s.p99Ms);
     return {
       backend: backend.label,
@@ -262,8 +273,13 @@ export async function runSoakBench(): Promise<Record<string, unknown>> {
       heapSlopeMbPerMinuteFirstHalf: heapSlopeFirstHalf,
       heapSlopeMbPerMinuteSecondHalf: heapSlope,
       rssSlopeMbPerMinuteSecondHalf: rssSlope,
+      externalSlopeMbPerMinuteSecondHalf: externalSlope,
+      rssMbHighestSecondQuarter: Math.max(0, ...quarter(1)),
+      rssMbHighestLastQuarter: Math.max(0, ...quarter(3)),
       flatThresholdMbPerMinute: FLAT_MB_PER_MINUTE,
-      heapVerdict: secondHalf.length < 3 ? 'too short to tell' : Math.abs(heapSlope) < FLAT_MB_PER_MINUTE ? 'flat' : heapSlope > 0 ? 'growing' : 'shrinking',
+      rssFlatThresholdMbPerMinute: RSS_FLAT_MB_PER_MINUTE,
+      heapVerdict: verdict(heapSlope, FLAT_MB_PER_MINUTE),
+      rssVerdict: verdict(rssSlope, RSS_FLAT_MB_PER_MINUTE),
       sampleSeconds: SAMPLE_SECONDS,
       p99MsMin: Math.min(...p99s),
       p99MsMax: Math.max(...p99s),

@@ -162,13 +162,23 @@ function soak(result: Json | undefined): string {
       ],
     ),
     '',
-    `RSS peak ${n(r.rssMbPeak)} MB; RSS trend over the second half ${n(r.rssSlopeMbPerMinuteSecondHalf)} MB/min.`,
+    rssLine(r),
     '',
     table(
       [`interval (${intervalSeconds} s)`, 'requests', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'RSS MB (highest)', 'heap MB (highest)', ...(hasCache ? ['cache entries'] : [])],
       intervals.map((s) => [s.interval + 1, s.requests, s.rps, s.p50Ms, s.p99Ms, s.errors, s.rssMb, s.heapMb, ...(hasCache ? [s.cacheEntries as unknown] : [])]),
     ),
   ].join('\n');
+}
+
+/** RSS: its verdict, and the mean of the samples in each quarter of the run (a plateau shows as shrinking steps). */
+function rssLine(r: Json): string {
+  const memory = (r.memory ?? []) as Array<{ atSeconds: number; rssMb: number }>;
+  const quarters = [0, 1, 2, 3].map((q) => memory.filter((m) => m.atSeconds >= (q * r.seconds) / 4 && m.atSeconds < ((q + 1) * r.seconds) / 4).map((m) => m.rssMb));
+  const means = quarters.every((q) => q.length > 0) ? quarters.map((q) => Math.round((q.reduce((a, b) => a + b, 0) / q.length) * 10) / 10) : [];
+  const verdict = r.rssVerdict === undefined ? '' : `, **${r.rssVerdict}** (flat means below ${n(r.rssFlatThresholdMbPerMinute)} MB/min: RSS swings with the work in flight at each sample, so its threshold is wider than the heap's)`;
+  const steps = means.length === 4 ? ` Mean RSS per quarter of the run: ${means.map((m) => n(m)).join(' / ')} MB.` : '';
+  return `RSS peak ${n(r.rssMbPeak)} MB; RSS trend over the second half ${Number(r.rssSlopeMbPerMinuteSecondHalf).toFixed(2)} MB/min${verdict}.${steps}`;
 }
 
 function replaceSection(doc: string, name: string, body: string): string {
