@@ -183,13 +183,15 @@ export function createSimsRepo(db: Kysely<DB>, counter: TotalCounter = createTot
     ): Promise<SimPage> {
       const filtered = db.selectFrom('sims').where(simFilterWhere(filter));
       const offset = (page - 1) * pageSize;
-      const rows = await filtered
-        .select(LIST_COLUMNS)
-        .select(sortKeyOf(sort))
+      // The page's ids first, then its rows (a "deferred join"): ordering and skipping carry only
+      // ids and sort keys, and only the page's rows are read in full. Without an index for the
+      // order (last_seen_at, data_remaining_pct: ADR 0006) that halves a page's time (ADR 0022).
+      const pageIds = filtered
+        .select('id')
         .$call((query) => (after === undefined ? query.offset(offset) : query.where(orderAndKeyset(sort, after))))
         .$call(sortedBy(sort))
-        .limit(pageSize)
-        .execute();
+        .limit(pageSize);
+      const rows = await db.selectFrom('sims').select(LIST_COLUMNS).select(sortKeyOf(sort)).where('id', 'in', pageIds).$call(sortedBy(sort)).execute();
       const next = rows.length === pageSize ? cursorAfter(rows) : undefined;
       if (after === undefined && rows.length < pageSize && (rows.length > 0 || page === 1)) {
         return { rows, total: offset + rows.length, totalIsEstimate: false, next };
