@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 
 /** Response schemas of the scheduler routes. */
 
@@ -80,3 +80,12 @@ export const JobNameParams = Type.Object({ name: Type.String({ pattern: '^[a-z][
 export const RunNowSchema = Type.Object({ job_id: Type.String(), name: Type.String() });
 
 export const RunsQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 20 })) }, { additionalProperties: false });
+
+/** One run as the scheduler API shows it. */
+export type RunDto = Static<typeof RunSchema>;
+/** How the list sweep keeps up with the fleet, in `GET /scheduler/status`. */
+export type SweepStatusDto = Static<typeof SweepStatusSchema>;
+/** One account's list sweep in `GET /scheduler/status`. */
+export type SweepAccountDto = SweepStatusDto['accounts'][number];
+/** One job in `GET /scheduler/status`. */
+export type JobStatusDto = Static<typeof SchedulerStatusSchema>['jobs'][number];

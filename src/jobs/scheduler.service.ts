@@ -4,41 +4,16 @@ import { providerOperationsReport } from '../provider/availability.js';
 import { isoOrNull as iso } from '../lib/time.js';
 import { DEFAULT_LIMITS } from '../provider/governor.js';
 import type { JobEngine } from './engine.js';
+import type { JobRunRow } from './job-runs.repo.js';
+import type { JobStatusDto, RunDto, SweepAccountDto, SweepStatusDto } from './scheduler.schemas.js';
 import type { SweepProgressRepo, SweepProgressRow } from './sweep-progress.repo.js';
 
 type ProviderOperationsSource = Parameters<typeof providerOperationsReport>[0];
 type ProviderOperationsReport = Awaited<ReturnType<typeof providerOperationsReport>>;
-import type { JobRunRow } from './job-runs.repo.js';
 
 /** Failures shown per job, and how far back. */
 const RECENT_FAILURES = 5;
 const FAILURE_WINDOW_MS = 24 * 60 * 60 * 1000;
-
-/** One run as the scheduler API shows it. */
-export interface RunDto {
-  id: number;
-  job_id: string | null;
-  attempt: number | null;
-  started_at: string;
-  finished_at: string | null;
-  duration_ms: number | null;
-  outcome: 'running' | 'success' | 'failure';
-  items: number | null;
-  error: string | null;
-  worker_id: string | null;
-}
-
-/** One job in `GET /scheduler/status`. */
-export interface JobStatusDto {
-  name: string;
-  cron: string | null;
-  next_run_at: string | null;
-  last_run: RunDto | null;
-  /** Jobs waiting to run (queued or waiting to retry); null when this process has no engine running. */
-  queue_depth: number | null;
-  recent_failures: RunDto[];
-}
-
 
 function toRunDto(r: JobRunRow): RunDto {
   return {
@@ -53,29 +28,6 @@ function toRunDto(r: JobRunRow): RunDto {
     error: r.error,
     worker_id: r.worker_id,
   };
-}
-
-/** One account's list sweep in `GET /scheduler/status`. */
-export interface SweepAccountDto {
-  account_id: string;
-  /** A pass stopped or running part-way: the next run continues at `next_page`. */
-  pass_under_way: boolean;
-  next_page: number;
-  total_pages: number | null;
-  pass_started_at: string | null;
-  last_pass_completed_at: string | null;
-  last_pass_seconds: number | null;
-  last_pass_pages: number | null;
-  /** `total_pages` at 1NCE's list rate (10 requests/s): no pass can be shorter. */
-  minimum_pass_seconds: number | null;
-}
-
-/** How the list sweep keeps up with the fleet: on its schedule, or back to back when a pass outlasts it. */
-export interface SweepStatusDto {
-  mode: 'scheduled' | 'continuous';
-  interval_seconds: number;
-  detail: string;
-  accounts: SweepAccountDto[];
 }
 
 /** List pages 1NCE serves per second (its SIM family limit). */

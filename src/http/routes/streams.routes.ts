@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { StreamerService } from '../../modules/streamer/streamer.service.js';
 import { MAX_BATCH_RECORDS } from '../../modules/streamer/streamer.parse.js';
+import { IngestResultSchema } from '../../modules/streamer/streamer.schemas.js';
 import { problemResponses } from '../problem.js';
 import { PROVIDER_DATA_KEYWORD } from '../validation.js';
 
@@ -43,14 +44,7 @@ export function streamsRoutes(streamer: StreamerService): FastifyPluginAsyncType
             [PROVIDER_DATA_KEYWORD]: true,
           }),
           response: {
-            200: Type.Object({
-              received: Type.Integer(),
-              stored: Type.Integer({ description: 'Records not seen before' }),
-              duplicates: Type.Integer({ description: 'Retransmitted records (already stored)' }),
-              unmatched: Type.Integer({
-                description: 'Records for ICCIDs not synced yet (stored, linked by ICCID)',
-              }),
-            }),
+            200: IngestResultSchema,
             ...problemResponses(400, 401, 413, 415, 429),
           },
         },

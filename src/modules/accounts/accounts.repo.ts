@@ -20,6 +20,13 @@ export function createAccountsRepo(db: Kysely<DB>) {
       return db.selectFrom('provider_accounts').selectAll().where('is_default', '=', true).executeTakeFirst();
     },
 
+    /** The id of the account named, or of the default one when none is named; undefined when there is no such account. */
+    async idOf(requested: string | undefined): Promise<string | undefined> {
+      const query = db.selectFrom('provider_accounts').select('id');
+      const row = requested === undefined ? await query.where('is_default', '=', true).executeTakeFirst() : await query.where('id', '=', requested).executeTakeFirst();
+      return row?.id;
+    },
+
     /**
      * Makes the account configured by the environment the default one: created on first start,
      * updated when URL or credentials change (the name "default" is reserved for it).
@@ -55,6 +62,11 @@ export function createAccountsRepo(db: Kysely<DB>) {
     async activeIds(): Promise<string[]> {
       const rows = await db.selectFrom('provider_accounts').select('id').where('is_active', '=', true).orderBy('is_default', 'desc').orderBy('name').execute();
       return rows.map((r) => r.id);
+    },
+
+    /** Every account's id and name. */
+    names(): Promise<Array<{ id: string; name: string }>> {
+      return db.selectFrom('provider_accounts').select(['id', 'name']).execute();
     },
 
     /** Every account with the number of SIMs it owns, default first, then by name. */

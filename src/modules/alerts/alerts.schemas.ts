@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { Line, Page } from '../../lib/schemas.js';
 
 /** Request and response schemas of the alert and alert-rule routes. */
@@ -138,3 +138,8 @@ export const RuleCreateBody = Type.Object(
 );
 
 export const RulePatchBody = Type.Partial(Type.Object(ruleFields), { additionalProperties: false, minProperties: 1 });
+
+/** An alert as the API shows it. */
+export type AlertDto = Static<typeof AlertSchema>;
+/** A rule as the API shows it. */
+export type AlertRuleDto = Static<typeof RuleSchema>;

@@ -12,13 +12,14 @@ import { parseIccid } from '../sims/sim-ref.js';
 import { decide, forecastDays, inScope, isAnomalyMetric, metricValue, worseWhenLower, type SimSnapshot } from './alerts.evaluate.js';
 import { ANOMALY_RULES_MARKER, DEFAULT_ANOMALY_RULES, DEFAULT_RULES, validateRule } from './alerts.rules.js';
 import { describe, eventFor } from './alerts.notices.js';
-import { toAlertDto, toRuleDto, type AlertDto } from './alerts.view.js';
+import { toAlertDto, toRuleDto } from './alerts.view.js';
+import type { AlertDto } from './alerts.schemas.js';
 import { createAlertsRepo, type AlertFilter, type AlertRuleRow, type RuleValues } from './alerts.repo.js';
 import { isUuid } from '../../lib/identifiers.js';
 import { pageReply } from '../../db/paging.js';
 
 export { DEFAULT_ANOMALY_RULES, DEFAULT_RULES } from './alerts.rules.js';
-export type { AlertDto, AlertRuleDto } from './alerts.view.js';
+export type { AlertDto, AlertRuleDto } from './alerts.schemas.js';
 
 /** SIMs evaluated per page; bounds memory on a 100,000-SIM fleet. */
 const PAGE = 2_000;

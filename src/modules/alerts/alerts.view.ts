@@ -1,37 +1,8 @@
 /** Alerts and alert rules as the API shows them. */
 import type { AlertMetric, AlertSeverity, AlertState } from '../../db/schema.js';
 import { isoTime } from '../../lib/time.js';
-import type { AlertRuleRow, RuleValues } from './alerts.repo.js';
-
-/** An alert as the API shows it. */
-export interface AlertDto {
-  id: string;
-  rule_id: string | null;
-  rule_name: string | null;
-  iccid: string;
-  metric: AlertMetric;
-  threshold: number;
-  value: number | null;
-  state: AlertState;
-  severity: AlertSeverity;
-  message: string | null;
-  data: unknown;
-  raised_at: string;
-  acknowledged_at: string | null;
-  acknowledged_by_user_id: number | null;
-  resolved_at: string | null;
-  cleared_at: string | null;
-}
-
-/** A rule as the API shows it. */
-export interface AlertRuleDto extends Omit<RuleValues, 'thresholds' | 'hysteresis' | 'params'> {
-  params: Record<string, unknown>;
-  id: string;
-  thresholds: number[];
-  hysteresis: number;
-  created_at: string;
-  updated_at: string;
-}
+import type { AlertRuleRow } from './alerts.repo.js';
+import type { AlertDto, AlertRuleDto } from './alerts.schemas.js';
 
 const isoOrNull = (v: unknown) => (v === null || v === undefined ? null : isoTime(v));
 

@@ -33,7 +33,6 @@ export interface AuditEntry {
   detail?: JsonObject | undefined;
 }
 
-/** An entry as the API returns it. */
 /** An audit entry as the API returns it (the type of its schema). */
 export type { PublicAuditEntry } from './audit.schemas.js';
 

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { UnprocessableError, ValidationError } from '../../errors.js';
 import { isValidIccid, normalizeIccid } from '../../lib/identifiers.js';
-import { parseSimFilter, simFilterWhere } from '../sims/sims.filter.js';
+import { parseSimFilter } from '../sims/sims.filter.js';
+import { simLookups } from '../sims/sims.repo.js';
 import { MAX_SELECTION, type CreateBulkJobBody } from './bulk.schemas.js';
 
 /** One selected ICCID: a stored SIM, or an input that will fail at once (and why). */
@@ -70,7 +71,7 @@ async function resolveIccids(db: Kysely<DB>, inputs: string[]): Promise<Selected
   }
   const valid = [...items.values()].filter((i) => i.error === 'unknown SIM').map((i) => i.iccid);
   for (let start = 0; start < valid.length; start += LOOKUP_BATCH) {
-    const rows = await db.selectFrom('sims').select(['id', 'iccid']).where('iccid', 'in', valid.slice(start, start + LOOKUP_BATCH)).execute();
+    const rows = await simLookups.idsByIccid(db, valid.slice(start, start + LOOKUP_BATCH));
     for (const row of rows) items.set(row.iccid, { iccid: row.iccid, simId: row.id, error: null });
   }
   return [...items.values()];
@@ -94,13 +95,7 @@ export async function resolveSelection(db: Kysely<DB>, body: Pick<CreateBulkJobB
     selection = { describe: { kind: 'csv', rows: iccids.length }, items: await resolveIccids(db, iccids) };
   } else {
     const filter = parseSimFilter(body.filter ?? {});
-    const rows = await db
-      .selectFrom('sims')
-      .select(['id', 'iccid'])
-      .where(simFilterWhere(filter))
-      .orderBy('iccid')
-      .limit(MAX_SELECTION + 1)
-      .execute();
+    const rows = await simLookups.idsMatching(db, filter, MAX_SELECTION + 1);
     selection = { describe: { kind: 'filter', filter: body.filter ?? {} }, items: rows.map((r) => ({ iccid: r.iccid, simId: r.id, error: null })) };
   }
   if (selection.items.length > MAX_SELECTION) {

@@ -1,10 +1,11 @@
 import { csvLine } from '../../lib/csv.js';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { BulkJobItemStatus, BulkJobStatus, DB, JsonObject } from '../../db/schema.js';
 import { Conflict, NotFound, ValidationError } from '../../errors.js';
 import type { JobSender } from '../../lib/job-sender.js';
 import { actingUserId, type ActorContext } from '../sims/sim-ref.js';
+import { simLookups } from '../sims/sims.repo.js';
 import { createBulkRepo, type BulkItemRow, type BulkJobRow } from './bulk.repo.js';
 import type { BulkAction, BulkJobDto, BulkParams, CreateBulkJobBody } from './bulk.schemas.js';
 import { resolveSelection } from './bulk.selection.js';
@@ -32,17 +33,8 @@ const LOCAL_ACTIONS: ReadonlySet<BulkAction> = new Set(['add_tag', 'remove_tag']
  * 1NCE answers for expired SIMs). 1NCE still lists them as Enabled but refuses every change except an
  * extension, so the job would fail them.
  */
-async function expiredAmong(db: Kysely<DB>, items: Array<{ simId: number | null }>): Promise<string[]> {
-  const ids = items.map((i) => i.simId).filter((id): id is number => id !== null);
-  if (ids.length === 0) return [];
-  const rows = await db
-    .selectFrom('sims')
-    .select('iccid')
-    .where('id', '=', sql<number>`any(${ids}::bigint[])`)
-    .where('data_expiry_date', '<=', sql<Date>`now()`)
-    .orderBy('iccid')
-    .execute();
-  return rows.map((r) => r.iccid);
+function expiredAmong(db: Kysely<DB>, items: Array<{ simId: number | null }>): Promise<string[]> {
+  return simLookups.expiredIccids(db, items.map((i) => i.simId).filter((id): id is number => id !== null));
 }
 
 /** The parameters each action needs; 400 naming the missing one. */

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AnomalyAction, DB } from '../../db/schema.js';
 import type { AlertRuleRow } from '../alerts/alerts.repo.js';
@@ -7,6 +7,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { Notify } from '../notify/notify.service.js';
 import type { ActorContext } from '../sims/sim-ref.js';
 import type { SimsService } from '../sims/sims.service.js';
+import { createAnomalyActionsRepo, type ActionCap } from './anomaly-actions.repo.js';
 
 /** Outcome of one automatic action, for the metric and the audit entry. */
 export type ActionOutcome = 'succeeded' | 'failed' | 'capped' | 'skipped' | 'dry_run';
@@ -32,30 +33,7 @@ const ACTOR: ActorContext = { actor: { type: 'system', username: 'anomaly-detect
  * rules record and audit what they would have done, and count against their own cap.
  */
 export function createAnomalyActions(deps: AnomalyActionsDeps) {
-  /** Reserves one action under the rule's cap (serialised per rule): 'requested', or 'capped' when none is left. */
-  async function reserve(rule: AlertRuleRow, action: AnomalyAction, simId: number, alertId: string): Promise<{ id: string; capped: boolean }> {
-    return deps.db.transaction().execute(async (trx) => {
-      await sql`select pg_advisory_xact_lock(hashtext(${`simfleet.anomaly_action:${rule.id}`}))`.execute(trx);
-      const used = await trx
-        .selectFrom('anomaly_actions')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('rule_id', '=', rule.id)
-        .where('dry_run', '=', rule.auto_action_dry_run)
-        .where('status', 'in', ['requested', 'succeeded'])
-        .where('created_at', '>=', sql<Date>`date_trunc(${rule.auto_action_period}, now() at time zone 'utc') at time zone 'utc'`)
-        .executeTakeFirstOrThrow();
-      const capped = Number(used.n) >= (rule.auto_action_max_per_period ?? 0);
-      const row = await trx
-        .insertInto('anomaly_actions')
-        .values({ rule_id: rule.id, sim_id: simId, alert_id: alertId, action, dry_run: rule.auto_action_dry_run, status: capped ? 'capped' : 'requested' })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      return { id: row.id, capped };
-    });
-  }
-
-  const finish = (id: string, status: 'succeeded' | 'failed' | 'skipped', error: string | null) =>
-    deps.db.updateTable('anomaly_actions').set({ status, error }).where('id', '=', id).execute();
+  const repo = createAnomalyActionsRepo(deps.db);
 
   async function report(rule: AlertRuleRow, action: AnomalyAction, raised: RaisedAnomaly, outcome: ActionOutcome, error?: string) {
     deps.counted(action, outcome);
@@ -75,32 +53,33 @@ export function createAnomalyActions(deps: AnomalyActionsDeps) {
     async run(rule: AlertRuleRow, raised: RaisedAnomaly[]): Promise<void> {
       const action = rule.auto_action;
       if (action === null || rule.auto_action_period === null || rule.auto_action_max_per_period === null) return;
+      const cap: ActionCap = { ruleId: rule.id, dryRun: rule.auto_action_dry_run, period: rule.auto_action_period, maxPerPeriod: rule.auto_action_max_per_period };
       for (const r of raised) {
         try {
-          const current = await deps.db.selectFrom('sims').select(['status', 'imei_lock']).where('id', '=', r.sim.id).executeTakeFirst();
+          const current = await repo.simState(r.sim.id);
           if (current === undefined) continue;
           if ((action === 'disable' && current.status === 'Disabled') || (action === 'imei_lock' && current.imei_lock)) {
             deps.counted(action, 'skipped');
             continue;
           }
-          const slot = await reserve(rule, action, r.sim.id, r.alertId);
+          const slot = await repo.reserve(cap, action, r.sim.id, r.alertId);
           if (slot.capped) {
             deps.logger.warn({ rule_id: rule.id, iccid: r.sim.iccid, action, cap: rule.auto_action_max_per_period, period: rule.auto_action_period }, 'automatic anomaly action skipped: cap for this period reached');
             await report(rule, action, r, 'capped');
             continue;
           }
           if (rule.auto_action_dry_run) {
-            await finish(slot.id, 'succeeded', null);
+            await repo.finish(slot.id, 'succeeded', null);
             await report(rule, action, r, 'dry_run');
             continue;
           }
           try {
             await deps.sims.patch(r.sim.iccid, action === 'disable' ? { status: 'Disabled' } : { imei_lock: true }, ACTOR);
-            await finish(slot.id, 'succeeded', null);
+            await repo.finish(slot.id, 'succeeded', null);
             await report(rule, action, r, 'succeeded');
           } catch (error) {
             const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
-            await finish(slot.id, 'failed', message);
+            await repo.finish(slot.id, 'failed', message);
             await report(rule, action, r, 'failed', message);
           }
         } catch (error) {
@@ -108,19 +87,6 @@ export function createAnomalyActions(deps: AnomalyActionsDeps) {
           deps.logger.warn({ err: error, rule_id: rule.id, iccid: r.sim.iccid }, 'automatic anomaly action could not be recorded');
         }
       }
-    },
-
-    /** The latest automatic action taken on a SIM (for its diagnosis). */
-    async latestFor(simId: number) {
-      return deps.db
-        .selectFrom('anomaly_actions')
-        .leftJoin('alert_rules', 'alert_rules.id', 'anomaly_actions.rule_id')
-        .select(['anomaly_actions.action', 'anomaly_actions.dry_run', 'anomaly_actions.status', 'anomaly_actions.created_at', 'alert_rules.name as rule_name'])
-        .where('anomaly_actions.sim_id', '=', simId)
-        .where('anomaly_actions.status', '=', 'succeeded')
-        .orderBy('anomaly_actions.created_at', 'desc')
-        .limit(1)
-        .executeTakeFirst();
     },
   };
 }

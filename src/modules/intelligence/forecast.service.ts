@@ -1,5 +1,5 @@
 import { DAY_MS, utcDay } from '../../lib/time.js';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Cache } from '../../cache.js';
 import type { DB } from '../../db/schema.js';
@@ -8,6 +8,9 @@ import type { ProductDto } from '../products/products.schemas.js';
 import type { ProductsService } from '../products/products.service.js';
 import { forecastExhaustion, forecastHistoryStart } from '../quotas/forecast.js';
 import { pageReply } from '../../db/paging.js';
+import { createAccountsRepo } from '../accounts/accounts.repo.js';
+import { createForecastRepo } from './forecast.repo.js';
+import type { FleetForecastDto, GroupFigures, Price } from './intelligence.schemas.js';
 
 /**
  * Fleet forecast: which SIMs run out of data or reach the end of their lifetime in the next 30 and
@@ -36,41 +39,6 @@ export interface SimForecast {
   exhaustionDate: string | null;
   expiryDate: string | null;
   daysUntilExpiry: number | null;
-}
-
-interface Price {
-  product_id: number;
-  name: string;
-  /** Net unit price as a decimal string (money never passes through a float sum). */
-  unit_price: string;
-  currency: string;
-}
-
-interface Money {
-  currency: string;
-  amount: string;
-}
-
-interface GroupFigures {
-  sims_exhausting: number;
-  sims_expiring: number;
-  topups_needed: number;
-  extensions_needed: number;
-  /** Cost of those top-ups and extensions per currency; empty when the catalogue has no price. */
-  cost: Money[];
-}
-
-export interface FleetForecastDto {
-  generated_at: string;
-  topup_volume_bytes: number;
-  horizons: Array<
-    GroupFigures & {
-      days: number;
-      accounts: Array<GroupFigures & { account_id: string; account_name: string | null }>;
-      tags: Array<GroupFigures & { tag: string }>;
-    }
-  >;
-  prices: Array<{ account_id: string; topup: Price | null; extension: Price | null; error: string | null }>;
 }
 
 /** Cents (or the currency's minor unit) of a decimal amount. */
@@ -109,29 +77,15 @@ export interface ForecastServiceDeps {
 /** Creates the fleet forecast service. */
 export function createForecastService(deps: ForecastServiceDeps) {
   const now = deps.now ?? (() => new Date());
+  const repo = createForecastRepo(deps.db);
+  const accounts = createAccountsRepo(deps.db);
 
   /** Every enabled SIM's forecast, a page of SIMs per statement (each with the usage the quota forecast reads). */
   async function* simForecasts(at: Date): AsyncGenerator<SimForecast[]> {
     const since = forecastHistoryStart(at.getTime());
     let after = 0;
     for (;;) {
-      const { rows } = await sql<{
-        id: number;
-        iccid: string;
-        account_id: string;
-        tags: string[];
-        label: string | null;
-        data_remaining_bytes: string | number | null;
-        data_expiry_date: Date | string | null;
-        hist: Array<[string, number]>;
-      }>`
-        select s.id, s.iccid, s.account_id, s.tags, s.label, s.data_remaining_bytes, s.data_expiry_date,
-               coalesce((select json_agg(json_build_array(to_char(u.day, 'YYYY-MM-DD'), u.data_total_bytes) order by u.day)
-                         from sim_usage u where u.sim_id = s.id and u.day >= ${since}::date), '[]'::json) as hist
-        from sims s
-        where s.id > ${after} and s.status is distinct from 'Disabled'
-        order by s.id
-        limit ${PAGE}`.execute(deps.db);
+      const rows = await repo.simsWithHistory(since, after, PAGE);
       if (rows.length === 0) return;
       after = Number(rows[rows.length - 1]!.id);
       yield rows.map((r) => {
@@ -191,7 +145,7 @@ export function createForecastService(deps: ForecastServiceDeps) {
       }
     }
     const catalogue = await prices([...new Set(perAccount.map((p) => p.accountId))]);
-    const names = new Map((await deps.db.selectFrom('provider_accounts').select(['id', 'name']).execute()).map((a) => [a.id, a.name]));
+    const names = new Map((await accounts.names()).map((a) => [a.id, a.name]));
     const addTo = (acc: Acc, p: (typeof perAccount)[number]) => {
       acc.exhausting += p.exhausting ? 1 : 0;
       acc.expiring += p.expiring ? 1 : 0;

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { DateTime, Line, Nullable, Page } from '../../lib/schemas.js';
 
 /** Request and response schemas of the diagnosis, forecast and report routes. */
@@ -42,6 +42,9 @@ export const DiagnosisSchema = Type.Object(
   { description: 'A verdict on one SIM from its status, IMEI lock, connectivity, recent events, quota, last usage and open alerts' },
 );
 
+/** The diagnosis as the API answers it: the verdict plus the facts it was made from. */
+export type DiagnosisDto = Static<typeof DiagnosisSchema>;
+
 const Money = Type.Object({ currency: Type.String(), amount: Type.String({ description: 'Decimal amount (net), e.g. "120.00"' }) });
 const groupFigures = {
   sims_exhausting: Type.Integer({ description: 'SIMs whose data quota runs out within the horizon (already exhausted included)' }),
@@ -50,7 +53,9 @@ const groupFigures = {
   extensions_needed: Type.Integer({ description: 'Lifetime extensions for the expiring SIMs' }),
   cost: Type.Array(Money, { description: 'Those top-ups and extensions priced from each account’s product catalogue, per currency' }),
 };
-const Price = Nullable(Type.Object({ product_id: Type.Integer(), name: Type.String(), unit_price: Type.String(), currency: Type.String() }));
+/** A catalogue price: the net unit price as a decimal string (money never passes through a float sum). */
+const PriceSchema = Type.Object({ product_id: Type.Integer(), name: Type.String(), unit_price: Type.String(), currency: Type.String() });
+const NullablePrice = Nullable(PriceSchema);
 
 export const FleetForecastSchema = Type.Object({
   generated_at: DateTime,
@@ -64,8 +69,15 @@ export const FleetForecastSchema = Type.Object({
     }),
     { description: 'The next 30 and 90 days' },
   ),
-  prices: Type.Array(Type.Object({ account_id: Type.String(), topup: Price, extension: Price, error: Nullable(Type.String()) })),
+  prices: Type.Array(Type.Object({ account_id: Type.String(), topup: NullablePrice, extension: NullablePrice, error: Nullable(Type.String()) })),
 });
+
+/** The fleet forecast as the API answers it. */
+export type FleetForecastDto = Static<typeof FleetForecastSchema>;
+/** A catalogue price of a top-up or an extension. */
+export type Price = Static<typeof PriceSchema>;
+/** The figures of one horizon, account or tag (without their keys). */
+export type GroupFigures = Omit<FleetForecastDto['horizons'][number], 'days' | 'accounts' | 'tags'>;
 
 export const ForecastSimsQuery = Type.Object(
   {
@@ -129,3 +141,9 @@ export const MonthlyReportSchema = Type.Object({
   accounts: Type.Array(Type.Object({ account_id: Type.String(), account_name: Nullable(Type.String()), ...reportFigures })),
   tags: Type.Array(Type.Object({ account_id: Type.String(), account_name: Nullable(Type.String()), tag: Type.String(), ...reportFigures }), { description: 'Per account and tag; a SIM counts in each of its tags' }),
 });
+
+/** The monthly report as the API answers it. */
+export type MonthlyReport = Static<typeof MonthlyReportSchema>;
+/** Figures of one group of the report. */
+export type ReportFigures = MonthlyReport['totals'];
+

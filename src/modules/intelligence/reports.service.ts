@@ -3,34 +3,13 @@ import type { DB } from '../../db/schema.js';
 import { csvLine } from '../../lib/csv.js';
 import { ValidationError } from '../../errors.js';
 import { ANOMALY_METRICS } from '../alerts/alerts.evaluate.js';
+import type { MonthlyReport, ReportFigures } from './intelligence.schemas.js';
 
 /**
  * The monthly report: per provider account and per tag, the month's data and SMS usage, top-ups
  * (1NCE top-up orders and automatic top-ups), alerts and anomalies. A SIM with several tags counts
  * in each of its tags. JSON for programs, CSV (formula-guarded) for spreadsheets.
  */
-
-/** Figures of one group. */
-export interface ReportFigures {
-  sims: number;
-  data_bytes: number;
-  sms_mo: number;
-  sms_mt: number;
-  topups: number;
-  auto_topups: number;
-  alerts: number;
-  anomalies: number;
-}
-
-export interface MonthlyReport {
-  month: string;
-  from: string;
-  to: string;
-  generated_at: string;
-  totals: ReportFigures;
-  accounts: Array<ReportFigures & { account_id: string; account_name: string | null }>;
-  tags: Array<ReportFigures & { account_id: string; account_name: string | null; tag: string }>;
-}
 
 export const REPORT_CSV_COLUMNS = ['group', 'account_id', 'account_name', 'tag', 'sims', 'data_bytes', 'sms_mo', 'sms_mt', 'topups', 'auto_topups', 'alerts', 'anomalies'] as const;
 

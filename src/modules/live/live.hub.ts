@@ -1,8 +1,7 @@
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database, Listener } from '../../db/client.js';
-import type { UserRole } from '../../db/schema.js';
 import { LIVE_EVENT_AUDIENCE, type LiveEvent, type LiveEventType } from './live.events.js';
+import { createLiveRepo, type LiveEventRow } from './live.repo.js';
 
 /** How long events stay replayable (Last-Event-ID), and how many one resume may replay. */
 export const REPLAY_WINDOW_MS = 5 * 60_000;
@@ -11,8 +10,6 @@ export const REPLAY_LIMIT = 1_000;
 const BUFFER_MAX_ROWS = 10_000;
 /** Each process prunes the buffer at most this often (on publish). */
 const PRUNE_EVERY_MS = 30_000;
-/** NOTIFY payloads are capped at 8,000 bytes; a larger event is announced by id and read back. */
-const NOTIFY_PAYLOAD_MAX = 7_900;
 
 export type LiveSubscriber = (event: LiveEvent) => void;
 
@@ -32,15 +29,7 @@ export interface LiveHubOptions {
   replayLimit?: number;
 }
 
-interface EventRow {
-  id: number | string;
-  type: string;
-  min_role: UserRole;
-  data: Record<string, unknown>;
-  created_at: Date | string;
-}
-
-const toEvent = (row: EventRow): LiveEvent => ({
+const toEvent = (row: LiveEventRow): LiveEvent => ({
   id: Number(row.id),
   type: row.type,
   minRole: row.min_role,
@@ -57,7 +46,7 @@ const toEvent = (row: EventRow): LiveEvent => ({
  */
 export function createLiveHub(options: LiveHubOptions) {
   const { database, logger } = options;
-  const db = database.db;
+  const repo = createLiveRepo(database.db);
   const windowMs = options.replayWindowMs ?? REPLAY_WINDOW_MS;
   const replayLimit = options.replayLimit ?? REPLAY_LIMIT;
   const subscribers = new Set<LiveSubscriber>();
@@ -71,10 +60,7 @@ export function createLiveHub(options: LiveHubOptions) {
   let chain: Promise<void> = Promise.resolve();
 
   /** One channel per database schema: isolated deployments (and test schemas) never hear each other. */
-  const channelName = () =>
-    (channel ??= sql<{ name: string }>`select 'simfleet_live_' || left(md5(current_schema()), 12) as name`
-      .execute(db)
-      .then((r) => r.rows[0]!.name));
+  const channelName = () => (channel ??= repo.channelName());
 
   const serially = (task: () => Promise<void> | void) => {
     chain = chain.then(task).catch((error: unknown) => logger.error({ err: error }, 'live events: dispatch failed'));
@@ -93,10 +79,7 @@ export function createLiveHub(options: LiveHubOptions) {
     }
   };
 
-  const rowsAfter = async (afterId: number, limit: number) => {
-    const rows = await db.selectFrom('live_events').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
-    return rows.map((r) => toEvent(r as unknown as EventRow));
-  };
+  const rowsAfter = async (afterId: number, limit: number) => (await repo.rowsAfter(afterId, limit)).map(toEvent);
 
   /** Delivers what was committed while the LISTEN connection was away (or before it started). */
   const catchUp = () =>
@@ -110,9 +93,9 @@ export function createLiveHub(options: LiveHubOptions) {
 
   const onNotify = (payload: string) =>
     void serially(async () => {
-      const parsed = JSON.parse(payload) as EventRow & { ref?: true; at?: string };
+      const parsed = JSON.parse(payload) as LiveEventRow & { ref?: true; at?: string };
       if (parsed.ref === true) {
-        const row = await db.selectFrom('live_events').selectAll().where('id', '=', Number(parsed.id)).executeTakeFirst();
+        const row = await repo.byId(Number(parsed.id));
         if (row !== undefined) dispatch(toEvent(row));
         return;
       }
@@ -122,8 +105,7 @@ export function createLiveHub(options: LiveHubOptions) {
   const ensureListening = () =>
     (listening ??= (async () => {
       const name = await channelName();
-      const newest = await db.selectFrom('live_events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
-      lastId = Math.max(lastId, Number(newest?.id ?? 0));
+      lastId = Math.max(lastId, await repo.newestId());
       listener = await database.listen(name, {
         onNotify,
         onReconnect: () => void catchUp(),
@@ -137,15 +119,12 @@ export function createLiveHub(options: LiveHubOptions) {
       throw error;
     }));
 
-  const prune = async () => {
-    await sql`
-      with gone as (
-        delete from live_events
-         where created_at < now() - make_interval(secs => ${windowMs / 1000})
-            or id <= (select max(id) from live_events) - ${BUFFER_MAX_ROWS}
-        returning id
-      )
-      update live_event_state set pruned_through = greatest(pruned_through, coalesce((select max(id) from gone), 0))`.execute(db);
+  /** Prunes the buffer when this process has not for a while (on publish). */
+  const pruneNow = async () => {
+    if (Date.now() - lastPrune > PRUNE_EVERY_MS) {
+      lastPrune = Date.now();
+      await repo.prune(windowMs, BUFFER_MAX_ROWS);
+    }
   };
 
   return {
@@ -156,23 +135,8 @@ export function createLiveHub(options: LiveHubOptions) {
     async publish(type: LiveEventType, data: Record<string, unknown>): Promise<void> {
       try {
         const name = await channelName();
-        const minRole = LIVE_EVENT_AUDIENCE[type];
-        await db.transaction().execute(async (trx) => {
-          await sql`select pg_advisory_xact_lock(hashtext('simfleet.live:' || current_schema()))`.execute(trx);
-          await sql`
-            with ins as (
-              insert into live_events (type, min_role, data) values (${type}, ${minRole}, ${JSON.stringify(data)}::jsonb)
-              returning id, type, min_role, data, created_at
-            ), payload as (
-              select id, json_build_object('id', id, 'type', type, 'min_role', min_role, 'data', data, 'at', created_at)::text as body from ins
-            )
-            select pg_notify(${name}, case when octet_length(body) <= ${NOTIFY_PAYLOAD_MAX} then body else json_build_object('id', id, 'ref', true)::text end)
-              from payload`.execute(trx);
-        });
-        if (Date.now() - lastPrune > PRUNE_EVERY_MS) {
-          lastPrune = Date.now();
-          await prune();
-        }
+        await repo.insertAndNotify(name, { type, min_role: LIVE_EVENT_AUDIENCE[type], data });
+        await pruneNow();
       } catch (error) {
         logger.error({ err: error, event_type: type }, 'live events: could not publish an event');
       }
@@ -188,25 +152,11 @@ export function createLiveHub(options: LiveHubOptions) {
       if (events.length === 0) return;
       try {
         const name = await channelName();
-        const rows = events.map((e, ord) => ({ ord, type: e.type, min_role: LIVE_EVENT_AUDIENCE[e.type], data: e.data }));
-        await db.transaction().execute(async (trx) => {
-          await sql`select pg_advisory_xact_lock(hashtext('simfleet.live:' || current_schema()))`.execute(trx);
-          await sql`
-            with ins as (
-              insert into live_events (type, min_role, data)
-              select type, min_role, data from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as e(ord int, type text, min_role text, data jsonb)
-              order by ord
-              returning id, type, min_role, data, created_at
-            ), payload as (
-              select id, json_build_object('id', id, 'type', type, 'min_role', min_role, 'data', data, 'at', created_at)::text as body from ins
-            )
-            select pg_notify(${name}, case when octet_length(body) <= ${NOTIFY_PAYLOAD_MAX} then body else json_build_object('id', id, 'ref', true)::text end)
-              from (select * from payload order by id) ordered`.execute(trx);
-        });
-        if (Date.now() - lastPrune > PRUNE_EVERY_MS) {
-          lastPrune = Date.now();
-          await prune();
-        }
+        await repo.insertManyAndNotify(
+          name,
+          events.map((e) => ({ type: e.type, min_role: LIVE_EVENT_AUDIENCE[e.type], data: e.data })),
+        );
+        await pruneNow();
       } catch (error) {
         logger.error({ err: error, events: events.length }, 'live events: could not publish events');
       }
@@ -227,13 +177,8 @@ export function createLiveHub(options: LiveHubOptions) {
 
     /** The events after `afterId` still in the buffer (at most the replay limit). */
     async replay(afterId: number): Promise<Replay> {
-      const [state, rows, newest] = await Promise.all([
-        db.selectFrom('live_event_state').select('pruned_through').executeTakeFirst(),
-        rowsAfter(afterId, replayLimit + 1),
-        db.selectFrom('live_events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst(),
-      ]);
-      const prunedThrough = Number(state?.pruned_through ?? 0);
-      const known = Math.max(prunedThrough, Number(newest?.id ?? 0));
+      const [prunedThrough, rows, newest] = await Promise.all([repo.prunedThrough(), rowsAfter(afterId, replayLimit + 1), repo.newestId()]);
+      const known = Math.max(prunedThrough, newest);
       const events = rows.slice(0, replayLimit);
       const complete = afterId >= prunedThrough && rows.length <= replayLimit && afterId <= known;
       return { events: complete ? events : [], complete, newestId: Math.max(known, events.at(-1)?.id ?? 0) };

@@ -1,7 +1,8 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { Cache } from '../../cache.js';
 import { nextRun } from '../../jobs/scheduler.service.js';
+import { createPlatformProbesRepo } from './platform-probes.repo.js';
 
 /**
  * What the scrape-time gauges read: dependency pings, the last successful run of each scheduled job
@@ -78,6 +79,7 @@ const FLEET_COUNT_TTL_MS = 60_000;
 
 /** Creates the probes over the given database and cache. */
 export function createPlatformProbes(deps: PlatformProbesDeps, now: () => number = Date.now): PlatformProbes {
+  const repo = createPlatformProbesRepo(deps.db);
   let fleet: { at: number; rows: Promise<{ status: string; connectivity: string; sims: number }[]> } | undefined;
   const up = async (ping: () => Promise<void>): Promise<0 | 1> => {
     try {
@@ -96,17 +98,9 @@ export function createPlatformProbes(deps: PlatformProbesDeps, now: () => number
 
     async lastJobSuccess() {
       if (deps.scheduledJobs.length === 0) return {};
-      // One index probe per job (job_name, started_at desc): the newest success, however long the history.
-      const rows = await sql<{ job_name: string; finished_at: Date | string | null }>`
-        select j.name as job_name, last.finished_at
-        from unnest(${sql.val([...deps.scheduledJobs])}::text[]) as j(name)
-        cross join lateral (
-          select r.finished_at from job_runs r
-          where r.job_name = j.name and r.outcome = 'success'
-          order by r.started_at desc limit 1
-        ) last`.execute(deps.db);
+      const rows = await repo.lastJobSuccess(deps.scheduledJobs);
       const result: Record<string, number> = {};
-      for (const row of rows.rows) {
+      for (const row of rows) {
         if (row.finished_at !== null) result[row.job_name] = new Date(row.finished_at).getTime() / 1000;
       }
       return result;
@@ -123,11 +117,7 @@ export function createPlatformProbes(deps: PlatformProbesDeps, now: () => number
     },
 
     async streamerLastReceived() {
-      const rows = await deps.db
-        .selectFrom('streamer_activity as s')
-        .innerJoin('provider_accounts as a', 'a.id', 's.account_id')
-        .select(['a.name', 's.last_received_at'])
-        .execute();
+      const rows = await repo.streamerLastReceived();
       return Object.fromEntries(rows.map((r) => [r.name, new Date(r.last_received_at).getTime() / 1000]));
     },
 
@@ -137,16 +127,7 @@ export function createPlatformProbes(deps: PlatformProbesDeps, now: () => number
 
     fleetCounts() {
       if (fleet === undefined || now() - fleet.at > FLEET_COUNT_TTL_MS) {
-        const rows = deps.db
-          .selectFrom('sims')
-          .select([
-            sql<string>`coalesce(status, 'unknown')`.as('status'),
-            sql<string>`coalesce(connectivity_status, 'unknown')`.as('connectivity'),
-            sql<string>`count(*)`.as('sims'),
-          ])
-          .groupBy(['status', 'connectivity_status'])
-          .execute()
-          .then((r) => r.map((row) => ({ status: row.status, connectivity: row.connectivity, sims: Number(row.sims) })));
+        const rows = repo.fleetCounts();
         // A failed count is not remembered: the next scrape tries again.
         rows.catch(() => {
           fleet = undefined;

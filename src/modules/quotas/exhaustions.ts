@@ -1,16 +1,17 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { ValidationError } from '../../errors.js';
 import { DAY_MS, utcDay } from '../../lib/time.js';
 import { exhaustionDate, FORECAST_WINDOW_DAYS, forecastHistoryStart } from './forecast.js';
-import { dataBurnRates } from './forecast.sql.js';
+import { createQuotasRepo } from './quotas.repo.js';
 
 /**
  * Fleet-wide data exhaustion forecast: which SIMs run out of data before a date, at the burn rate
  * of the platform's one forecast model (forecast.ts, fitted in SQL by forecast.sql.ts). The same
  * measure as GET /sims/{iccid}/quota/data, the alert rules' `forecast_days` and the dashboard's
  * `quota.forecast_exhaustions` (GET /fleet/summary), so they always agree on a SIM.
- * One aggregate over the last 21 days of `sim_usage` joined to `sims`; set-based at 100,000 SIMs.
+ * One aggregate over the last 21 days of `sim_usage` joined to `sims` (quotas.repo.ts `exhaustions`);
+ * set-based at 100,000 SIMs.
  */
 
 /** The furthest horizon asked about: beyond a year a burn rate of the last two weeks says nothing. */
@@ -74,39 +75,20 @@ function horizonOf(query: ExhaustionQuery, at: number): { end: string; days: num
 
 /** Creates the forecast over `db`; `now` is injectable for tests. */
 export function createExhaustionForecast(db: Kysely<DB>, now: () => number = Date.now) {
+  const repo = createQuotasRepo(db);
   return {
     /** SIMs that run out of data within the horizon, soonest first, with the total count. */
     async forecast(query: ExhaustionQuery): Promise<ExhaustionForecast> {
       const at = now();
       const horizon = horizonOf(query, at);
-      const tagCondition = query.tags === undefined ? sql`true` : sql`s.tags && ${sql.val(query.tags)}::text[]`;
-      const accountCondition = query.accounts === undefined ? sql`true` : sql`s.account_id::text = any(${sql.val(query.accounts)}::text[])`;
-      const exhaustedCondition = query.includeExhausted === true ? sql`s.data_remaining_bytes <= 0` : sql`false`;
-      const { rows } = await sql<{
-        iccid: string;
-        label: string | null;
-        account_id: string;
-        tags: string[];
-        status: string | null;
-        data_total_bytes: string | number | null;
-        data_remaining_bytes: string | number | null;
-        data_remaining_pct: string | null;
-        data_expiry_date: Date | null;
-        per_day: string | null;
-        days_left: string;
-        total: string | number;
-      }>`
-        with burn as (${dataBurnRates(forecastHistoryStart(at))}), hits as (
-          select s.iccid, s.label, s.account_id, s.tags, s.status, s.data_total_bytes, s.data_remaining_bytes,
-                 s.data_remaining_pct, s.data_expiry_date, b.per_day,
-                 case when s.data_remaining_bytes <= 0 then 0 else s.data_remaining_bytes / b.per_day end as days_left
-            from sims s
-            left join burn b on b.sim_id = s.id
-           where ${tagCondition} and ${accountCondition}
-             and ((s.data_remaining_bytes > 0 and b.per_day > 0 and s.data_remaining_bytes / b.per_day <= ${horizon.days})
-                  or ${exhaustedCondition})
-        )
-        select *, count(*) over () as total from hits order by days_left, iccid limit ${query.limit}`.execute(db);
+      const rows = await repo.exhaustions({
+        historyFrom: forecastHistoryStart(at),
+        horizonDays: horizon.days,
+        includeExhausted: query.includeExhausted === true,
+        tags: query.tags,
+        accounts: query.accounts,
+        limit: query.limit,
+      });
       const num = (v: string | number | null) => (v === null ? null : Number(v));
       return {
         as_of: new Date(at).toISOString(),

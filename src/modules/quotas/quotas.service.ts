@@ -4,6 +4,7 @@ import { pageReply } from '../../db/paging.js';
 import type { DB } from '../../db/schema.js';
 import { iso, isoOrNull } from '../../lib/time.js';
 import { requireSim, type ActorContext } from '../sims/sim-ref.js';
+import { createUsageRepo } from '../usage/usage.repo.js';
 import { forecastExhaustion, forecastHistoryStart, type DailyConsumption } from './forecast.js';
 import { createExhaustionForecast, type ExhaustionForecast, type ExhaustionQuery } from './exhaustions.js';
 import { createQuotasRepo, type QuotaRow } from './quotas.repo.js';
@@ -25,18 +26,13 @@ export interface QuotasServiceDeps {
 
 export function createQuotasService(deps: QuotasServiceDeps) {
   const repo = createQuotasRepo(deps.db);
+  const usage = createUsageRepo(deps.db);
   const now = deps.now ?? Date.now;
   const fleetForecast = createExhaustionForecast(deps.db, now);
 
   /** Daily consumption of one service (SMS quotas are consumed by MO and MT alike). */
   async function consumption(simId: number, service: QuotaService): Promise<DailyConsumption[]> {
-    const rows = await deps.db
-      .selectFrom('sim_usage')
-      .select(['day', 'data_total_bytes', 'sms_mo', 'sms_mt'])
-      .where('sim_id', '=', simId)
-      .where('day', '>=', forecastHistoryStart(now()))
-      .orderBy('day')
-      .execute();
+    const rows = await usage.consumptionSince(simId, forecastHistoryStart(now()));
     return rows.map((r) => ({ day: r.day, used: service === 'data' ? r.data_total_bytes : r.sms_mo + r.sms_mt }));
   }
 

@@ -6,6 +6,7 @@ import { isValidIccid, normalizeIccid } from '../../lib/identifiers.js';
 import { SimExpired } from '../../provider/errors.js';
 import type { CallOptions, Priority } from '../../provider/provider.types.js';
 import type { AuditActor, AuditService } from '../audit/audit.service.js';
+import { simLookups } from './sims.repo.js';
 import type { SimRow } from './sims.view.js';
 import { simWrites } from './sims.writes.js';
 
@@ -53,7 +54,7 @@ export function parseIccid(value: string, field = 'params.iccid'): string {
 /** The stored SIM or a 404 `sim_not_found`. */
 export async function requireSim(db: Kysely<DB>, iccidParam: string): Promise<SimRow> {
   const iccid = parseIccid(iccidParam);
-  const row = await db.selectFrom('sims').selectAll().where('iccid', '=', iccid).executeTakeFirst();
+  const row = await simLookups.byIccid(db, iccid);
   if (row === undefined) throw new NotFound('sim', iccid, 'sim_not_found');
   return row;
 }
@@ -69,7 +70,7 @@ export interface SimRef {
 /** Looks up a stored SIM by ICCID (either form) for an action: the same answers as requireSim. */
 export async function requireSimRef(db: Kysely<DB>, iccidParam: string): Promise<SimRef> {
   const iccid = parseIccid(iccidParam);
-  const row = await db.selectFrom('sims').select(['id', 'iccid', 'account_id', 'msisdn']).where('iccid', '=', iccid).executeTakeFirst();
+  const row = await simLookups.refByIccid(db, iccid);
   if (row === undefined) throw new NotFound('sim', iccid, 'sim_not_found');
   return { id: row.id, iccid: row.iccid, accountId: row.account_id, msisdn: row.msisdn };
 }

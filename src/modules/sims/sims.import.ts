@@ -14,6 +14,7 @@ import { invalidateSim, type ActorContext } from './sim-ref.js';
 import { createSimsRepo } from './sims.repo.js';
 import { simWrites } from './sims.writes.js';
 import { parseCsv, TAG_SEPARATOR, unguardCell } from './sims.csv.js';
+import type { ImportReport, ImportRow } from './sims.schemas.js';
 import type { SimRow } from './sims.view.js';
 
 /** Labels per 1NCE bulk update request. */
@@ -21,24 +22,8 @@ const PROVIDER_CHUNK = 500;
 const MAX_ROWS = 100_000;
 const TAG_PATTERN = /^[^,;|\s][^,;|]{0,63}$/;
 
-export type ImportOutcome = 'updated' | 'unchanged' | 'invalid' | 'not_found';
-
-export interface ImportRow {
-  line: number;
-  iccid: string | null;
-  outcome: ImportOutcome;
-  errors: string[];
-}
-
-export interface ImportReport {
-  applied: boolean;
-  total: number;
-  updated: number;
-  unchanged: number;
-  invalid: number;
-  labels_sent_to_provider: number;
-  rows: ImportRow[];
-}
+export type ImportOutcome = ImportRow['outcome'];
+export type { ImportReport } from './sims.schemas.js';
 
 /** 422 carrying the per-row report (as the problem document's `report` member). */
 export class ImportRejected extends AppError {

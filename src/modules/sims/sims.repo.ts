@@ -300,3 +300,43 @@ export function createSimsRepo(db: Kysely<DB>, counter: TotalCounter = createTot
 }
 
 export type SimsRepo = ReturnType<typeof createSimsRepo>;
+
+/**
+ * The reads of `sims` other modules make to name and select SIMs: the SIM kernel's look-ups
+ * (sim-ref.ts) and the bulk selection. Plain functions over the connection they are given, like
+ * sims.writes.ts, so a request-path look-up builds nothing.
+ */
+export const simLookups = {
+  /** The SIM with this (normalised) ICCID, or undefined. */
+  byIccid(db: Kysely<DB>, iccid: string): Promise<SimRow | undefined> {
+    return db.selectFrom('sims').selectAll().where('iccid', '=', iccid).executeTakeFirst();
+  },
+
+  /** The id, account and MSISDN of the SIM with this ICCID, or undefined. */
+  refByIccid(db: Kysely<DB>, iccid: string): Promise<{ id: number; iccid: string; account_id: string; msisdn: string | null } | undefined> {
+    return db.selectFrom('sims').select(['id', 'iccid', 'account_id', 'msisdn']).where('iccid', '=', iccid).executeTakeFirst();
+  },
+
+  /** Ids of the stored SIMs among these ICCIDs (unknown ones are left out). */
+  idsByIccid(db: Kysely<DB>, iccids: string[]): Promise<Array<{ id: number; iccid: string }>> {
+    return db.selectFrom('sims').select(['id', 'iccid']).where('iccid', 'in', iccids).execute();
+  },
+
+  /** Ids of the SIMs a list filter matches, by ICCID, at most `limit`. */
+  idsMatching(db: Kysely<DB>, filter: SimFilter, limit: number): Promise<Array<{ id: number; iccid: string }>> {
+    return db.selectFrom('sims').select(['id', 'iccid']).where(simFilterWhere(filter)).orderBy('iccid').limit(limit).execute();
+  },
+
+  /** ICCIDs of the SIMs among `ids` whose data expiry has passed, by ICCID. */
+  async expiredIccids(db: Kysely<DB>, ids: number[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await db
+      .selectFrom('sims')
+      .select('iccid')
+      .where('id', '=', sql<number>`any(${ids}::bigint[])`)
+      .where('data_expiry_date', '<=', sql<Date>`now()`)
+      .orderBy('iccid')
+      .execute();
+    return rows.map((r) => r.iccid);
+  },
+};

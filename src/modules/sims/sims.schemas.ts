@@ -224,3 +224,8 @@ export const ImportResultSchema = Type.Object({
   labels_sent_to_provider: Type.Integer(),
   rows: Type.Array(ImportRowResult),
 });
+
+/** One CSV row's outcome in an import report. */
+export type ImportRow = Static<typeof ImportRowResult>;
+/** What an import (or its dry run) answers: counts and every row's outcome. */
+export type ImportReport = Static<typeof ImportResultSchema>;

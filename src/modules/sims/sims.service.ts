@@ -4,6 +4,7 @@ import { Conflict, NotFound, ServiceUnavailable, UnprocessableError, ValidationE
 import { isValidImei, isValidImsi, isValidMsisdn, withLuhn } from '../../lib/identifiers.js';
 import { CUSTOM_FIELDS_LIMITS } from '../../lib/schemas.js';
 import type { SimUpdate } from '../../provider/provider.types.js';
+import { createAccountsRepo } from '../accounts/accounts.repo.js';
 import { auditedProviderCall, invalidateSim, parseIccid, requireSim, simCacheKey, SIM_CACHE_TTL_SECONDS, type ActorContext } from './sim-ref.js';
 import { simCsvHeader, simCsvLine } from './sims.csv.js';
 import { decodeCursor, encodeCursor, type SimFilter, type SimSort } from './sims.filter.js';
@@ -75,6 +76,7 @@ export interface SimsServiceDeps extends SimImportDeps {
 /** The SIM fleet service: stored state, registration, changes through 1NCE, export and import. */
 export function createSimsService(deps: SimsServiceDeps) {
   const repo = createSimsRepo(deps.db);
+  const accountsRepo = createAccountsRepo(deps.db);
   const simImport = createSimImport(deps);
   const now = deps.now ?? Date.now;
 
@@ -131,7 +133,7 @@ export function createSimsService(deps: SimsServiceDeps) {
       checkCustomFieldsSize(customFields, 'body.custom_fields');
       const accountId = body.account_id ?? (await deps.accounts.defaultAccountId());
       if (accountId === undefined) throw new UnprocessableError('No provider account exists; create one first', [{ field: 'body.account_id', message: 'required when no default account exists' }]);
-      const exists = await deps.db.selectFrom('provider_accounts').select('id').where('id', '=', accountId).executeTakeFirst();
+      const exists = await accountsRepo.idOf(accountId);
       if (exists === undefined) throw new UnprocessableError(`provider account ${accountId} does not exist`, [{ field: 'body.account_id', message: 'unknown provider account' }]);
       const row: NewRow<'sims'> = {
         account_id: accountId,

@@ -74,6 +74,22 @@ export function createSmsRepo(db: Kysely<DB>) {
       return db.selectFrom('sms_messages').selectAll().where('message_group', '=', group).orderBy('part_number').execute();
     },
 
+    /** ICCIDs of SIMs holding parts of unknown outcome with no 1NCE id, submitted since `since`; the longest waiting first. */
+    simsWithUnknownParts(since: Date, limit: number): Promise<Array<{ iccid: string }>> {
+      return db
+        .selectFrom('sms_messages')
+        .innerJoin('sims', 'sims.id', 'sms_messages.sim_id')
+        .select('sims.iccid')
+        .select((eb) => eb.fn.min('sms_messages.submit_date').as('oldest'))
+        .where('sms_messages.status', '=', 'UNKNOWN')
+        .where('sms_messages.provider_sms_id', 'is', null)
+        .where('sms_messages.submit_date', '>=', since)
+        .groupBy('sims.iccid')
+        .orderBy('oldest')
+        .limit(limit)
+        .execute();
+    },
+
     async page(simId: number, filter: SmsFilter, page: number, pageSize: number): Promise<{ items: SmsRow[]; total: number }> {
       let query = db.selectFrom('sms_messages').where('sim_id', '=', simId);
       if (filter.direction !== undefined) query = query.where('direction', '=', filter.direction);

@@ -251,18 +251,7 @@ export function createSmsService(deps: SmsServiceDeps) {
      * `limit` SIMs per call, the ones waiting longest first.
      */
     async reconcileUnknown(options: { limit?: number; priority?: Priority } = {}) {
-      const rows = await deps.db
-        .selectFrom('sms_messages')
-        .innerJoin('sims', 'sims.id', 'sms_messages.sim_id')
-        .select('sims.iccid')
-        .select((eb) => eb.fn.min('sms_messages.submit_date').as('oldest'))
-        .where('sms_messages.status', '=', 'UNKNOWN')
-        .where('sms_messages.provider_sms_id', 'is', null)
-        .where('sms_messages.submit_date', '>=', new Date(Date.now() - RECONCILE_DAYS * DAY_MS))
-        .groupBy('sims.iccid')
-        .orderBy('oldest')
-        .limit(options.limit ?? 50)
-        .execute();
+      const rows = await repo.simsWithUnknownParts(new Date(Date.now() - RECONCILE_DAYS * DAY_MS), options.limit ?? 50);
       let synced = 0;
       for (const { iccid } of rows) {
         try {

@@ -7,18 +7,10 @@ import type { Notify } from '../notify/notify.service.js';
 import { parseStreamBatch, type EventRecord, type ParsedBatch, type UsageRecord } from './streamer.parse.js';
 import { createStreamerRepo, type InsertMode, type SimEffect, type SimRef } from './streamer.repo.js';
 import type { StatisticsKeeper } from '../../db/statistics.js';
+import type { IngestResult } from './streamer.schemas.js';
 
 /** The stream counts as healthy for an account while its last record is at most this old. */
 export const STREAM_HEALTHY_MINUTES = 15;
-
-/** What `POST /streams/1nce` answers once the batch is committed. */
-export interface IngestResult {
-  received: number;
-  stored: number;
-  duplicates: number;
-  /** Records whose ICCID is not (yet) a known SIM: stored, linked by ICCID once it is synced. */
-  unmatched: number;
-}
 
 export interface StreamerServiceDeps {
   db: Kysely<DB>;

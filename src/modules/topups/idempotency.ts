@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { DB, JsonObject } from '../../db/schema.js';
 import { AppError, Conflict, UnprocessableError, ValidationError } from '../../errors.js';
 import { mayHaveBeenProcessed } from '../../provider/errors.js';
+import { createIdempotencyRepo } from './idempotency.repo.js';
 
 /**
  * `Idempotency-Key` handling for requests that cost money (top-ups, orders). The key row is
@@ -67,7 +68,6 @@ export function fingerprintHash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex');
 }
 
-
 function replayError(stored: StoredError['error']): AppError {
   return new AppError(stored.code, stored.status, stored.title, {
     ...(stored.detail !== null && { detail: stored.detail }),
@@ -77,6 +77,7 @@ function replayError(stored: StoredError['error']): AppError {
 
 /** Creates the key store over `idempotency_keys`. */
 export function createIdempotency(db: Kysely<DB>) {
+  const repo = createIdempotencyRepo(db);
   return {
     /**
      * Runs `execute` at most once per (scope, key). `execute` returns the status code and body
@@ -84,24 +85,8 @@ export function createIdempotency(db: Kysely<DB>) {
      */
     async run<T>(request: IdempotentRequest, execute: () => Promise<{ statusCode: number; body: T }>): Promise<IdempotentResult<T>> {
       const requestHash = fingerprintHash(request.fingerprint);
-      // The insert either reserves the key or waits for a concurrent reservation to commit and
-      // then does nothing: the primary key makes one of two racing duplicates lose.
-      const reserved = await db.transaction().execute((trx) =>
-        trx
-          .insertInto('idempotency_keys')
-          .values({ scope: request.scope, key: request.key, request_hash: requestHash })
-          .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
-          .returning('key')
-          .executeTakeFirst(),
-      );
-
-      if (reserved === undefined) {
-        const existing = await db
-          .selectFrom('idempotency_keys')
-          .selectAll()
-          .where('scope', '=', request.scope)
-          .where('key', '=', request.key)
-          .executeTakeFirstOrThrow();
+      if (!(await repo.reserve(request.scope, request.key, requestHash))) {
+        const existing = await repo.find(request.scope, request.key);
         if (existing.request_hash !== requestHash) {
           throw new UnprocessableError(
             'This Idempotency-Key was already used for a different request; use a new key for a new request',
@@ -117,13 +102,7 @@ export function createIdempotency(db: Kysely<DB>) {
         return { statusCode: existing.status_code, body: stored as T, replayed: true };
       }
 
-      const finish = (statusCode: number, response: JsonObject) =>
-        db
-          .updateTable('idempotency_keys')
-          .set({ status_code: statusCode, response })
-          .where('scope', '=', request.scope)
-          .where('key', '=', request.key)
-          .execute();
+      const finish = (statusCode: number, response: JsonObject) => repo.finish(request.scope, request.key, statusCode, response);
 
       try {
         const result = await execute();
@@ -137,7 +116,7 @@ export function createIdempotency(db: Kysely<DB>) {
           await finish(error.status, stored);
         } else {
           // Nothing reached 1NCE (or it refused): release the key so the same request may be retried.
-          await db.deleteFrom('idempotency_keys').where('scope', '=', request.scope).where('key', '=', request.key).execute();
+          await repo.release(request.scope, request.key);
         }
         throw error;
       }

@@ -92,6 +92,17 @@ export function createUsageRepo(db: Kysely<DB>) {
         .execute();
     },
 
+    /** Each stored day's data and SMS counts from `from` on, oldest first (what the quota forecast fits). */
+    consumptionSince(simId: number, from: string): Promise<Array<Pick<UsageDay, 'day' | 'data_total_bytes' | 'sms_mo' | 'sms_mt'>>> {
+      return db
+        .selectFrom('sim_usage')
+        .select(['day', 'data_total_bytes', 'sms_mo', 'sms_mt'])
+        .where('sim_id', '=', simId)
+        .where('day', '>=', from)
+        .orderBy('day')
+        .execute();
+    },
+
     /** Usage aggregated per day, ISO week (Monday) or calendar month. */
     async periods(simId: number, from: string, to: string, granularity: Granularity): Promise<UsagePeriod[]> {
       if (granularity === 'day') return (await this.days(simId, from, to)).map((d) => ({ ...d, days: 1 }));

@@ -91,3 +91,6 @@ export const UsageSyncResultSchema = Type.Object({
   written: Type.Integer({ description: 'Rows inserted or updated (re-running writes the same values)' }),
   clamped: Type.Boolean({ description: 'True when the start was moved to the oldest day 1NCE keeps' }),
 });
+
+/** What a usage sync of one SIM did (POST /sims/{iccid}/usage/sync). */
+export type UsageSyncResult = Static<typeof UsageSyncResultSchema>;

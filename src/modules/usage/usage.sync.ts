@@ -14,6 +14,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import { auditedProviderCall, callOptions, noteExpiry, requireSim, type SyncOptions } from '../sims/sim-ref.js';
 import { invalidateUsage } from './usage.cache.js';
 import { createUsageRepo, type UsageDay } from './usage.repo.js';
+import type { UsageSyncResult } from './usage.schemas.js';
 
 /** 1NCE keeps daily usage for six months; older days cannot be back-filled. */
 export const USAGE_HISTORY_DAYS = 183;
@@ -29,18 +30,6 @@ export interface UsageSyncDeps {
   /** Reports SIMs whose stored usage changed, so their alerts are evaluated now (AlertTrigger). */
   quotaChanged?: ((iccids: string[]) => void) | undefined;
   now?: (() => number) | undefined;
-}
-
-export interface UsageSyncResult {
-  iccid: string;
-  from: string;
-  to: string;
-  /** Days 1NCE reported in the range. */
-  days: number;
-  /** Rows written (reported days plus days closed as zero). */
-  written: number;
-  /** Whether the range reached past 1NCE's six months and was cut. */
-  clamped: boolean;
 }
 
 export function createUsageSync(deps: UsageSyncDeps) {

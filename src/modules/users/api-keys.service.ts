@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { ApiKeyRevokedReason, DB, UserRole } from '../../db/schema.js';
+import type { DB, UserRole } from '../../db/schema.js';
 import { Forbidden, NotFound, Unauthorized, ValidationError } from '../../errors.js';
 import type { Metrics } from '../../metrics.js';
 import { DAY_MS, isoTime } from '../../lib/time.js';
@@ -9,32 +9,12 @@ import { apiKeySecretMatches, generateApiKey, parseApiKey } from './api-key-form
 import { createApiKeysRepo, type ApiKeyListRow, type ApiKeyRow } from './api-keys.repo.js';
 import type { Principal } from './principal.js';
 import { lowerRole, roleSatisfies } from './roles.js';
+import type { CreatedApiKey, PublicApiKey } from './users.schemas.js';
 
 /** `last_used_at` is written at most this often per key, so a busy script does not turn every read into a write. */
 export const LAST_USED_WRITE_INTERVAL_SECONDS = 60;
 /** Past this many remembered keys, the touch map drops the ones whose interval has passed. */
 const TOUCH_MAP_PRUNE_AT = 10_000;
-
-/** An API key as listed (never the secret or its hash). */
-export interface PublicApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  user_id: number;
-  username: string;
-  role_cap: UserRole | null;
-  expires_at: string | null;
-  last_used_at: string | null;
-  revoked_at: string | null;
-  revoked_reason: ApiKeyRevokedReason | null;
-  parent_key_id: string | null;
-  created_at: string;
-}
-
-/** The one response that carries the key itself. */
-export interface CreatedApiKey extends PublicApiKey {
-  api_key: string;
-}
 
 function toPublicKey(row: ApiKeyRow, username: string): PublicApiKey {
   return {

@@ -12,14 +12,9 @@ import { PASSWORD_MAX_LENGTH } from './password-policy.js';
 import type { Principal } from './principal.js';
 import { createRefreshTokensRepo } from './refresh-tokens.repo.js';
 import { createUsersRepo, type UserRow } from './users.repo.js';
+import type { TokenPair } from './users.schemas.js';
 
-/** What login and refresh return (the wire names are the seed system's). */
-export interface TokenPair {
-  access_token: string;
-  refresh_token: string;
-  token_type: 'bearer';
-  expires_in: number;
-}
+export type { TokenPair } from './users.schemas.js';
 
 /** Where a request came from; stored with refresh tokens and used for throttling. */
 export interface ClientInfo {

@@ -199,3 +199,12 @@ export const UserPageSchema = Type.Object({
 export const PatchUserBody = Type.Object({ role: RoleSchema }, { additionalProperties: false });
 
 export type LoginBodyType = Static<typeof LoginBody>;
+
+/** A user as the API shows it: never the password hash. */
+export type PublicUser = Static<typeof UserSchema>;
+/** An API key as listed: never the secret or its hash. */
+export type PublicApiKey = Static<typeof ApiKeySchema>;
+/** The one response that carries the key itself. */
+export type CreatedApiKey = Static<typeof CreatedApiKeySchema>;
+/** What login and refresh return (the wire names are the seed system's). */
+export type TokenPair = Static<typeof TokenPairSchema>;

@@ -9,19 +9,9 @@ import { createApiKeysRepo } from './api-keys.repo.js';
 import { createRefreshTokensRepo } from './refresh-tokens.repo.js';
 import { createUsersRepo, type UserListFilter, type UserRow } from './users.repo.js';
 import { pageReply, type PageReply } from '../../db/paging.js';
+import type { PublicUser } from './users.schemas.js';
 
-/** A user as the API shows it: never the password hash. */
-export interface PublicUser {
-  id: number;
-  username: string;
-  email: string | null;
-  role: UserRole;
-  is_active: boolean;
-  last_login_at: string | null;
-  password_changed_at: string | null;
-  created_at: string;
-  updated_at: string;
-}
+export type { PublicUser } from './users.schemas.js';
 
 /** One page of users. */
 export type UserPage = PageReply<PublicUser>;

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { Line, Page } from '../../lib/schemas.js';
 import { WEBHOOK_EVENT_TYPES } from './webhook-events.js';
 
@@ -83,3 +83,8 @@ export const DeliveriesPageSchema = Type.Object({
   page_size: Type.Integer(),
   total_pages: Type.Integer(),
 });
+
+/** The subscription as the API shows it: never the secret. */
+export type WebhookDto = Static<typeof WebhookSchema>;
+/** One entry of a subscription's delivery log. */
+export type DeliveryDto = Static<typeof DeliverySchema>;

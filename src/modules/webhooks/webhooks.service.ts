@@ -11,6 +11,7 @@ import { createWebhookPoster, type WebhookPost } from './webhook-client.js';
 import { signWebhook, WEBHOOK_HEADERS } from './webhook-signature.js';
 import type { WebhookTargetPolicy } from './webhook-target.js';
 import { createWebhooksRepo, type DeliveryRow, type SubscriptionRow } from './webhooks.repo.js';
+import type { DeliveryDto, WebhookDto } from './webhooks.schemas.js';
 import { pageReply } from '../../db/paging.js';
 
 /** A delivery is retried with backoff for this long after the event, then given up ('dead'). */
@@ -23,37 +24,7 @@ const DELIVERY_TIMEOUT_MS = 10_000;
 /** Deliveries attempted in parallel by one worker. */
 const DELIVERY_CONCURRENCY = 8;
 
-/** The subscription as the API shows it: never the secret. */
-export interface WebhookDto {
-  id: string;
-  url: string;
-  events: string[];
-  enabled: boolean;
-  description: string | null;
-  consecutive_failures: number;
-  last_success_at: string | null;
-  last_failure_at: string | null;
-  disabled_at: string | null;
-  disabled_reason: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-/** One entry of a subscription's delivery log. */
-export interface DeliveryDto {
-  id: string;
-  event_id: string;
-  event_type: string;
-  status: WebhookDeliveryStatus;
-  attempts: number;
-  next_attempt_at: string | null;
-  last_status_code: number | null;
-  last_error: string | null;
-  response_ms: number | null;
-  created_at: string;
-  delivered_at: string | null;
-  payload: unknown;
-}
+export type { DeliveryDto, WebhookDto } from './webhooks.schemas.js';
 
 export interface WebhookInput {
   url: string;
