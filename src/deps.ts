@@ -134,6 +134,8 @@ export interface DepsOverrides {
   /** A database opened by the caller (tests: a migrated template clone or an isolated schema). */
   database?: Database;
   metrics?: Metrics;
+  /** Clock in ms of access tokens and password changes (`IdentityDeps.now`); default `Date.now`. */
+  identityClock?: () => number;
 }
 
 /** The composition root: builds every dependency from the configuration. */
@@ -181,7 +183,17 @@ export async function createDeps(config: Config, logger: Logger, overrides: Deps
     },
   };
   const authCacheStore = redis === undefined ? createMemoryCache() : createRedisCache(redis, `${config.redisPrefix}cache:`, authStoreErrors);
-  const identity = createIdentity({ db: database.db, config, metrics, logger, redis, audit, authCacheStore, authCacheObserver });
+  const identity = createIdentity({
+    db: database.db,
+    config,
+    metrics,
+    logger,
+    redis,
+    audit,
+    authCacheStore,
+    authCacheObserver,
+    ...(overrides.identityClock !== undefined && { now: overrides.identityClock }),
+  });
   metrics.trackActiveApiKeys(() => identity.apiKeys.countActive());
   const jobs = createJobEngine({
     database,

@@ -38,6 +38,8 @@ export interface BuildTestAppOptions {
    * Defaults: 100 SIMs, seed 7, observed mode, a high /sims limit so tests are not paced.
    */
   simulator?: boolean | Partial<SimulatorOptions>;
+  /** Clock in ms of access tokens and password changes (default `Date.now`): tests move it instead of sleeping. */
+  identityClock?: () => number;
 }
 
 /** The base environment every test app starts from; `env` overrides it. */
@@ -85,7 +87,11 @@ export async function buildTestApp(options: BuildTestAppOptions = {}): Promise<T
   const testDb = await createTestDatabase(options.backend ?? 'pglite', metrics.db);
   if (testDb.schema !== undefined && env.JOBS_SCHEMA === undefined) env.JOBS_SCHEMA = jobsSchemaFor(testDb.schema);
   const config = loadConfig(env);
-  const deps = await createDeps(config, createLogger(config), { database: testDb.database, metrics });
+  const deps = await createDeps(config, createLogger(config), {
+    database: testDb.database,
+    metrics,
+    ...(options.identityClock !== undefined && { identityClock: options.identityClock }),
+  });
   let accountId: string | undefined;
   if (simulator !== undefined) {
     const { apiUrl, clientId, clientSecret } = config.provider;

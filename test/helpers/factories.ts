@@ -53,20 +53,23 @@ export async function insertSims(db: Db, rows: SimValues[]): Promise<Array<{ id:
     .execute();
 }
 
-/** Changes columns of the SIMs with these ids (all SIMs when `ids` is undefined). */
-export async function updateSims(db: Db, values: Updateable<SimsTable>, ids?: number | number[]): Promise<void> {
-  let query = db.updateTable('sims').set(values);
-  if (ids !== undefined) query = query.where('id', 'in', Array.isArray(ids) ? ids : [ids]);
-  await query.execute();
+/** Changes columns of the SIMs with these ids (none when `ids` is empty; `updateAllSims` changes every SIM). */
+export async function updateSims(db: Db, values: Updateable<SimsTable>, ids: number | number[]): Promise<void> {
+  const list = Array.isArray(ids) ? ids : [ids];
+  if (list.length === 0) return;
+  await db.updateTable('sims').set(values).where('id', 'in', list).execute();
+}
+
+/** Changes columns of every SIM in the database. */
+export async function updateAllSims(db: Db, values: Updateable<SimsTable>): Promise<void> {
+  await db.updateTable('sims').set(values).execute();
 }
 
 /** Changes columns of the SIMs with these ICCIDs. */
 export async function updateSimsByIccid(db: Db, values: Updateable<SimsTable>, iccids: string | string[]): Promise<void> {
-  await db
-    .updateTable('sims')
-    .set(values)
-    .where('iccid', 'in', Array.isArray(iccids) ? iccids : [iccids])
-    .execute();
+  const list = Array.isArray(iccids) ? iccids : [iccids];
+  if (list.length === 0) return;
+  await db.updateTable('sims').set(values).where('iccid', 'in', list).execute();
 }
 
 /** Changes columns of every SIM of one provider account. */

@@ -4,7 +4,7 @@ import { createDeps, type Deps } from '../../src/deps.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import { backends, buildTestApp, redisUrl, type TestApp } from '../helpers/app.js';
-import { apiKeyFor, createUser, signedIn } from '../modules/users/fixtures.js';
+import { apiKeyFor, createUser, shiftedClock, signedIn, signedInASecondAgo } from '../modules/users/fixtures.js';
 
 /**
  * Authentication lookups are cached (docs/auth.md); every change that affects a credential must
@@ -26,12 +26,14 @@ async function authHits(deps: Deps): Promise<number> {
 describe.each(stores)('cached authentication lookups (%s store)', (store) => {
   let t: TestApp;
   let admin: Awaited<ReturnType<typeof signedIn>>;
+  const clock = shiftedClock();
   const open = async () => {
     // The Redis leg also uses real PostgreSQL when CI provides it.
     t = await buildTestApp({
       backend: store === 'redis' ? backends[backends.length - 1]! : 'pglite',
       redis: store === 'redis',
       env: { API_RATE_LIMIT_RPS: '100000' },
+      identityClock: clock.now,
     });
     admin = await signedIn(t, 'admin');
   };
@@ -116,12 +118,10 @@ describe.each(stores)('cached authentication lookups (%s store)', (store) => {
 
   it('a password change (own or by an admin) rejects the cached old access token', async () => {
     await open();
-    const own = await signedIn(t, 'viewer');
-    const reset = await signedIn(t, 'viewer');
+    const own = await signedInASecondAgo(t, clock, 'viewer');
+    const reset = await signedInASecondAgo(t, clock, 'viewer');
     await useCached(own.headers);
     await useCached(reset.headers);
-    // Tokens carry whole-second iat: make sure the change lands in a later second than the login.
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
 
     const changed = await t.app.inject({
       method: 'POST',

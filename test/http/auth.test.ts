@@ -3,7 +3,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/modules/users/access-tokens.js';
 import { backends, buildTestApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.js';
-import { createUser, GOOD_PASSWORD, login, signedIn } from '../modules/users/fixtures.js';
+import { createUser, GOOD_PASSWORD, login, shiftedClock, signedIn, signedInASecondAgo } from '../modules/users/fixtures.js';
 
 const key = new TextEncoder().encode(TEST_JWT_SECRET);
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -16,10 +16,11 @@ function forgeToken(header: object, payload: object, sign: (input: string) => st
 
 describe.each(backends)('auth (%s)', (backend) => {
   let t: TestApp;
+  const clock = shiftedClock();
   const me = (headers: Record<string, string>) => t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers });
 
   beforeAll(async () => {
-    t = await buildTestApp({ backend, env: { API_RATE_LIMIT_RPS: '100000' } });
+    t = await buildTestApp({ backend, env: { API_RATE_LIMIT_RPS: '100000' }, identityClock: clock.now });
   });
   afterAll(async () => t.close());
 
@@ -295,15 +296,13 @@ describe.each(backends)('auth (%s)', (backend) => {
 
   describe('change own password', () => {
     it('requires the current password, ends old sessions and returns a fresh pair', async () => {
-      const session = await signedIn(t, 'viewer');
+      const session = await signedInASecondAgo(t, clock, 'viewer');
       const change = (payload: object, headers = session.headers) => t.app.inject({ method: 'POST', url: '/api/v1/auth/password', headers, payload });
       const wrong = await change({ current_password: 'not-the-password', new_password: 'Brand-New-Secret-Words-1' });
       expect(wrong.statusCode).toBe(400);
       expect(wrong.json()).toMatchObject({ code: 'invalid_current_password' });
       expect((await change({ current_password: session.password, new_password: 'qwerty123456' })).statusCode).toBe(422);
 
-      // Tokens carry whole-second iat: make sure the change lands in a later second than the login.
-      await new Promise((resolve) => setTimeout(resolve, 1_100));
       const ok = await change({ current_password: session.password, new_password: 'Brand-New-Secret-Words-1' });
       expect(ok.statusCode).toBe(200);
       const fresh = ok.json();

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
 import { authHeaders } from '../helpers/auth.js';
-import { insertSim, updateSims } from '../helpers/factories.js';
+import { dayOffset as day, insertSim, insertUsage, updateSims } from '../helpers/factories.js';
 
 const MB = 1_048_576;
 const DAY_MS = 86_400_000;
-const day = (offset: number) => new Date(Date.now() + offset * DAY_MS).toISOString().slice(0, 10);
 const iccid = (n: number) => `89882806660000000${String(n).padStart(2, '0')}`;
 
 describe.each(backends)('GET /api/v1/fleet/summary (%s)', (backend) => {
@@ -46,15 +45,12 @@ describe.each(backends)('GET /api/v1/fleet/summary (%s)', (backend) => {
     }
     // SIM 3 (50 MB left) burns 10 MB a day over the last 7 days: runs out in 5 days. SIM 6 (90 MB)
     // burns 1 MB a day: 90 days, beyond the horizon. SIM 2 is exhausted: not a forecast.
-    const usage = [];
-    for (let d = 0; d < 7; d++) {
-      usage.push({ sim_id: ids[2]!, day: day(-d), data_rx_bytes: 6 * MB, data_tx_bytes: 4 * MB, data_total_bytes: 10 * MB, sms_mo: 1, sms_mt: 0, source: 'poll' as const });
-      usage.push({ sim_id: ids[5]!, day: day(-d), data_rx_bytes: MB, data_tx_bytes: 0, data_total_bytes: MB, sms_mo: 0, sms_mt: 2, source: 'poll' as const });
-      usage.push({ sim_id: ids[1]!, day: day(-d), data_rx_bytes: MB, data_tx_bytes: 0, data_total_bytes: MB, sms_mo: 0, sms_mt: 0, source: 'poll' as const });
-    }
+    const week = Array.from({ length: 7 }, (_, d) => day(-d));
+    await insertUsage(db, ids[2]!, week.map((d) => ({ day: d, bytes: 10 * MB, data_rx_bytes: 6 * MB, data_tx_bytes: 4 * MB, sms_mo: 1 })));
+    await insertUsage(db, ids[5]!, week.map((d) => ({ day: d, bytes: MB, sms_mt: 2 })));
+    await insertUsage(db, ids[1]!, week.map((d) => ({ day: d, bytes: MB })));
     // Outside the 30-day chart.
-    usage.push({ sim_id: ids[0]!, day: day(-45), data_rx_bytes: 999 * MB, data_tx_bytes: 0, data_total_bytes: 999 * MB, sms_mo: 0, sms_mt: 0, source: 'poll' as const });
-    await db.insertInto('sim_usage').values(usage).execute();
+    await insertUsage(db, ids[0]!, [{ day: day(-45), bytes: 999 * MB }]);
 
     await db
       .insertInto('alerts')
@@ -167,14 +163,14 @@ describe.each(backends)('GET /api/v1/fleet/summary (%s)', (backend) => {
 
   it('serves one computation for 5 seconds', async () => {
     const first = (await t.app.inject({ method: 'GET', url: '/api/v1/fleet/summary', headers: viewer })).json();
-    await updateSims(t.deps.database.db, { status: 'Disabled' }, ids[0]);
+    await updateSims(t.deps.database.db, { status: 'Disabled' }, ids[0]!);
     const second = (await t.app.inject({ method: 'GET', url: '/api/v1/fleet/summary', headers: viewer })).json();
     expect(second.generated_at).toBe(first.generated_at);
     expect(second.sims.by_status).toEqual(first.sims.by_status);
     await t.deps.cache.delete('fleet:summary');
     const third = (await t.app.inject({ method: 'GET', url: '/api/v1/fleet/summary', headers: viewer })).json();
     expect(third.sims.by_status).toContainEqual({ status: 'Disabled', count: 3 });
-    await updateSims(t.deps.database.db, { status: 'Enabled' }, ids[0]);
+    await updateSims(t.deps.database.db, { status: 'Enabled' }, ids[0]!);
     await t.deps.cache.delete('fleet:summary');
   });
 

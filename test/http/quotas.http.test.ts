@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BYTES_PER_MB } from '../../src/lib/units.js';
 import { backends, type TestApp } from '../helpers/app.js';
 import { authHeaders } from '../helpers/auth.js';
+import { dayOffset as day, insertUsage } from '../helpers/factories.js';
 import { activeSim, simulatorRequests, sweptFleetApp } from '../modules/sims/fixtures.js';
 
 const DAY_MS = 86_400_000;
-const day = (offset: number) => new Date(Date.now() + offset * DAY_MS).toISOString().slice(0, 10);
 
 describe.each(backends)('quotas over HTTP (%s)', (backend) => {
   let t: TestApp;
@@ -65,10 +65,7 @@ describe.each(backends)('quotas over HTTP (%s)', (backend) => {
     expect(quota.forecast_exhaustion_date).toBeNull();
     // 14 days of exactly 10 MB a day.
     const burn = 10 * BYTES_PER_MB;
-    await db
-      .insertInto('sim_usage')
-      .values(Array.from({ length: 14 }, (_, i) => ({ sim_id: simId, day: day(-14 + i), data_total_bytes: burn, data_rx_bytes: burn, source: 'poll' as const })))
-      .execute();
+    await insertUsage(db, simId, Array.from({ length: 14 }, (_, i) => ({ day: day(-14 + i), bytes: burn })));
     const forecast = (await get(`/api/v1/sims/${iccid}/quota/data`)).json();
     expect(forecast.burn_rate_per_day).toBeCloseTo(burn, 0);
     const days = forecast.volume_remaining / burn;

@@ -1,8 +1,8 @@
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withLuhn } from '../../src/lib/identifiers.js';
 import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
 import { authHeaders } from '../helpers/auth.js';
+import { insertAccount, insertSims } from '../helpers/factories.js';
 
 const FLEET = 40;
 /** SIM n of the seeded fleet (1-based), with scattered digits so that a part of one identifier is rarely in another. */
@@ -17,6 +17,8 @@ const seeded = Array.from({ length: FLEET }, (_, i) => {
     imei: `35${String((n * 12_997_097_773) % 1e13).padStart(13, '0')}`,
     status: n % 4 === 0 ? 'Disabled' : 'Enabled',
     label: n === 7 ? 'Kühlhaus Nord 50%_off' : n === 8 ? 'Kühlhaus Nord 5000 off' : `Truck-${n}`,
+    // Microsecond timestamps, ties and NULLs: what a keyset cursor must get exactly right.
+    last_seen_at: n % 5 === 0 ? null : `2026-01-01T00:00:0${n % 7}.00000${(n % 7) + 1}Z`,
   };
 });
 const byIccid = [...seeded].sort((a, b) => a.iccid.localeCompare(b.iccid));
@@ -34,18 +36,8 @@ describe.each(backends)('SIM search and list paging (%s)', (backend) => {
     t = await buildTestApp({ backend, env: { API_RATE_LIMIT_RPS: '100000' } });
     viewer = await authHeaders(t, 'viewer');
     const db = t.deps.database.db;
-    const account = await db
-      .insertInto('provider_accounts')
-      .values({ name: 'search', api_url: 'http://127.0.0.1:9', client_id: 'id', secret_ciphertext: 'v1:abc', is_default: true })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await db
-      .insertInto('sims')
-      .values(seeded.map((sim) => ({ ...sim, account_id: account.id })))
-      .execute();
-    // Microsecond timestamps, ties and NULLs: what a keyset cursor must get exactly right.
-    await sql`update sims set last_seen_at = case when id % 5 = 0 then null
-      else timestamptz '2026-01-01 00:00:00.000001+00' + (id % 7) * interval '1.000001 second' end`.execute(db);
+    const accountId = await insertAccount(db, { name: 'search', is_default: true });
+    await insertSims(db, seeded.map((sim) => ({ ...sim, account_id: accountId })));
   });
   afterAll(async () => t.close());
 

@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
-import { createUser, login, signedIn } from '../modules/users/fixtures.js';
+import { createUser, login, shiftedClock, signedIn, signedInASecondAgo } from '../modules/users/fixtures.js';
 
 describe.each(backends)('user administration (%s)', (backend) => {
   let t: TestApp;
   let admin: Awaited<ReturnType<typeof signedIn>>;
+  const clock = shiftedClock();
   const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
     t.app.inject({ method, url: `/api/v1/users${url}`, headers: admin.headers, ...(payload !== undefined && { payload }) });
 
   beforeAll(async () => {
-    t = await buildTestApp({ backend, env: { API_RATE_LIMIT_RPS: '100000' } });
+    t = await buildTestApp({ backend, env: { API_RATE_LIMIT_RPS: '100000' }, identityClock: clock.now });
     admin = await signedIn(t, 'admin');
   });
   afterAll(async () => t.close());
@@ -58,10 +59,9 @@ describe.each(backends)('user administration (%s)', (backend) => {
   });
 
   it('resets a password: policy enforced, old sessions and password stop working', async () => {
-    const session = await signedIn(t, 'viewer');
+    const session = await signedInASecondAgo(t, clock, 'viewer');
     expect((await call('POST', `/${session.user.id}/reset-password`, { new_password: 'abc' })).statusCode).toBe(422);
     expect((await call('POST', `/${session.user.id}/reset-password`, {})).statusCode).toBe(400);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
     const reset = await call('POST', `/${session.user.id}/reset-password`, { new_password: 'Granite-Meadow-Violin-55' });
     expect(reset.statusCode).toBe(200);
     expect(reset.body).not.toContain('Granite-Meadow-Violin-55');

@@ -3,15 +3,19 @@ import { sql } from 'kysely';
 import { pino } from 'pino';
 import { cleanupJob } from '../../src/jobs/cleanup.job.js';
 import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
+import { dayOffset, insertSim, insertUsage } from '../helpers/factories.js';
 
 const ctx = { jobId: 'test', attempt: 1, signal: new AbortController().signal, logger: pino({ level: 'silent' }) };
 
 async function seed(t: TestApp) {
   const db = t.deps.database.db;
   const account = await t.deps.accounts.ensureDefaultAccount({ apiUrl: 'http://127.0.0.1:9/management-api', clientId: 'c', clientSecret: 's' });
-  const sim = await db.insertInto('sims').values({ account_id: account.id, iccid: '8988280666000000009' }).returning('id').executeTakeFirstOrThrow();
+  const sim = await insertSim(db, { account_id: account.id });
+  await insertUsage(db, sim.id, [
+    { day: dayOffset(-400), bytes: 0 },
+    { day: dayOffset(0), bytes: 0 },
+  ]);
   const old = sql<Date>`now() - interval '400 days'`;
-  await sql`insert into sim_usage (sim_id, day, source) values (${sim.id}, (now() - interval '400 days')::date, 'poll'), (${sim.id}, now()::date, 'poll')`.execute(db);
   await sql`insert into usage_records (record_id, started_at, traffic_type) values ('old', ${old}, 'data'), ('new', now(), 'data')`.execute(db);
   await sql`insert into sim_events (event_key, occurred_at, source) values ('old', ${old}, 'stream'), ('new', now(), 'stream')`.execute(db);
   await sql`insert into stream_payloads (received_at, record_count, body) values (${old}, 1, '[{}]'), (now(), 1, '[{}]')`.execute(db);

@@ -6,6 +6,7 @@ import { createSimSync } from '../../src/modules/sims/sims.sync.js';
 import { createQuotasSync } from '../../src/modules/quotas/quotas.sync.js';
 import { createUsageSync } from '../../src/modules/usage/usage.sync.js';
 import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
+import { updateSimsByIccid } from '../helpers/factories.js';
 import { advanceSimulator, simulatorRequests } from '../modules/sims/fixtures.js';
 
 const QUOTA_DATA = 'GET /v2/sims/{iccid}/quota/data';
@@ -102,7 +103,7 @@ describe.each(backends)('provider -> database sync (%s)', (backend) => {
     const client = await t.deps.provider.get(t.accountId!);
     const page = await client.listSimsPage(1, { pageSize: 2 });
     const [first, second] = page.items;
-    await t.deps.database.db.updateTable('sims').set({ status: 'Disabled' }).where('iccid', '=', first!.iccid).execute();
+    await updateSimsByIccid(t.deps.database.db, { status: 'Disabled' }, first!.iccid);
     const result = await sync.upsertProviderSims(t.accountId!, [first!, second!, first!]);
     expect(result).toMatchObject({ upserted: 2, inserted: [], changed: [first!.iccid] });
     expect(notify).toHaveBeenCalledWith('sim.status_changed', { iccid: first!.iccid, from: 'Disabled', to: first!.providerStatus });

@@ -2,7 +2,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, buildTestApp, type TestApp } from '../helpers/app.js';
 import { authHeaders } from '../helpers/auth.js';
-import { updateSims, updateSimsByIccid } from '../helpers/factories.js';
+import { insertUsage, updateAllSims, updateSimsByIccid } from '../helpers/factories.js';
 import { activeSim, sweepFleet } from '../modules/sims/fixtures.js';
 import { call, listen, mcpClient } from './helpers.js';
 
@@ -65,19 +65,14 @@ describe.each(backends)('MCP over Streamable HTTP (%s)', (backend) => {
     const ids = new Map((await db.selectFrom('sims').select(['id', 'iccid']).execute()).map((r) => [r.iccid, Number(r.id)]));
     const [runaway, steady, idle] = [iccids[0]!, iccids[1]!, iccids[2]!];
     await db.deleteFrom('sim_usage').execute();
-    await updateSims(db, { data_total_bytes: 500 * MB, data_remaining_bytes: 400 * MB });
+    await updateAllSims(db, { data_total_bytes: 500 * MB, data_remaining_bytes: 400 * MB });
     // Runaway: 700 MB over the last 7 days with 1 KB left (gone within a second, so even the month's last minute
     // includes it); steady: 1 MB a day with 400 MB left; idle: nearly empty but not using any.
     await updateSimsByIccid(db, { data_remaining_bytes: 1024 }, runaway);
     await updateSimsByIccid(db, { data_remaining_bytes: MB }, idle);
     const days = Array.from({ length: 7 }, (_, i) => utcDay(Date.now() - i * 86_400_000));
-    await db
-      .insertInto('sim_usage')
-      .values([
-        ...days.map((day) => ({ sim_id: ids.get(runaway)!, day, data_rx_bytes: 60 * MB, data_tx_bytes: 40 * MB, data_total_bytes: 100 * MB, source: 'poll' as const })),
-        ...days.map((day) => ({ sim_id: ids.get(steady)!, day, data_rx_bytes: MB, data_tx_bytes: 0, data_total_bytes: MB, source: 'poll' as const })),
-      ])
-      .execute();
+    await insertUsage(db, ids.get(runaway)!, days.map((day) => ({ day, bytes: 100 * MB, data_rx_bytes: 60 * MB, data_tx_bytes: 40 * MB })));
+    await insertUsage(db, ids.get(steady)!, days.map((day) => ({ day, bytes: MB })));
 
     const month = await call(viewer, 'forecast_quota_exhaustion');
     expect(month.isError).toBe(false);

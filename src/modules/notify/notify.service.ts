@@ -26,11 +26,15 @@ export type Notify = ((type: DomainEventType, payload: Record<string, unknown>) 
   many?: (events: ReadonlyArray<{ type: DomainEventType; payload: Record<string, unknown> }>) => Promise<void>;
 };
 
-/** How long the set of subscribed event types is cached; a new subscription waits at most this long. */
+/**
+ * How long the set of subscribed event types is cached. A subscription change made through this
+ * process's webhooks service is seen at once (`subscriptionsVersion`); one made on another replica
+ * is seen here within this long.
+ */
 const SUBSCRIBED_TTL_MS = 5_000;
 
 export interface NotifierDeps {
-  webhooks: Pick<WebhooksService, 'enqueue' | 'subscribedTypes'>;
+  webhooks: Pick<WebhooksService, 'enqueue' | 'subscribedTypes' | 'subscriptionsVersion'>;
   jobs: Pick<JobEngine, 'send' | 'started'>;
   /** The live stream's publisher (src/modules/live); it never rejects. */
   live?: {
@@ -38,15 +42,23 @@ export interface NotifierDeps {
     publishMany?(events: ReadonlyArray<{ type: LiveEventType; data: Record<string, unknown> }>): Promise<void>;
   };
   logger: Logger;
+  /** How long the subscribed event types are cached (default 5 s). */
+  subscribedTtlMs?: number;
+  /** Clock in ms (default `Date.now`). */
+  now?: () => number;
 }
 
 /** Creates `deps.notify`. */
 export function createNotifier(deps: NotifierDeps): Notify {
-  let subscribed: { types: Set<string>; at: number } | undefined;
+  const ttlMs = deps.subscribedTtlMs ?? SUBSCRIBED_TTL_MS;
+  const now = deps.now ?? Date.now;
+  let subscribed: { types: Set<string>; at: number; version: number } | undefined;
 
   const isSubscribed = async (type: string) => {
-    if (subscribed === undefined || Date.now() - subscribed.at > SUBSCRIBED_TTL_MS) {
-      subscribed = { types: await deps.webhooks.subscribedTypes(), at: Date.now() };
+    // Read before the load: a change committed while it runs makes the next call load again.
+    const version = deps.webhooks.subscriptionsVersion();
+    if (subscribed === undefined || subscribed.version !== version || now() - subscribed.at > ttlMs) {
+      subscribed = { types: await deps.webhooks.subscribedTypes(), at: now(), version };
     }
     return subscribed.types.has(type);
   };

@@ -24,20 +24,24 @@ export interface AccessTokens {
   verify(token: string): Promise<AccessClaims>;
 }
 
-/** Creates the signer for `secret` (at least 32 characters, enforced by config) and a TTL in minutes. */
-export function createAccessTokens(secret: string, ttlMinutes: number): AccessTokens {
+/**
+ * Creates the signer for `secret` (at least 32 characters, enforced by config) and a TTL in minutes.
+ * `now` (ms) gives issue and expiry times and the time tokens are verified at.
+ */
+export function createAccessTokens(secret: string, ttlMinutes: number, now: () => number = Date.now): AccessTokens {
   const key = new TextEncoder().encode(secret);
   const ttlSeconds = ttlMinutes * 60;
   return {
     ttlSeconds,
     sign(userId) {
+      const issuedAt = Math.floor(now() / 1000);
       return new SignJWT({ typ: 'access' })
         .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
         .setSubject(String(userId))
         .setIssuer(TOKEN_ISSUER)
         .setAudience(TOKEN_AUDIENCE)
-        .setIssuedAt()
-        .setExpirationTime(`${ttlSeconds}s`)
+        .setIssuedAt(issuedAt)
+        .setExpirationTime(issuedAt + ttlSeconds)
         .sign(key);
     },
     async verify(token) {
@@ -48,6 +52,7 @@ export function createAccessTokens(secret: string, ttlMinutes: number): AccessTo
           audience: TOKEN_AUDIENCE,
           requiredClaims: ['sub', 'exp', 'iat'],
           clockTolerance: CLOCK_TOLERANCE_SECONDS,
+          currentDate: new Date(now()),
         });
         const userId = Number(payload.sub);
         if (payload.typ !== 'access' || !Number.isSafeInteger(userId) || userId <= 0 || payload.iat === undefined) {

@@ -40,6 +40,11 @@ export interface IdentityDeps {
   throttleStore?: CounterStore;
   /** Counter store for Data Streamer authentication throttling. */
   streamerThrottleStore?: CounterStore;
+  /**
+   * Clock in ms of access-token issue times and password changes, which decide together whether a
+   * token predates a password change (tests move it instead of waiting for the next second).
+   */
+  now?: () => number;
 }
 
 /** Users, passwords, sessions and API keys, wired together. */
@@ -59,7 +64,8 @@ export function createIdentity(deps: IdentityDeps) {
     (deps.redis === undefined
       ? streamerMemory
       : withFallback(createRedisCounterStore(deps.redis, `${deps.config.redisPrefix}streamer-auth:`), streamerMemory, deps.logger));
-  const accessTokens = createAccessTokens(deps.config.jwtSecret, deps.config.accessTokenTtlMinutes);
+  const now = deps.now ?? Date.now;
+  const accessTokens = createAccessTokens(deps.config.jwtSecret, deps.config.accessTokenTtlMinutes, now);
   const authCache = createAuthCache({
     cache: deps.authCacheStore,
     logger: deps.logger,
@@ -95,7 +101,7 @@ export function createIdentity(deps: IdentityDeps) {
     auth,
     /** Cached authentication lookups; `invalidate()` after changing users or keys outside these services. */
     authCache,
-    users: createUsersService({ db: deps.db, hasher, authCache }),
+    users: createUsersService({ db: deps.db, hasher, authCache, now }),
     apiKeys: createApiKeysService({ db: deps.db, metrics: deps.metrics, authCache, logger: deps.logger }),
   };
 }

@@ -45,7 +45,7 @@ export function createUsersRepo(db: Kysely<DB>) {
         .executeTakeFirst();
     },
 
-    async insert(user: { username: string; email: string | null; passwordHash: string; role: UserRole }): Promise<UserRow> {
+    async insert(user: { username: string; email: string | null; passwordHash: string; role: UserRole; passwordChangedAt?: Date }): Promise<UserRow> {
       try {
         return await db
           .insertInto('users')
@@ -54,7 +54,7 @@ export function createUsersRepo(db: Kysely<DB>) {
             email: user.email,
             password_hash: user.passwordHash,
             role: user.role,
-            password_changed_at: new Date(),
+            password_changed_at: user.passwordChangedAt ?? new Date(),
           })
           .returningAll()
           .executeTakeFirstOrThrow();

@@ -43,10 +43,12 @@ export interface UsersServiceDeps {
    * authentication lookups never outlive the change. Creating a user needs no invalidation.
    */
   authCache: Pick<AuthCache, 'invalidate'>;
+  /** Clock in ms of password changes (compared with access tokens' issue times); default `Date.now`. */
+  now?: () => number;
 }
 
 /** User administration: create, list, roles, activation and passwords. */
-export function createUsersService({ db, hasher, authCache }: UsersServiceDeps) {
+export function createUsersService({ db, hasher, authCache, now = Date.now }: UsersServiceDeps) {
   const users = createUsersRepo(db);
   const refreshTokens = createRefreshTokensRepo(db);
   const apiKeys = createApiKeysRepo(db);
@@ -74,7 +76,7 @@ export function createUsersService({ db, hasher, authCache }: UsersServiceDeps) 
   const setPasswordHash = async (id: number, password: string, reason: 'password_changed' | 'password_reset') => {
     const passwordHash = await hasher.hash(password);
     const revokedKeys = await db.transaction().execute(async (trx) => {
-      await users.update(id, { password_hash: passwordHash, password_changed_at: new Date() }, trx);
+      await users.update(id, { password_hash: passwordHash, password_changed_at: new Date(now()) }, trx);
       await refreshTokens.revokeAllForUser(id, reason, trx);
       return apiKeys.revokeAllForUser(id, reason, trx);
     });
@@ -92,7 +94,8 @@ export function createUsersService({ db, hasher, authCache }: UsersServiceDeps) 
       }
       const email = input.email?.trim() || null;
       assertPasswordPolicy(input.password, { username, email });
-      const row = await users.insert({ username, email, passwordHash: await hasher.hash(input.password), role: input.role ?? 'viewer' });
+      const passwordHash = await hasher.hash(input.password);
+      const row = await users.insert({ username, email, passwordHash, role: input.role ?? 'viewer', passwordChangedAt: new Date(now()) });
       return toPublicUser(row);
     },
 

@@ -138,6 +138,8 @@ export function createWebhooksService(deps: WebhooksServiceDeps) {
     return normalised;
   };
   const now = deps.now ?? (() => new Date());
+  /** Moves on with every subscription change made here, so this process's notifier re-reads them at once. */
+  let subscriptionsVersion = 0;
 
   const mustFind = async (id: string) => {
     const row = await repo.findSubscription(id);
@@ -215,7 +217,10 @@ export function createWebhooksService(deps: WebhooksServiceDeps) {
     });
     const disable = dead ? `deliveries failed for 24 hours (last: ${result.error ?? 'unknown error'})` : undefined;
     await repo.recordFailure(subscription.id, disable);
-    if (disable !== undefined) deps.logger.warn({ webhook_id: subscription.id, url: subscription.url }, 'webhook disabled after 24 hours of failed deliveries');
+    if (disable !== undefined) {
+      subscriptionsVersion += 1;
+      deps.logger.warn({ webhook_id: subscription.id, url: subscription.url }, 'webhook disabled after 24 hours of failed deliveries');
+    }
     deps.metrics.deliveries.inc({ outcome: dead ? 'dead' : 'failed' });
     return dead ? 'dead' : 'failed';
   };
@@ -232,6 +237,7 @@ export function createWebhooksService(deps: WebhooksServiceDeps) {
         enabled: input.enabled ?? true,
         created_by_user_id: userId,
       });
+      subscriptionsVersion += 1;
       // A generated secret is shown exactly once, here.
       return generated === undefined ? toDto(row) : { ...toDto(row), secret: generated };
     },
@@ -259,6 +265,7 @@ export function createWebhooksService(deps: WebhooksServiceDeps) {
         ...(patch.enabled === false && current.enabled && { disabled_at: now(), disabled_reason: 'disabled by an admin' }),
       });
       if (row === undefined) throw new NotFound('webhook', id);
+      subscriptionsVersion += 1;
       return { before: toDto(current), after: toDto(row) };
     },
 
@@ -266,6 +273,7 @@ export function createWebhooksService(deps: WebhooksServiceDeps) {
     async remove(id: string): Promise<WebhookDto> {
       const current = await mustFind(id);
       if (!(await repo.deleteSubscription(id))) throw new NotFound('webhook', id);
+      subscriptionsVersion += 1;
       return toDto(current);
     },
 
@@ -328,6 +336,9 @@ export function createWebhooksService(deps: WebhooksServiceDeps) {
       }
       return counts;
     },
+
+    /** Changes with every subscription change made through this service (another replica's are not counted). */
+    subscriptionsVersion: () => subscriptionsVersion,
 
     /** Event types at least one enabled subscription wants. */
     async subscribedTypes(): Promise<Set<string>> {

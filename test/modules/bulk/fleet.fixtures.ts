@@ -1,5 +1,6 @@
 import type { ConnectivityStatus } from '../../../src/provider/provider.types.js';
 import type { TestApp } from '../../helpers/app.js';
+import { insertSims } from '../../helpers/factories.js';
 
 /** One seeded SIM as the tests need it. */
 export interface SeededSim {
@@ -29,7 +30,9 @@ export async function seedSims(t: TestApp, count: number): Promise<SeededSim[]> 
     label: sim.label,
     imei_lock: sim.imeiLock,
   }));
-  return t.deps.database.db.insertInto('sims').values(rows).returning(['id', 'iccid', 'msisdn']).execute();
+  const msisdnOf = new Map(rows.map((row) => [row.iccid, row.msisdn]));
+  const stored = await insertSims(t.deps.database.db, rows);
+  return stored.map(({ id, iccid }) => ({ id, iccid, msisdn: msisdnOf.get(iccid) ?? null }));
 }
 
 /** The first seeded SIM whose connectivity at the simulator is (or is not) `status`. */

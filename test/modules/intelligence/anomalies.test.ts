@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { checkQuotasJob } from '../../../src/jobs/check-quotas.job.js';
 import { backends, buildTestApp, type TestApp } from '../../helpers/app.js';
 import { authHeaders } from '../../helpers/auth.js';
-import { insertSims, updateSims } from '../../helpers/factories.js';
+import { dayOffset, insertSims, insertUsage, updateSims } from '../../helpers/factories.js';
 
 /**
  * Anomaly detection end to end on synthetic histories: the sweep ('check-quotas') and Data Streamer
@@ -12,12 +12,10 @@ import { insertSims, updateSims } from '../../helpers/factories.js';
  */
 
 const MIB = 1_048_576;
-const DAY_MS = 86_400_000;
 const USER = 'streamer-user';
 const PASSWORD = 'streamer-password-0123456789';
 const STREAM_AUTH = { authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` };
 const ctx = { jobId: 'test', attempt: 1, signal: new AbortController().signal, logger: pino({ level: 'silent' }) };
-const dayOffset = (n: number) => new Date(Date.now() - n * DAY_MS).toISOString().slice(0, 10);
 
 describe.each(backends)('anomaly detection (%s)', (backend) => {
   let t: TestApp;
@@ -29,15 +27,8 @@ describe.each(backends)('anomaly detection (%s)', (backend) => {
 
   /** Daily volumes (MiB) by days-ago; `sms` adds SMS on active days. */
   const history = async (simId: number, days: Record<number, number>) => {
-    const rows = Object.entries(days).map(([ago, mib]) => ({
-      sim_id: simId,
-      day: dayOffset(Number(ago)),
-      data_total_bytes: Math.round(mib * MIB),
-      data_rx_bytes: Math.round(mib * MIB),
-      source: 'poll' as const,
-    }));
     await db().deleteFrom('sim_usage').where('sim_id', '=', simId).execute();
-    if (rows.length > 0) await db().insertInto('sim_usage').values(rows).execute();
+    await insertUsage(db(), simId, Object.entries(days).map(([ago, mib]) => ({ day: dayOffset(-Number(ago)), bytes: Math.round(mib * MIB) })));
   };
   const flat = (mib: number, from = 2, to = 29) => Object.fromEntries(Array.from({ length: to - from + 1 }, (_, i) => [from + i, mib]));
   const alertsOf = (simId: number, metric: string) =>

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, buildTestApp, type TestApp } from '../../helpers/app.js';
 import { authHeaders } from '../../helpers/auth.js';
-import { insertSims } from '../../helpers/factories.js';
+import { dayOffset, insertSims, insertUsage } from '../../helpers/factories.js';
 
 /** The monthly report (JSON and CSV) and the fleet forecast over HTTP, from known data. */
 
 const MIB = 1_048_576;
 const DAY_MS = 86_400_000;
-const dayOffset = (n: number) => new Date(Date.now() - n * DAY_MS).toISOString().slice(0, 10);
 
 describe.each(backends)('reports and forecast (%s)', (backend) => {
   let t: TestApp;
@@ -24,16 +23,15 @@ describe.each(backends)('reports and forecast (%s)', (backend) => {
     ]);
     ids = { a: rows[0]!.id, b: rows[1]!.id, c: rows[2]!.id };
     // October 2026: usage, SMS, a top-up order, an alert and an anomaly.
-    await db
-      .insertInto('sim_usage')
-      .values([
-        { sim_id: ids.a, day: '2026-10-03', data_total_bytes: 5 * MIB, sms_mo: 2, sms_mt: 1, source: 'poll' },
-        { sim_id: ids.a, day: '2026-10-04', data_total_bytes: 7 * MIB, sms_mo: 0, sms_mt: 0, source: 'poll' },
-        { sim_id: ids.b, day: '2026-10-04', data_total_bytes: 1 * MIB, sms_mo: 0, sms_mt: 4, source: 'poll' },
-        { sim_id: ids.c, day: '2026-10-31', data_total_bytes: 3 * MIB, sms_mo: 1, sms_mt: 0, source: 'poll' },
-        { sim_id: ids.c, day: '2026-11-01', data_total_bytes: 999 * MIB, sms_mo: 0, sms_mt: 0, source: 'poll' },
-      ])
-      .execute();
+    await insertUsage(db, ids.a, [
+      { day: '2026-10-03', bytes: 5 * MIB, sms_mo: 2, sms_mt: 1 },
+      { day: '2026-10-04', bytes: 7 * MIB, sms_mo: 0, sms_mt: 0 },
+    ]);
+    await insertUsage(db, ids.b, [{ day: '2026-10-04', bytes: 1 * MIB, sms_mt: 4 }]);
+    await insertUsage(db, ids.c, [
+      { day: '2026-10-31', bytes: 3 * MIB, sms_mo: 1, sms_mt: 0 },
+      { day: '2026-11-01', bytes: 999 * MIB, sms_mo: 0, sms_mt: 0 },
+    ]);
     const order = await db.insertInto('orders').values({ account_id: t.accountId!, order_number: '42', order_type: 'TOPUP', status: 'COMPLETED', order_date: new Date('2026-10-10T10:00:00Z') }).returning('id').executeTakeFirstOrThrow();
     await db.insertInto('order_items').values({ order_id: order.id, iccid: '8988280666000000019', quantity: 1, product_id: 1101 }).execute();
     await db
@@ -45,10 +43,7 @@ describe.each(backends)('reports and forecast (%s)', (backend) => {
       ])
       .execute();
     // The last two weeks: SIM a burns 10 MiB a day (100 MiB left: ten days).
-    await db
-      .insertInto('sim_usage')
-      .values(Array.from({ length: 14 }, (_, i) => ({ sim_id: ids.a, day: dayOffset(i + 1), data_total_bytes: 10 * MIB, source: 'poll' as const })))
-      .execute();
+    await insertUsage(db, ids.a, Array.from({ length: 14 }, (_, i) => ({ day: dayOffset(-(i + 1)), bytes: 10 * MIB })));
     viewer = await authHeaders(t, 'viewer');
   });
   afterAll(async () => t.close());

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { backends, buildTestApp, type TestApp } from '../../helpers/app.js';
+import { insertSims } from '../../helpers/factories.js';
 
 const USER = 'streamer-user';
 const PASSWORD = 'streamer-password-0123456789';
@@ -28,11 +29,10 @@ describe.each(backends.filter((b) => b === 'postgres'))('Data Streamer ingest me
 
   beforeAll(async () => {
     t = await buildTestApp({ backend, env: { STREAMER_USERNAME: USER, STREAMER_PASSWORD: PASSWORD }, simulator: { fleetSize: 0 } });
-    const rows = await t.deps.database.db
-      .insertInto('sims')
-      .values(ICCIDS.map((iccid) => ({ account_id: t.accountId!, iccid, data_total_bytes: 1_073_741_824, data_remaining_bytes: 1_073_741_824 })))
-      .returning('id')
-      .execute();
+    const rows = await insertSims(
+      t.deps.database.db,
+      ICCIDS.map((iccid) => ({ account_id: t.accountId!, iccid, data_total_bytes: 1_073_741_824, data_remaining_bytes: 1_073_741_824 })),
+    );
     ids = rows.map((r) => r.id).sort((a, b) => a - b);
   });
   afterAll(async () => t.close());

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { backends, buildTestApp, type TestApp } from '../../helpers/app.js';
+import { insertSims } from '../../helpers/factories.js';
 
 const USER = 'streamer-user';
 const PASSWORD = 'streamer-password-0123456789';
@@ -48,11 +49,10 @@ describe.each(backends)('Data Streamer ingest at batch scale (%s)', (backend) =>
 
   beforeAll(async () => {
     t = await buildTestApp({ backend, env: { STREAMER_USERNAME: USER, STREAMER_PASSWORD: PASSWORD }, simulator: { fleetSize: 0 } });
-    const rows = await t.deps.database.db
-      .insertInto('sims')
-      .values(Array.from({ length: SIMS }, (_, i) => ({ account_id: t.accountId!, iccid: iccidOf(i), data_total_bytes: QUOTA, data_remaining_bytes: QUOTA, connectivity_status: 'OFFLINE' as const })))
-      .returning(['id', 'iccid'])
-      .execute();
+    const rows = await insertSims(
+      t.deps.database.db,
+      Array.from({ length: SIMS }, (_, i) => ({ account_id: t.accountId!, iccid: iccidOf(i), data_total_bytes: QUOTA, data_remaining_bytes: QUOTA, connectivity_status: 'OFFLINE' as const })),
+    );
     for (const r of rows) ids.set(Number(r.iccid.slice(10)), r.id);
   }, 120_000);
   afterAll(async () => t.close());

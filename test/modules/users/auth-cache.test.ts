@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   createMemoryCache,
   createRedisCache,
@@ -270,6 +270,8 @@ describe('auth cache expiry and failures', () => {
       increment: (key) => (reachable ? store.increment(key) : Promise.resolve(undefined)),
     };
     const warnings: string[] = [];
+    // The retry is a timer: fake ones, so the test moves time instead of waiting for it.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const auth = createAuthCache({
       cache: flaky,
       now: () => now,
@@ -289,9 +291,11 @@ describe('auth cache expiry and failures', () => {
       await auth.apiKey('abc', db.load);
       expect(db.loads).toBe(3);
 
-      // The retry runs once the store answers again and moves the generation on.
+      // The retry runs once the store answers again and moves the generation on (retries are a second apart).
       reachable = true;
-      await new Promise((r) => setTimeout(r, 1_200));
+      await vi.advanceTimersByTimeAsync(999);
+      expect(await store.get(AUTH_GENERATION_KEY)).toBe(1);
+      await vi.advanceTimersByTimeAsync(1);
       expect(await store.get(AUTH_GENERATION_KEY)).toBe(2);
 
       now += AUTH_CACHE_TTL_SECONDS * 1000;
@@ -300,6 +304,7 @@ describe('auth cache expiry and failures', () => {
       expect(db.loads).toBe(4);
     } finally {
       auth.close();
+      vi.useRealTimers();
     }
   });
 });

@@ -48,6 +48,31 @@ export async function signedIn(t: TestApp, role: UserRole) {
   return { user, password, tokens, headers: { authorization: `Bearer ${tokens.access_token}` } };
 }
 
+/** A clock for `buildTestApp({ identityClock: clock.now })`: the wall clock moved by `offsetMs`. */
+export interface ShiftedClock {
+  offsetMs: number;
+  now: () => number;
+}
+
+export function shiftedClock(): ShiftedClock {
+  const clock: ShiftedClock = { offsetMs: 0, now: () => Date.now() + clock.offsetMs };
+  return clock;
+}
+
+/**
+ * `signedIn`, one second earlier by the app's identity clock. Access tokens carry a whole-second
+ * `iat` and only tokens issued in a second before a password change are void, so a test that
+ * changes the password signs in "a second ago" instead of sleeping into the next second.
+ */
+export async function signedInASecondAgo(t: TestApp, clock: ShiftedClock, role: UserRole) {
+  clock.offsetMs -= 1_000;
+  try {
+    return await signedIn(t, role);
+  } finally {
+    clock.offsetMs += 1_000;
+  }
+}
+
 /** An API key for a new user of `role`, optionally capped. */
 export async function apiKeyFor(t: TestApp, role: UserRole, cap?: UserRole) {
   const { user } = await createUser(t, { role });
