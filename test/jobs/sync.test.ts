@@ -40,6 +40,15 @@ describe.each(backends)('provider -> database sync (%s)', (backend) => {
     await t.close();
   });
 
+  /**
+   * The fleet as the first test leaves it: swept once. The tests below build on a swept fleet and
+   * call this first, so each also runs alone (`vitest -t`) or in another order.
+   */
+  async function swept(): Promise<void> {
+    const stored = await t.deps.database.db.selectFrom('sims').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    if (Number(stored.n) === 0) await t.deps.fleet.sync.sweep(t.accountId!, { priority: 'background', firstDetailsLimit: 0 });
+  }
+
   it('sweeps a 300-SIM fleet into exactly 300 rows with one upsert statement per page', async () => {
     const before = await statements(t, 'with');
     const liveBefore = await liveEvents(t);
@@ -60,6 +69,7 @@ describe.each(backends)('provider -> database sync (%s)', (backend) => {
   });
 
   it('re-running upserts nothing new', async () => {
+    await swept();
     const result = await t.deps.fleet.sync.sweep(t.accountId!, { priority: 'background', firstDetailsLimit: 0 });
     expect(result).toMatchObject({ listed: 300, inserted: 0, changed: 0, modified: 0, detailsSynced: 0, firstDetails: 0 });
     const count = await t.deps.database.db.selectFrom('sims').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -67,6 +77,7 @@ describe.each(backends)('provider -> database sync (%s)', (backend) => {
   });
 
   it('re-fetches quota and usage only for SIMs whose quota status changed', async () => {
+    await swept();
     const db = t.deps.database.db;
     const before = new Map((await db.selectFrom('sims').select(['iccid', 'quota_status_id', 'quota_status_sms_id', 'status']).execute()).map((r) => [r.iccid, r]));
     // Three simulated weeks: nearly-exhausted SIMs run dry, some steady ones drop below 20 %.
@@ -95,6 +106,7 @@ describe.each(backends)('provider -> database sync (%s)', (backend) => {
   });
 
   it('reports status changes through the notify hook', async () => {
+    await swept();
     const notify = vi.fn();
     const { cache, provider, accounts, audit, logger } = t.deps;
     const { quotasSync, usageSync } = t.deps.fleet;
@@ -113,6 +125,7 @@ describe.each(backends)('provider -> database sync (%s)', (backend) => {
   });
 
   it('back-fills usage gaps, most behind first, and converges', async () => {
+    await swept();
     await t.deps.database.db.deleteFrom('sim_usage').execute();
     const before = (await simulatorRequests(t))[USAGE] ?? 0;
     const first = await t.deps.fleet.usageSync.backfillUsage({ limit: 5, days: 10 });
@@ -132,6 +145,7 @@ describe.each(backends)('provider -> database sync (%s)', (backend) => {
   });
 
   it('fetches quotas for never-detailed SIMs a bounded batch per sweep, a new batch each time', async () => {
+    await swept();
     const db = t.deps.database.db;
     const undetailed = async () =>
       (
@@ -159,6 +173,7 @@ describe.each(backends)('provider -> database sync (%s)', (backend) => {
   });
 
   it('details new SIMs only while the time budget lasts, reading them a chunk at a time', async () => {
+    await swept();
     const db = t.deps.database.db;
     const undetailed = async () =>
       (await db.selectFrom('sims').select('id').where('data_total_bytes', 'is', null).where('data_expiry_date', 'is', null).execute()).length;
@@ -180,10 +195,15 @@ describe.each(backends)('provider -> database sync (%s)', (backend) => {
     expect(result.firstDetails).toBeGreaterThan(2);
     expect(result.firstDetails).toBeLessThan(30);
     expect(before).toBeGreaterThan(100);
-    expect(before - (await undetailed())).toBe(result.firstDetails);
+    // A SIM 1NCE refuses as expired counts as a failure but has its expiry recorded, so it leaves the
+    // never-detailed set too (which SIMs are tried first depends on what earlier tests detailed).
+    const detailed = before - (await undetailed());
+    expect(detailed).toBeGreaterThanOrEqual(result.firstDetails);
+    expect(detailed).toBeLessThanOrEqual(result.firstDetails + result.detailsSynced + result.detailFailures);
   });
 
   it('gives the scheduled run half its interval for first-time details', async () => {
+    await swept();
     const sweep = vi.spyOn(t.deps.fleet.sync, 'sweep');
     await syncSimsJob({ fleet: t.deps.fleet, sms: t.deps.sms, database: t.deps.database, config: { schedules: { syncSimsMinutes: 20 } } }).handler({ accountId: t.accountId!, firstDetailsLimit: 0 }, jobContext(t));
     expect(sweep).toHaveBeenCalledWith(t.accountId!, expect.objectContaining({ firstDetailsUntilMs: 10 * 60_000, firstDetailsLimit: 0 }));
