@@ -21,6 +21,12 @@ export function isoTime(value: unknown): string {
   return asDate(value).toISOString();
 }
 
+/** A nullable timestamp as a Date (a Date, ISO text or epoch ms from raw SQL), null when absent. */
+export function dateOrNull(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value : new Date(typeof value === 'string' || typeof value === 'number' ? value : Number.NaN);
+}
+
 /** ISO-8601 text of a nullable timestamptz value (a Date, or ISO text / epoch ms from raw SQL). */
 export function isoOrNull(value: unknown): string | null {
   if (value === null || value === undefined) return null;

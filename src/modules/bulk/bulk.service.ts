@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { BulkJobItemStatus, BulkJobStatus, DB, JsonObject } from '../../db/schema.js';
 import { Conflict, NotFound, ValidationError } from '../../errors.js';
 import type { JobSender } from '../../lib/job-sender.js';
+import { iso, isoOrNull } from '../../lib/time.js';
 import { actingUserId, type ActorContext } from '../sims/sim-ref.js';
 import { simLookups } from '../sims/sims.repo.js';
 import { createBulkRepo, type BulkItemRow, type BulkJobRow } from './bulk.repo.js';
@@ -61,7 +62,6 @@ function checkParams(action: BulkAction, params: BulkParams): JsonObject {
 
 /** A job as the API returns it, with derived progress. */
 export function toJobDto(row: BulkJobRow): BulkJobDto {
-  const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : null);
   const pending = Math.max(0, row.total - row.processed);
   return {
     id: row.id,
@@ -78,10 +78,10 @@ export function toJobDto(row: BulkJobRow): BulkJobDto {
     progress_percent: row.total === 0 ? 100 : Math.round((row.processed / row.total) * 1000) / 10,
     error: row.error,
     created_by_user_id: row.created_by_user_id,
-    created_at: iso(row.created_at) ?? '',
-    started_at: iso(row.started_at),
-    finished_at: iso(row.finished_at),
-    cancel_requested_at: iso(row.cancel_requested_at),
+    created_at: iso(row.created_at),
+    started_at: isoOrNull(row.started_at),
+    finished_at: isoOrNull(row.finished_at),
+    cancel_requested_at: isoOrNull(row.cancel_requested_at),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { DAY_MS, utcDay } from '../../lib/time.js';
+import { DAY_MS, dateOrNull, isoOrNull, utcDay } from '../../lib/time.js';
 import { forecastExhaustion, forecastHistoryStart } from '../quotas/forecast.js';
 import { requireSim } from '../sims/sim-ref.js';
 import { createUsageRepo } from '../usage/usage.repo.js';
@@ -13,8 +13,6 @@ import type { DiagnosisDto } from './intelligence.schemas.js';
 const DATA_USED_UP_EVENT = 19;
 /** Session events: PDP context created / deleted. */
 const SESSION_EVENTS = [3, 5];
-const iso = (d: Date | null) => (d === null ? null : d.toISOString());
-const asDate = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string | Date));
 
 /** Gathers a SIM's facts (a handful of indexed look-ups) and diagnoses it. */
 export function createDiagnosisService(deps: { db: Kysely<DB>; now?: () => Date }) {
@@ -40,9 +38,9 @@ export function createDiagnosisService(deps: { db: Kysely<DB>; now?: () => Date 
         repo.openAlerts(sim.id),
         actions.latestTakenFor(sim.id),
       ]);
-      let exhaustedAt = asDate(exhaustedEvent?.occurred_at);
+      let exhaustedAt = dateOrNull(exhaustedEvent?.occurred_at);
       if (exhaustedAt === null && sim.data_remaining_bytes !== null && sim.data_remaining_bytes <= 0) {
-        exhaustedAt = asDate(await repo.dataQuotaStatusChange(sim.id));
+        exhaustedAt = dateOrNull(await repo.dataQuotaStatusChange(sim.id));
       }
       // The one exhaustion model of the platform (quotas/forecast.ts), as GET /quota/data answers it.
       const forecast = forecastExhaustion(
@@ -56,16 +54,16 @@ export function createDiagnosisService(deps: { db: Kysely<DB>; now?: () => Date 
         imei: sim.imei,
         imeiLock: sim.imei_lock,
         connectivity: sim.connectivity_status,
-        lastSeenAt: asDate(sim.last_seen_at),
-        lastSyncedAt: asDate(sim.last_synced_at),
+        lastSeenAt: dateOrNull(sim.last_seen_at),
+        lastSyncedAt: dateOrNull(sim.last_synced_at),
         source: sim.source,
         dataTotalBytes: sim.data_total_bytes === null ? null : Number(sim.data_total_bytes),
         dataRemainingBytes: sim.data_remaining_bytes === null ? null : Number(sim.data_remaining_bytes),
         smsTotal: sim.sms_total === null ? null : Number(sim.sms_total),
         smsRemaining: sim.sms_remaining === null ? null : Number(sim.sms_remaining),
-        expiryDate: asDate(sim.data_expiry_date),
+        expiryDate: dateOrNull(sim.data_expiry_date),
         lastDataDay: u?.last_day ?? null,
-        lastSessionAt: asDate(session?.occurred_at),
+        lastSessionAt: dateOrNull(session?.occurred_at),
         activeDays28: Number(u?.active ?? 0),
         knownDays28: Number(u?.known ?? 0),
         exhaustedAt,
@@ -81,13 +79,13 @@ export function createDiagnosisService(deps: { db: Kysely<DB>; now?: () => Date 
           imei: facts.imei,
           imei_lock: facts.imeiLock,
           connectivity_status: facts.connectivity,
-          last_seen_at: iso(facts.lastSeenAt),
-          last_data_at: iso(lastDataAt(facts, at)),
+          last_seen_at: isoOrNull(facts.lastSeenAt),
+          last_data_at: isoOrNull(lastDataAt(facts, at)),
           active_days_28: facts.activeDays28,
           known_days_28: facts.knownDays28,
           data_total_bytes: facts.dataTotalBytes,
           data_remaining_bytes: facts.dataRemainingBytes,
-          data_expiry_date: iso(facts.expiryDate),
+          data_expiry_date: isoOrNull(facts.expiryDate),
           forecast_exhaustion_date: facts.forecastExhaustionDate,
           open_alerts: facts.openAlerts.map((a) => ({ metric: a.metric, rule_name: a.rule_name, message: a.message, raised_at: a.raised_at.toISOString() })),
           recent_events: events.map((e) => ({ occurred_at: new Date(e.occurred_at).toISOString(), event_type: e.event_type, description: e.description })),

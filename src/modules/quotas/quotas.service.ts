@@ -1,7 +1,6 @@
-import type { QuotaService } from '../../db/schema.js';
 import type { Kysely } from 'kysely';
 import { pageReply } from '../../db/paging.js';
-import type { DB } from '../../db/schema.js';
+import type { DB, QuotaService } from '../../db/schema.js';
 import { iso, isoOrNull } from '../../lib/time.js';
 import { requireSim, type ActorContext } from '../sims/sim-ref.js';
 import { createUsageRepo } from '../usage/usage.repo.js';

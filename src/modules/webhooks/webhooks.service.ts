@@ -5,7 +5,7 @@ import type { DB, WebhookDeliveryStatus } from '../../db/schema.js';
 import { NotFound, ValidationError } from '../../errors.js';
 import type { BackgroundMetrics } from '../../metrics/background.js';
 import type { SecretBox } from '../accounts/secret-box.js';
-import { asDate, isoTime } from '../../lib/time.js';
+import { asDate, isoOrNull, isoTime } from '../../lib/time.js';
 import { isWebhookEventType, TEST_EVENT_TYPE, WEBHOOK_EVENT_TYPES, type WebhookEnvelope } from './webhook-events.js';
 import { createWebhookPoster, type WebhookPost } from './webhook-client.js';
 import { signWebhook, WEBHOOK_HEADERS } from './webhook-signature.js';
@@ -46,7 +46,6 @@ export interface WebhooksServiceDeps {
   now?: () => Date;
 }
 
-const iso = (d: unknown): string | null => (d === null || d === undefined ? null : isoTime(d));
 
 function toDto(row: SubscriptionRow): WebhookDto {
   return {
@@ -56,9 +55,9 @@ function toDto(row: SubscriptionRow): WebhookDto {
     enabled: row.enabled,
     description: row.description,
     consecutive_failures: row.consecutive_failures,
-    last_success_at: iso(row.last_success_at),
-    last_failure_at: iso(row.last_failure_at),
-    disabled_at: iso(row.disabled_at),
+    last_success_at: isoOrNull(row.last_success_at),
+    last_failure_at: isoOrNull(row.last_failure_at),
+    disabled_at: isoOrNull(row.disabled_at),
     disabled_reason: row.disabled_reason,
     created_at: isoTime(row.created_at),
     updated_at: isoTime(row.updated_at),
@@ -72,12 +71,12 @@ function toDeliveryDto(row: DeliveryRow): DeliveryDto {
     event_type: row.event_type,
     status: row.status,
     attempts: row.attempts,
-    next_attempt_at: row.status === 'pending' || row.status === 'failed' ? iso(row.next_attempt_at) : null,
+    next_attempt_at: row.status === 'pending' || row.status === 'failed' ? isoOrNull(row.next_attempt_at) : null,
     last_status_code: row.last_status_code,
     last_error: row.last_error,
     response_ms: row.response_ms,
     created_at: isoTime(row.created_at),
-    delivered_at: iso(row.delivered_at),
+    delivered_at: isoOrNull(row.delivered_at),
     payload: row.payload,
   };
 }
