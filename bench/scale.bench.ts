@@ -13,12 +13,23 @@
  * 2. Usage seeded directly (BENCH_SCALE_DAYS days per SIM, default 7) to measure bytes per SIM-day.
  * 3. List, search and summary p99 with 10 connections (the fleet-api benchmark's load generator)
  *    right after the sweep (statistics from the platform's own keeper, no manual VACUUM/ANALYZE).
- * 4. Database bytes per SIM and per SIM-day of usage; the platform's RSS during and after.
+ * 4. Database bytes per SIM and per SIM-day of usage; RSS during and after.
+ *
+ * The simulator runs as a child process (`node --import tsx src/simulator/main.ts`, configured by the
+ * SIMULATOR_* variables), so the RSS reported as the platform's (`rssMb`: this process - the app, its
+ * pools, the sweep) does not include the simulator holding every simulated SIM; the child's RSS is
+ * reported beside it (`simulatorRssMb`), and the 250 MB target applies to the platform's only.
+ *
+ * BENCH_SCALE_SIMS shrinks the fleet (default 1,000,000), BENCH_SCALE_RPS sets the simulator's list
+ * rate, BENCH_SCALE_DAYS the usage seeded per SIM, BENCH_SECONDS each read load (default 5 s).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createDb } from '../src/db/client.js';
@@ -27,7 +38,6 @@ import { createDeps } from '../src/deps.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { setDefaultHashCost, TEST_HASH_COST } from '../src/modules/users/password.js';
-import { createSimulator } from '../src/simulator/index.js';
 import { load, seedUsage } from './fleet-api.bench.js';
 import { BENCH_ENV, benchBackend, createSchema, dropSchema, scratchSchemaName } from './helpers.js';
 
@@ -38,14 +48,116 @@ const PAGE_SIZE = 100;
 const ONCE_LIST_RPS = 10;
 const P99_TARGET_MS = 50;
 
+const SIMULATOR_READY_TIMEOUT_MS = 300_000;
+const SIMULATOR_KILL_GRACE_MS = 5_000;
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
 const mb = (bytes: number) => Math.round(bytes / 1_048_576);
+
+/** A port free right now on 127.0.0.1 (the simulator's log is the only place it would report port 0). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('could not find a free port');
+  return address.port;
+}
+
+/** Resident set size of a process in bytes, from /proc/<pid>/status (Linux); undefined once it has gone. */
+function rssOf(pid: number): number | undefined {
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match === null ? undefined : Number(match[1]) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+interface SimulatorChild {
+  child: ChildProcess;
+  pid: number;
+  /** Base URL including /management-api. */
+  apiUrl: string;
+  fleetSize: number;
+}
+
+/** Starts the simulator in its own process and waits until its control surface answers. */
+async function startSimulator(): Promise<SimulatorChild> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/simulator/main.ts'], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      SIMULATOR_PORT: String(port),
+      SIMULATOR_FLEET_SIZE: String(SIMS),
+      SIMULATOR_SEED: '17',
+      SIMULATOR_CLIENT_ID: 'bench',
+      SIMULATOR_CLIENT_SECRET: 'bench-secret',
+      SIMULATOR_MODE: 'observed',
+      SIMULATOR_SIMS_RPS: String(RPS),
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const simulator = { child, pid: child.pid ?? -1, apiUrl: `${base}/management-api`, fleetSize: 0 };
+  try {
+    let exited: string | undefined;
+    child.once('exit', (code, signal) => (exited = `simulator exited (${signal ?? `code ${code}`}) before it answered`));
+    child.once('error', (error) => (exited = `simulator could not start: ${error.message}`));
+    const deadline = Date.now() + SIMULATOR_READY_TIMEOUT_MS;
+    for (;;) {
+      if (exited !== undefined) throw new Error(exited);
+      if (Date.now() > deadline) throw new Error(`simulator did not answer at ${base} within ${SIMULATOR_READY_TIMEOUT_MS / 1000} s`);
+      const stats = await fetch(`${base}/_simulator/stats`, { signal: AbortSignal.timeout(2_000) }).then(
+        async (response) => (response.ok ? ((await response.json()) as { fleetSize: number }) : undefined),
+        () => undefined,
+      );
+      if (stats !== undefined) {
+        if (stats.fleetSize !== SIMS) throw new Error(`simulator holds ${stats.fleetSize} SIMs, expected ${SIMS}`);
+        return { ...simulator, fleetSize: stats.fleetSize };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } catch (error) {
+    await stopSimulator(simulator);
+    throw error;
+  }
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within 5 s. */
+async function stopSimulator({ child }: { child: ChildProcess }): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), SIMULATOR_KILL_GRACE_MS);
+  try {
+    await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export async function runScaleBench(): Promise<Record<string, unknown>> {
   const backend = await benchBackend('scale');
   if (backend.url === undefined) return { backend: backend.label, skipped: 'the 1,000,000-SIM run needs PostgreSQL (set BENCH_DATABASE_URL)' };
   setDefaultHashCost(TEST_HASH_COST);
-  const simulator = await createSimulator({ port: 0, fleetSize: SIMS, seed: 17, clientId: 'bench', clientSecret: 'bench-secret', mode: 'observed', simsRps: RPS });
-  const apiUrl = await simulator.listen(0, '127.0.0.1');
+  const simulator = await startSimulator();
+  try {
+    return await runAgainst({ label: backend.label, url: backend.url }, simulator);
+  } finally {
+    await stopSimulator(simulator);
+  }
+}
+
+async function runAgainst(backend: { label: string; url: string }, simulator: SimulatorChild): Promise<Record<string, unknown>> {
+  const { apiUrl } = simulator;
+  const simulatorRss = () => rssOf(simulator.pid) ?? 0;
   const schema = scratchSchemaName();
   await createSchema(backend.url, schema);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'simfleet-bench-'));
@@ -64,9 +176,14 @@ export async function runScaleBench(): Promise<Record<string, unknown>> {
   const deps = await createDeps(config, createLogger(config), { database, metrics });
   const app = await buildApp(deps);
   let rssPeak = process.memoryUsage.rss();
-  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 500);
+  let simulatorRssPeak = simulatorRss();
+  const sampler = setInterval(() => {
+    rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+    simulatorRssPeak = Math.max(simulatorRssPeak, simulatorRss());
+  }, 500);
   try {
     const rssStartMb = mb(process.memoryUsage.rss());
+    const simulatorRssStartMb = mb(simulatorRss());
     const account = await deps.accounts.ensureDefaultAccount({ apiUrl, clientId: 'bench', clientSecret: 'bench-secret' });
 
     // 1. The sweep.
@@ -78,6 +195,8 @@ export async function runScaleBench(): Promise<Record<string, unknown>> {
     const projectedAt10 = Math.max(minimumAt10, wallSeconds);
     const rssAfterSweepMb = mb(process.memoryUsage.rss());
     const rssSweepPeakMb = mb(rssPeak);
+    const simulatorRssAfterSweepMb = mb(simulatorRss());
+    const simulatorRssSweepPeakMb = mb(simulatorRssPeak);
 
     // 2. Usage, seeded directly.
     const seedUsageSeconds = await seedUsage(database, DAYS);
@@ -139,16 +258,17 @@ export async function runScaleBench(): Promise<Record<string, unknown>> {
         databaseTotalMb: mb(Number(sizes.total)),
       },
       reads,
-      // This process: the platform (pools, app) and the simulator serving the sweep.
+      // This process: the platform only (app, pools, the sweep); the simulator runs in its own process.
       rssMb: { start: rssStartMb, sweepPeak: rssSweepPeakMb, afterSweep: rssAfterSweepMb, peak: mb(rssPeak), after: mb(process.memoryUsage.rss()) },
-      target: `sweep projected within 1.2x of the ${Math.round(minimumAt10)} s minimum; reads p99 < ${P99_TARGET_MS} ms; RSS <= 250 MB`,
+      // The simulator's child process holding every simulated SIM: outside the target.
+      simulatorRssMb: { start: simulatorRssStartMb, sweepPeak: simulatorRssSweepPeakMb, afterSweep: simulatorRssAfterSweepMb, peak: mb(simulatorRssPeak), after: mb(simulatorRss()) },
+      target: `sweep projected within 1.2x of the ${Math.round(minimumAt10)} s minimum; reads p99 < ${P99_TARGET_MS} ms; platform RSS (rssMb) <= 250 MB`,
       met: projectedAt10 / minimumAt10 <= 1.2 && Object.values(reads).every((r) => (r as { met: boolean }).met) && mb(rssPeak) <= 250,
     };
   } finally {
     clearInterval(sampler);
     await app.close();
     await deps.close();
-    await simulator.close();
     await dropSchema(backend.url, schema);
     rmSync(dataDir, { recursive: true, force: true });
   }
