@@ -10,14 +10,17 @@
  *    Targets: p99 < 50 ms and >= 1,000 req/s with 10 connections.
  * 2. One SIM and its 90-day usage summary (issue 5) against a bare Fastify app running the same
  *    repository SQL. Target: >= 70 % of that baseline's throughput, p99 < 50 ms.
- * The platform's resident memory (this process: the platform, its pools and the baseline app; the
- * load generator is a child process) is sampled during each load and reported with its value after.
+ * On PostgreSQL the platform under load is the built server in a process of its own (`node
+ * dist/src/main.js`, ROLE=api, built first when its sources changed, as `npm start` does), on the
+ * seeded schema: its resident memory is sampled during each load and reported with its value after,
+ * and nothing of the benchmark (seeding, baseline app, load generator) is charged to it. On PGlite
+ * (one in-process database) the platform runs in this process and its RSS includes the benchmark.
  *
  * BENCH_SIMS shrinks the fleet, BENCH_SECONDS the length of each load (default 5 s), BENCH_USAGE_DAYS the
  * usage history seeded per SIM (default 90: 9,000,000 rows at 100,000 SIMs).
  */
 import { randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, cpus, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -35,7 +38,7 @@ import { encodeCursor } from '../src/modules/sims/sims.filter.js';
 import { createSimsRepo } from '../src/modules/sims/sims.repo.js';
 import { createUsageRepo } from '../src/modules/usage/usage.repo.js';
 import { setDefaultHashCost, TEST_HASH_COST } from '../src/modules/users/password.js';
-import { BENCH_ENV, benchBackend, createSchema, dropSchema, scratchSchemaName } from './helpers.js';
+import { BENCH_ENV, benchBackend, createSchema, dropSchema, freePort, REPO_ROOT, rssOf, scratchSchemaName, stopChild } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 
@@ -125,10 +128,13 @@ process.once('message', ({ url, headers, paths, connections, duration }) => {
 
 const mb = (bytes: number) => Math.round(bytes / 1_048_576);
 
-export async function load(url: string, headers: Record<string, string>, paths: string[]): Promise<Load> {
+/** RSS of the process serving the load: `pid`, else this process. */
+const rssNow = (pid?: number) => (pid === undefined ? process.memoryUsage.rss() : (rssOf(pid) ?? 0));
+
+export async function load(url: string, headers: Record<string, string>, paths: string[], servedByPid?: number): Promise<Load> {
   const child = spawn(process.execPath, ['-e', LOAD_SCRIPT, require.resolve('autocannon')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  let rssPeak = process.memoryUsage.rss();
-  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 200);
+  let rssPeak = rssNow(servedByPid);
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssNow(servedByPid))), 200);
   try {
     const result = await new Promise<Omit<Load, 'rssPeakMb'>>((resolve, reject) => {
       child.once('message', (message) => resolve(message as Omit<Load, 'rssPeakMb'>));
@@ -148,6 +154,49 @@ const variants = <T>(make: (i: number) => T, count = VARIANTS) => Array.from({ l
 const shallowPage = (i: number) => 1 + ((i * 7) % 20);
 /** A pseudo-random SIM number (a permutation of the fleet). */
 const simNumber = (i: number) => 1 + ((i * 7_919 + 13) % SIMS);
+
+/**
+ * The built platform on the benchmark's schema, in a process of its own (built first when its
+ * sources changed, as `npm start` does); resolves when it is ready.
+ */
+async function startPlatformProcess(databaseUrl: string, schema: string, dataDir: string): Promise<{ child: ChildProcess; pid: number; url: string }> {
+  const build = spawnSync(process.execPath, ['scripts/build-if-changed.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('building the platform failed');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const schemaUrl = `${databaseUrl}${databaseUrl.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const child = spawn(process.execPath, ['dist/src/main.js'], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      ...BENCH_ENV,
+      DATABASE_URL: schemaUrl,
+      DATA_DIR: dataDir,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      ROLE: 'api',
+      ONCE_API_URL: 'http://127.0.0.1:9/management-api',
+      API_RATE_LIMIT_RPS: '100000',
+      DATABASE_POOL_MAX: '10',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = `the platform exited (${signal ?? `code ${code}`}) before it was ready`));
+  const deadline = Date.now() + 120_000;
+  try {
+    for (;;) {
+      if (exited !== undefined) throw new Error(exited);
+      if (Date.now() > deadline) throw new Error(`the platform was not ready at ${url} within 120 s`);
+      const ready = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
+      if (ready) return { child, pid: child.pid ?? -1, url };
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+}
 
 /** Runs the benchmark and returns its figures. */
 export async function runFleetApiBench(): Promise<Record<string, unknown>> {
@@ -174,7 +223,7 @@ export async function runFleetApiBench(): Promise<Record<string, unknown>> {
   const deps = await createDeps(config, createLogger(config), { database, metrics });
   const baseline = Fastify({ logger: false });
   const app = await buildApp(deps);
-  const rssStartMb = mb(process.memoryUsage.rss());
+  let platform: Awaited<ReturnType<typeof startPlatformProcess>> | undefined;
   try {
     const account = await deps.accounts.ensureDefaultAccount({ apiUrl: config.provider.apiUrl, clientId: 'bench', clientSecret: 'bench-secret' });
     const seedSimsSeconds = await seedSims(database, account.id);
@@ -184,7 +233,11 @@ export async function runFleetApiBench(): Promise<Record<string, unknown>> {
     await checkpoint(database);
     const user = await deps.identity.users.createUser({ username: `bench_${randomBytes(4).toString('hex')}`, email: null, password: 'violet-Harbor-kettle-42', role: 'viewer' });
     const key = await deps.identity.apiKeys.create({ kind: 'user', userId: user.id, username: user.username, role: 'viewer', userRole: 'viewer' }, { name: 'bench' });
-    const apiUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+    // PostgreSQL: the built platform in its own process (its RSS alone); PGlite: this process's app.
+    platform = backend.url === undefined ? undefined : await startPlatformProcess(backend.url, schema, dataDir);
+    const apiUrl = platform?.url ?? (await app.listen({ port: 0, host: '127.0.0.1' }));
+    const platformPid = platform?.pid;
+    const rssStartMb = mb(rssNow(platformPid));
     const auth = { 'x-api-key': key.api_key };
 
     // Deep pages: cursors for positions spread over the second half of the Enabled SIMs (built the
@@ -227,7 +280,7 @@ export async function runFleetApiBench(): Promise<Record<string, unknown>> {
       const results: Record<string, unknown> = {};
       let baselineRps = 0;
       for (const [name, paths] of Object.entries(listScenarios)) {
-        const run = await load(apiUrl, auth, paths);
+        const run = await load(apiUrl, auth, paths, platformPid);
         if (name === 'baseline_health_live') baselineRps = run.rps;
         results[name] = {
           ...run,
@@ -244,7 +297,7 @@ export async function runFleetApiBench(): Promise<Record<string, unknown>> {
       });
     const fresh = await runList();
     const platformMaintenanceDuringFreshRun = await maintenance();
-    const rssAfterFreshMb = mb(process.memoryUsage.rss());
+    const rssAfterFreshMb = mb(rssNow(platformPid));
 
     const vacuumStarted = performance.now();
     await database.withConnection((conn) => conn.exec('vacuum analyze'));
@@ -274,11 +327,11 @@ export async function runFleetApiBench(): Promise<Record<string, unknown>> {
     const singleResults: Record<string, { api: Load; baseline: Load; throughputOfBaseline: number }> = {};
     for (const [name, paths] of Object.entries(single)) {
       const baseRun = await load(baseUrl, {}, paths.base);
-      const apiRun = await load(apiUrl, auth, paths.api);
+      const apiRun = await load(apiUrl, auth, paths.api, platformPid);
       singleResults[name] = { api: apiRun, baseline: baseRun, throughputOfBaseline: Number((apiRun.rps / baseRun.rps).toFixed(3)) };
     }
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const rssAfterMb = mb(process.memoryUsage.rss());
+    const rssAfterMb = mb(rssNow(platformPid));
 
     const listMet = (results: Record<string, unknown>) =>
       Object.entries(results).filter(([name, r]) => name !== 'baseline_health_live' && (r as { met: boolean }).met === false).map(([name]) => name);
@@ -300,12 +353,14 @@ export async function runFleetApiBench(): Promise<Record<string, unknown>> {
       lists_fresh_import: fresh,
       lists_vacuumed: vacuumed,
       ...singleResults,
+      platformProcess: platform === undefined ? 'in this process (PGlite): RSS includes the benchmark' : 'node dist/src/main.js in its own process: RSS is the platform alone',
       rssMb: { start: rssStartMb, afterFreshLists: rssAfterFreshMb, after: rssAfterMb, peak: Math.max(...[...Object.values(fresh), ...Object.values(vacuumed)].map((r) => (r as Load).rssPeakMb), ...Object.values(singleResults).map((r) => r.api.rssPeakMb)) },
       target: `lists: p99 < ${LIST_TARGET.p99Ms} ms and >= ${LIST_TARGET.rps} req/s each, fresh and vacuumed; get_sim and usage_summary_90d: >= 0.70 of baseline throughput and p99 < 50 ms; RSS <= 250 MB`,
       listsMissed: { fresh_import: freshMisses, vacuumed: vacuumedMisses },
       met: freshMisses.length === 0 && vacuumedMisses.length === 0 && singleMet && rssAfterMb <= 250,
     };
   } finally {
+    if (platform !== undefined) await stopChild(platform.child);
     await app.close();
     await baseline.close();
     await deps.close();

@@ -25,11 +25,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createDb } from '../src/db/client.js';
@@ -39,7 +37,7 @@ import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { setDefaultHashCost, TEST_HASH_COST } from '../src/modules/users/password.js';
 import { load, seedUsage } from './fleet-api.bench.js';
-import { BENCH_ENV, benchBackend, createSchema, dropSchema, scratchSchemaName } from './helpers.js';
+import { BENCH_ENV, benchBackend, createSchema, dropSchema, freePort, REPO_ROOT, rssOf, scratchSchemaName, stopChild } from './helpers.js';
 
 const SIMS = Number(process.env.BENCH_SCALE_SIMS ?? 1_000_000);
 const RPS = Number(process.env.BENCH_SCALE_RPS ?? 100);
@@ -50,32 +48,8 @@ const P99_TARGET_MS = 50;
 
 const SIMULATOR_READY_TIMEOUT_MS = 300_000;
 const SIMULATOR_KILL_GRACE_MS = 5_000;
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const mb = (bytes: number) => Math.round(bytes / 1_048_576);
-
-/** A port free right now on 127.0.0.1 (the simulator's log is the only place it would report port 0). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('could not find a free port');
-  return address.port;
-}
-
-/** Resident set size of a process in bytes, from /proc/<pid>/status (Linux); undefined once it has gone. */
-function rssOf(pid: number): number | undefined {
-  try {
-    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match === null ? undefined : Number(match[1]) * 1024;
-  } catch {
-    return undefined;
-  }
-}
 
 interface SimulatorChild {
   child: ChildProcess;
@@ -130,17 +104,9 @@ async function startSimulator(): Promise<SimulatorChild> {
   }
 }
 
-/** SIGTERM, then SIGKILL if it has not exited within 5 s. */
+/** Stops the simulator child (SIGTERM, then SIGKILL after a grace period). */
 async function stopSimulator({ child }: { child: ChildProcess }): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), SIMULATOR_KILL_GRACE_MS);
-  try {
-    await exited;
-  } finally {
-    clearTimeout(timer);
-  }
+  await stopChild(child, SIMULATOR_KILL_GRACE_MS);
 }
 
 export async function runScaleBench(): Promise<Record<string, unknown>> {
