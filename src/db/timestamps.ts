@@ -12,7 +12,7 @@ import pg from 'pg';
  * expression postgres-date uses, so even its rounding is kept.
  */
 
-const OID_TIMESTAMPTZ = 1184;
+export const OID_TIMESTAMPTZ = 1184;
 const fallback = pg.types.getTypeParser(OID_TIMESTAMPTZ, 'text') as (text: string) => unknown;
 
 const DASH = 45;
@@ -82,4 +82,3 @@ export function parseTimestamptz(text: string): unknown {
   return epochMs === undefined ? fallback(text) : new Date(epochMs);
 }
 
-export { OID_TIMESTAMPTZ };

@@ -161,7 +161,7 @@ export function createSimsRepo(db: Kysely<DB>, counter: TotalCounter = createTot
     },
 
     findByIccid(iccid: string, trx: Kysely<DB> = db): Promise<SimRow | undefined> {
-      return trx.selectFrom('sims').selectAll().where('iccid', '=', iccid).executeTakeFirst();
+      return simLookups.byIccid(trx, iccid);
     },
 
     findManyByIccid(iccids: string[], trx: Kysely<DB> = db): Promise<SimRow[]> {
