@@ -3,11 +3,23 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 /** The repository root (benchmarks start child processes from it). */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * The arguments `npm start` gives node (package.json `scripts.start`, e.g. the heap cap and
+ * `dist/src/main.js`), so a benchmark runs the platform process exactly as an install does.
+ */
+export function startCommandArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [command, ...args] = pkg.scripts.start.trim().split(/\s+/);
+  if (command !== 'node' || !args.includes('dist/src/main.js')) throw new Error(`unexpected start script: ${pkg.scripts.start}`);
+  return args;
+}
 
 /** A port free right now on 127.0.0.1 (for a child process that only logs the port it bound). */
 export async function freePort(): Promise<number> {

@@ -88,7 +88,11 @@ export interface Config {
    */
   jobLeaseSeconds: number;
   retention: { usageDays: number | undefined; eventDays: number | undefined };
-  streamer: { username: string | undefined; password: string | undefined };
+  /**
+   * Data Streamer credentials, and the bytes of batch bodies one process holds at once
+   * (`STREAM_INFLIGHT_LIMIT_BYTES`): past it a batch is answered 503 with Retry-After and 1NCE sends it again.
+   */
+  streamer: { username: string | undefined; password: string | undefined; inflightLimitBytes: number };
   /** Webhook receivers allowed besides public addresses (SSRF protection, modules/webhooks/webhook-target.ts). */
   webhooks: { allowedHosts: string[]; allowPrivate: boolean };
   simulator: SimulatorConfig;
@@ -253,7 +257,11 @@ export function loadConfig(env: Env = process.env): Config {
       usageDays: r.optionalInt('USAGE_RETENTION_DAYS', 1, 36_500),
       eventDays: r.optionalInt('EVENT_RETENTION_DAYS', 1, 36_500),
     },
-    streamer: { username: streamerUsername, password: streamerPassword },
+    streamer: {
+      username: streamerUsername,
+      password: streamerPassword,
+      inflightLimitBytes: r.int('STREAM_INFLIGHT_LIMIT_BYTES', 64 * 1_048_576, 1_048_576, 1_024 * 1_048_576),
+    },
     webhooks: { allowedHosts: webhookAllowedHosts, allowPrivate: r.bool('WEBHOOK_ALLOW_PRIVATE', false) },
     simulator: {
       port: r.int('SIMULATOR_PORT', 8900, 0, 65535),

@@ -48,7 +48,7 @@ export async function startPlatform(config: Config, logger: Logger, overrides: D
     const username = config.streamer.username ?? 'demo-streamer';
     const password = config.streamer.password ?? randomBytes(18).toString('base64url');
     demoStreamer = { url: `http://127.0.0.1:${config.port}/api/v1/streams/1nce`, username, password };
-    resolved = { ...resolved, streamer: { username, password } };
+    resolved = { ...resolved, streamer: { ...resolved.streamer, username, password } };
   }
   const simulator = config.demoMode ? await startDemoSimulator(config, logger, demoStreamer) : undefined;
   if (simulator !== undefined) {

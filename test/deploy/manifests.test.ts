@@ -1,4 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseWorkflow, NoOperationTraceWriter } from '@actions/workflow-parser';
 import * as promOperator from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
@@ -229,5 +231,36 @@ describe('Dockerfile', () => {
     expect(dockerfile).toContain('COPY --from=build /app/dist ./dist');
     const ignore = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n');
     for (const entry of ['node_modules', 'dist', 'data', '.git', '.env']) expect(ignore).toContain(entry);
+  });
+});
+
+describe('heap cap of the platform process', () => {
+  /** Runs the image entrypoint with a stand-in `node` that prints the arguments it was given. */
+  function entrypointArgs(env: Record<string, string>, ...args: string[]): string {
+    const bin = mkdtempSync(path.join(tmpdir(), 'entrypoint-'));
+    try {
+      writeFileSync(path.join(bin, 'node'), '#!/bin/sh\necho "$@"\n', { mode: 0o755 });
+      const result = spawnSync('sh', [path.join(ROOT, 'deploy/docker/entrypoint.sh'), ...args], {
+        env: { PATH: `${bin}:/usr/bin:/bin`, SIMFLEET_APP_DIR: '/app', ...env },
+        encoding: 'utf8',
+      });
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      return result.stdout.trim();
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  }
+
+  it('is the same 384 MB in `npm start` and in the image, and the operator can change it', () => {
+    const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    expect(start).toBe('node --max-old-space-size=384 dist/src/main.js');
+    expect(entrypointArgs({}, 'serve')).toBe('--max-old-space-size=384 /app/dist/src/main.js');
+    expect(entrypointArgs({})).toBe('--max-old-space-size=384 /app/dist/src/main.js');
+    expect(entrypointArgs({ SIMFLEET_HEAP_MB: '1024' }, 'serve')).toBe('--max-old-space-size=1024 /app/dist/src/main.js');
+    // NODE_OPTIONS decides alone when it sets the cap itself (a command-line flag would override it).
+    expect(entrypointArgs({ NODE_OPTIONS: '--max-old-space-size=2048' }, 'serve')).toBe('/app/dist/src/main.js');
+    // Only the server is capped: migrations and the CLI keep Node's default.
+    expect(entrypointArgs({}, 'migrate')).toBe('/app/dist/src/cli.js migrate');
   });
 });

@@ -13,7 +13,7 @@ import './request-context.js';
 const POLICIES: ReadonlySet<Policy> = new Set(['public', 'viewer', 'operator', 'admin', 'streamer']);
 
 export interface AuthHookDeps {
-  config: Pick<Config, 'streamer'>;
+  config: { streamer: Pick<Config['streamer'], 'username' | 'password'> };
   identity: Pick<Identity, 'auth' | 'apiKeys' | 'streamerThrottle'>;
   metrics: Pick<Metrics, 'auth'>;
 }
