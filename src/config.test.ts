@@ -78,7 +78,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...live, STREAMER_PASSWORD: 'weak-one' })).toThrow(ConfigError);
     expect(problems('weak-one').join(' ')).not.toContain('weak-one');
     // Demo mode stays free (the demo streamer's password is generated anyway).
-    expect(loadConfig({ STREAMER_USERNAME: 'u', STREAMER_PASSWORD: 'p' }).streamer).toEqual({ username: 'u', password: 'p', inflightLimitBytes: 64 * 1_048_576 });
+    expect(loadConfig({ STREAMER_USERNAME: 'u', STREAMER_PASSWORD: 'p' }).streamer).toEqual({ username: 'u', password: 'p', inflightLimitBytes: 32 * 1_048_576 });
     expect(loadConfig({ STREAM_INFLIGHT_LIMIT_BYTES: '2097152' }).streamer.inflightLimitBytes).toBe(2_097_152);
     expect(() => loadConfig({ STREAM_INFLIGHT_LIMIT_BYTES: '1000' })).toThrow(ConfigError);
   });

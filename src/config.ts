@@ -260,7 +260,7 @@ export function loadConfig(env: Env = process.env): Config {
     streamer: {
       username: streamerUsername,
       password: streamerPassword,
-      inflightLimitBytes: r.int('STREAM_INFLIGHT_LIMIT_BYTES', 64 * 1_048_576, 1_048_576, 1_024 * 1_048_576),
+      inflightLimitBytes: r.int('STREAM_INFLIGHT_LIMIT_BYTES', 32 * 1_048_576, 1_048_576, 1_024 * 1_048_576),
     },
     webhooks: { allowedHosts: webhookAllowedHosts, allowPrivate: r.bool('WEBHOOK_ALLOW_PRIVATE', false) },
     simulator: {
