@@ -20,6 +20,15 @@ const METRICS = {
   forecast_days: 'Days until data runs out (forecast)',
   offline_minutes: 'Minutes offline',
 } as const;
+/** Every metric a rule can watch: the threshold metrics above (the form offers them) and the anomaly detectors. */
+const METRIC_LABELS = {
+  ...METRICS,
+  usage_spike: 'Usage spike (times the baseline)',
+  silence_hours: 'Hours silent',
+  device_change: 'Device changed (IMEI)',
+  new_country: 'New country',
+  new_operator: 'New network operator',
+} as const;
 
 /** Alerts (acknowledge, resolve) and the rules that raise them (admins edit). */
 export default function AlertsPage() {
@@ -203,7 +212,7 @@ function Rules() {
                       {r.description !== null && <div className="muted small">{r.description}</div>}
                     </td>
                     <td>{r.scope === 'global' ? 'all SIMs' : `${r.scope} ${r.scope_value ?? ''}`}</td>
-                    <td>{METRICS[r.metric]}</td>
+                    <td>{METRIC_LABELS[r.metric]}</td>
                     <td>{r.thresholds.join(', ')}</td>
                     <td>
                       <span className={`badge sev-${r.severity}`}>{r.severity}</span>

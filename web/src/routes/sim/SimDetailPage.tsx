@@ -3,7 +3,7 @@ import { Link } from '@tanstack/react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ok } from '../../api/client';
 import { describeError } from '../../api/problem';
-import type { SimDetail } from '../../api/types';
+import type { Body, SimDetail } from '../../api/types';
 import { useCan } from '../../auth/useSession';
 import { Confirm } from '../../components/Dialog';
 import { ErrorState, Loading } from '../../components/states';
@@ -57,7 +57,7 @@ export default function SimDetailPage() {
   );
 }
 
-type Patch = { label?: string; tags?: string[]; custom_fields?: Record<string, unknown>; status?: 'Enabled' | 'Disabled'; imei_lock?: boolean };
+type Patch = Body<'/api/v1/sims/{iccid}', 'patch'>;
 
 function usePatch(iccid: string) {
   const queryClient = useQueryClient();
@@ -124,7 +124,7 @@ function Identity({ sim }: { sim: SimDetail }) {
                 throw new Error('Custom fields must be a JSON object.');
               }
               if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('Custom fields must be a JSON object.');
-              await patch.mutateAsync({ custom_fields: value as Record<string, unknown> });
+              await patch.mutateAsync({ custom_fields: value as NonNullable<Patch['custom_fields']> });
             }}
           />
         </dd>
