@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createConfig, lintFromString, type NormalizedProblem } from '@redocly/openapi-core';
 import spectralCore from '@stoplight/spectral-core';
 import spectralParsers from '@stoplight/spectral-parsers';
@@ -182,5 +183,9 @@ describe('OpenAPI document quality', () => {
     const types = astToString(await openapiTS(JSON.parse(source) as never));
     expect(types).toContain('listSims: {');
     expect(types).toContain('"application/problem+json": components["schemas"]["Problem"]');
+    // The console's copy (`npm run web:api-types`) is these types: a route changed without
+    // regenerating it leaves the console compiling against an API that no longer exists.
+    const committed = readFileSync(new URL('../../web/src/api/schema.d.ts', import.meta.url), 'utf8');
+    expect(committed.slice(committed.indexOf('export interface paths'))).toBe(types.slice(types.indexOf('export interface paths')));
   }, 120_000);
 });
