@@ -130,6 +130,9 @@ export interface ListCursor {
   page: number;
 }
 
+/** The longest sort value a cursor carries (labels: 255 through the API, more from 1NCE). */
+const CURSOR_VALUE_MAX_LENGTH = 1_000;
+
 /** An opaque `next_cursor`: the position, the page number and the sort it belongs to. */
 export function encodeCursor(cursor: ListCursor, sort: SimSort): string {
   const order = `${sort.direction === 'desc' ? '-' : ''}${sort.field}`;
@@ -148,7 +151,6 @@ export function decodeCursor(text: string, sort: SimSort): ListCursor {
   }
   if (!Array.isArray(parsed) || parsed.length !== 4) throw invalid('is not a cursor from this API');
   const [order, page, iccid, value] = parsed as unknown[];
-  const printable = (text: string) => [...text].every((c) => c.charCodeAt(0) >= 0x20);
   if (
     typeof order !== 'string' ||
     !(SORTABLE_FIELDS as readonly string[]).includes(order.replace(/^-/, '')) ||
@@ -157,7 +159,9 @@ export function decodeCursor(text: string, sort: SimSort): ListCursor {
     page < 1 ||
     typeof iccid !== 'string' ||
     !/^[0-9]{19}$/.test(iccid) ||
-    !(value === null || (typeof value === 'string' && value.length <= 100 && printable(value)))
+    // Any stored sort value, as the cursor was made from one: labels reach 255 characters through the
+    // API and come from 1NCE with whatever it holds; only NUL, which no text column can hold, is out.
+    !(value === null || (typeof value === 'string' && value.length <= CURSOR_VALUE_MAX_LENGTH && !value.includes('\u0000')))
   ) {
     throw invalid('is not a cursor from this API');
   }

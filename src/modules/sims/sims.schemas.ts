@@ -37,7 +37,8 @@ export const SimListQuery = Type.Object({
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   cursor: Type.Optional(
     Type.String({
-      maxLength: 400,
+      // A cursor carries the last row's sort value (up to 1,000 characters of any script).
+      maxLength: 4_096,
       pattern: '^[A-Za-z0-9_-]+$',
       description: 'The `next_cursor` of the previous page: continues after it (same filters and sort; `page` is then taken from the cursor). Deep pages cost what the first one does.',
     }),
