@@ -49,21 +49,13 @@ export function toPublicSim(row: SimListRow): PublicSim {
   };
 }
 
-/** A timestamptz column as JSON: `toISOString`'s text (UTC, milliseconds truncated as pg's parser does), or null. */
-function isoJson(column: string): string {
-  const utc = `(${column} at time zone 'UTC')`;
-  // Years 1-9999 in four digits; toISOString writes years 0 and before with a sign and six digits
-  // (1 BC is year 0), and years past 9999 with a + and six digits. ±infinity (no Date) is null.
-  const year = `extract(year from ${utc})::int`;
-  const isoYear = `case when ${year} < 0 then ${year} + 1 else ${year} end`;
-  const extendedYear = `case when ${isoYear} < 0 then '-' || lpad((-${isoYear})::text, 6, '0') when ${isoYear} > 9999 then '+' || lpad(${isoYear}::text, 6, '0') else lpad(${isoYear}::text, 4, '0') end`;
-  return (
-    `case when ${column} is null then 'null'` +
-    ` when ${column} >= '0001-01-01 00:00:00+00' and ${column} < '10000-01-01 00:00:00+00' then '"' || to_char(${utc}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"'` +
-    ` when isfinite(${column}) then '"' || ${extendedYear} || to_char(${utc}, '-MM-DD"T"HH24:MI:SS.MS"Z"') || '"'` +
-    ` else 'null' end`
-  );
-}
+/**
+ * A timestamptz column as JSON: `toISOString`'s text (UTC, milliseconds truncated as pg's parser
+ * truncates microseconds), or null. Years 1-9999 only: `toISOString` writes others with a sign and
+ * six digits, which a CASE per column made the page query three times as costly (docs/adr/0024).
+ * `to_char` of ±infinity is NULL, so those are null (the object path has no Date for them).
+ */
+const isoJson = (column: string) => `coalesce('"' || to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"', 'null')`;
 
 /** A nullable text column as a JSON string or null (PostgreSQL escapes as JSON.stringify does). */
 const textJson = (column: string) => `coalesce(to_json(${column})::text, 'null')`;

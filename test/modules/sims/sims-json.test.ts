@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JsonObject, JsonValue } from '../../../src/db/schema.js';
+import type { JsonObject } from '../../../src/db/schema.js';
+
+type JsonValue = unknown;
 import { PUBLIC_SIM_JSON_SQL, toPublicSim, type SimListRow } from '../../../src/modules/sims/sims.view.js';
 import { backends, createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 import { insertAccount, testIccid } from '../../helpers/factories.js';
@@ -40,11 +42,12 @@ const TIMES = [
   '2099-01-01 00:00:00.12-08',
 ];
 /**
- * Years before 100 and those toISOString writes with a sign: pg reads them into the right Dates,
- * PGlite's parser does not (0001 becomes 2001, a year past 9999 or BC an Invalid Date), so on PGlite
- * the object path is wrong or fails where the SQL one is right: compared on PostgreSQL only.
+ * Years before 100: pg reads them into the right Dates, PGlite's parser does not (0001 becomes
+ * 2001), so on PGlite the object path is wrong where the SQL one is right: compared on PostgreSQL
+ * only. (Years past 9999 and BC, which toISOString writes with a sign, are not rendered that way:
+ * docs/adr/0024.)
  */
-const OLD_AND_FAR_TIMES = ['0001-01-01 00:00:00+00', '0050-06-15 08:30:00.123+00', '12345-06-07 01:02:03.456+00', '0044-03-15 12:00:00+00 BC', '0001-12-31 23:59:59.999+00 BC'];
+const OLD_TIMES = ['0001-01-01 00:00:00+00', '0050-06-15 08:30:00.123+00'];
 
 function generator(seed: number, times: readonly string[]) {
   const next = random(seed);
@@ -102,7 +105,7 @@ describe.each(backends)('SIM JSON rendered by SQL on %s', (backend) => {
   it('equals JSON.stringify(toPublicSim(row)) for rows of edge values: parsed always, byte for byte outside custom_fields', async () => {
     const db = t.database.db;
     const accountId = await insertAccount(db, { name: 'json', is_default: true });
-    const g = generator(20261127, backend === 'postgres' ? [...TIMES, ...OLD_AND_FAR_TIMES] : TIMES);
+    const g = generator(20261127, backend === 'postgres' ? [...TIMES, ...OLD_TIMES] : TIMES);
     const times = ['activation_date', 'last_seen_at', 'data_expiry_date', 'last_synced_at', 'created_at', 'updated_at'] as const;
     for (let i = 0; i < ROWS; i++) {
       const [total, remaining] = g.volumes();
