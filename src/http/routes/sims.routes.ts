@@ -38,9 +38,12 @@ export function simsRoutes(sims: SimsService): FastifyPluginAsyncTypebox {
           response: { 200: SimPageSchema, ...problemResponses(400, 401, 403, 429) },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const { page = 1, page_size = 50, sort, cursor, ...filter } = request.query;
-        return sims.list(parseSimFilter(filter), parseSort(sort), page, page_size, cursor);
+        // Already the JSON of SimPageSchema (its SIMs rendered by PostgreSQL): Fastify sends a string
+        // with a JSON content type as it is, not serialised again. The typed reply only knows the object.
+        const body = await sims.listJson(parseSimFilter(filter), parseSort(sort), page, page_size, cursor);
+        return reply.type('application/json; charset=utf-8').send(body as never);
       },
     );
 

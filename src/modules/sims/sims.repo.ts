@@ -2,7 +2,7 @@ import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } fro
 import type { DB, NewRow, RowUpdate } from '../../db/schema.js';
 import { Conflict } from '../../errors.js';
 import { simFilterWhere, type SimFilter, type SimSort } from './sims.filter.js';
-import type { SimListRow, SimRow } from './sims.view.js';
+import { PUBLIC_SIM_JSON_SQL, type SimListRow, type SimRow } from './sims.view.js';
 import { createTotalCounter, type TotalCounter } from '../../db/counting.js';
 
 /** Columns lists and exports read: all but `provider_raw`, whose jsonb would be parsed only to be dropped. */
@@ -111,9 +111,19 @@ const sortedBy =
       ? query.orderBy('iccid', sort.direction)
       : query.orderBy(sort.field, (ob) => (sort.direction === 'asc' ? ob.asc() : ob.desc()).nullsLast()).orderBy('iccid', 'asc');
 
+/** The API's JSON of a SIM, rendered by PostgreSQL (sims.view.ts), as a list page reads it. */
+const publicSimJson = sql<string>`${sql.raw(PUBLIC_SIM_JSON_SQL)}`.as('json');
+
+/** A list page's row: the SIM as the API's JSON text, and what its cursor is made of. */
+export interface RenderedSim {
+  iccid: string;
+  sort_key: string | null;
+  json: string;
+}
+
 /** A page of the SIM list and its total (an estimate past the exact-count limit). */
 export interface SimPage {
-  rows: SimListRow[];
+  rows: RenderedSim[];
   total: number;
   totalIsEstimate: boolean;
   /** Where the next page starts, when this one is full. */
@@ -173,6 +183,7 @@ export function createSimsRepo(db: Kysely<DB>, counter: TotalCounter = createTot
      * One page of a filtered, sorted list and its total: by page number (OFFSET), or after a
      * keyset cursor (deep pages at the cost of a shallow one). The total is exact up to the
      * counter's limit and an estimate past it (docs/adr/0012); a short page by number needs no count.
+     * Rows come back as the API's JSON text (docs/adr/0024).
      */
     async page(
       filter: SimFilter,
@@ -191,7 +202,7 @@ export function createSimsRepo(db: Kysely<DB>, counter: TotalCounter = createTot
         .$call((query) => (after === undefined ? query.offset(offset) : query.where(orderAndKeyset(sort, after))))
         .$call(sortedBy(sort))
         .limit(pageSize);
-      const rows = await db.selectFrom('sims').select(LIST_COLUMNS).select(sortKeyOf(sort)).where('id', 'in', pageIds).$call(sortedBy(sort)).execute();
+      const rows: RenderedSim[] = await db.selectFrom('sims').select(['iccid', publicSimJson]).select(sortKeyOf(sort)).where('id', 'in', pageIds).$call(sortedBy(sort)).execute();
       const next = rows.length === pageSize ? cursorAfter(rows) : undefined;
       if (after === undefined && rows.length < pageSize && (rows.length > 0 || page === 1)) {
         return { rows, total: offset + rows.length, totalIsEstimate: false, next };

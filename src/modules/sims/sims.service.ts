@@ -90,21 +90,42 @@ export function createSimsService(deps: SimsServiceDeps) {
     return sim;
   }
 
+  /** A list page with each SIM as its JSON text, and the reply's other fields in their order. */
+  async function renderedPage(filter: SimFilter, sort: SimSort, page: number, pageSize: number, cursor: string | undefined) {
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, sort);
+    // Rows written by anything else (a restore, another tool) get statistics too; rate-limited, not awaited.
+    void deps.statistics?.refresh(['sims']);
+    const number = after?.page ?? page;
+    const { rows, total, totalIsEstimate, next } = await repo.page(filter, sort, number, pageSize, after);
+    return {
+      ...estimatedPageReply(
+        rows.map((row) => row.json),
+        total,
+        totalIsEstimate,
+        number,
+        pageSize,
+      ),
+      next_cursor: next === undefined ? null : encodeCursor({ ...next, page: number + 1 }, sort),
+    };
+  }
+
   return {
     /**
      * One page of the list, by number or after a cursor from a previous page (`next_cursor`), which
      * carries its sort and page number so deep pages cost what the first one does.
      */
     async list(filter: SimFilter, sort: SimSort, page: number, pageSize: number, cursor?: string): Promise<SimListPage> {
-      const after = cursor === undefined ? undefined : decodeCursor(cursor, sort);
-      // Rows written by anything else (a restore, another tool) get statistics too; rate-limited, not awaited.
-      void deps.statistics?.refresh(['sims']);
-      const number = after?.page ?? page;
-      const { rows, total, totalIsEstimate, next } = await repo.page(filter, sort, number, pageSize, after);
-      return {
-        ...estimatedPageReply(rows.map(toPublicSim), total, totalIsEstimate, number, pageSize),
-        next_cursor: next === undefined ? null : encodeCursor({ ...next, page: number + 1 }, sort),
-      };
+      const { items, ...rest } = await renderedPage(filter, sort, page, pageSize, cursor);
+      return { items: items.map((json) => JSON.parse(json) as PublicSim), ...rest };
+    },
+
+    /**
+     * The same page as `list`, as the JSON text of its reply (SimPageSchema's fields in order): the
+     * SIMs come from PostgreSQL already rendered and are written out as they are (docs/adr/0024).
+     */
+    async listJson(filter: SimFilter, sort: SimSort, page: number, pageSize: number, cursor?: string): Promise<string> {
+      const { items, ...rest } = await renderedPage(filter, sort, page, pageSize, cursor);
+      return `{"items":[${items.join(',')}],${JSON.stringify(rest).slice(1)}`;
     },
 
     /** One SIM from our store (cached briefly; invalidated on every write) with its freshness. */
