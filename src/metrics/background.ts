@@ -48,7 +48,7 @@ export function createBackgroundMetrics(registry: Registry) {
       }),
       batches: new Counter({
         name: 'simfleet_streamer_batches_total',
-        help: 'Data Streamer POSTs by outcome (stored, rejected)',
+        help: 'Data Streamer POSTs by outcome (stored, rejected, busy: refused with 503 while STREAM_INFLIGHT_LIMIT_BYTES was in use)',
         labelNames: ['outcome'] as const,
         registers,
       }),

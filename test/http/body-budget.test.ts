@@ -5,12 +5,13 @@ import { installBodyBudget, type BodyBudget } from '../../src/http/body-budget.j
 
 /** A route that holds each request until the test lets it go, behind a 1,000-byte budget. */
 async function heldApp(limitBytes = 1_000) {
+  let refused = 0;
   const app = Fastify({ logger: false });
   installErrorHandling(app);
   const waiting: Array<() => void> = [];
   let budget: BodyBudget | undefined;
   await app.register(async (scoped) => {
-    budget = installBodyBudget(scoped, { limitBytes, unannouncedBytes: 800 });
+    budget = installBodyBudget(scoped, { limitBytes, unannouncedBytes: 800, onRefused: () => (refused += 1) });
     scoped.post('/in', async () => {
       await new Promise<void>((resolve) => waiting.push(resolve));
       return { ok: true };
@@ -24,7 +25,7 @@ async function heldApp(limitBytes = 1_000) {
   const until = async (count: number) => {
     while (waiting.length < count) await new Promise((resolve) => setImmediate(resolve));
   };
-  return { app, waiting, budget: budget!, post, until };
+  return { app, waiting, budget: budget!, post, until, refused: () => refused };
 }
 
 describe('in-flight body budget', () => {
@@ -47,6 +48,7 @@ describe('in-flight body budget', () => {
     expect(refused.headers['content-type']).toContain('application/problem+json');
     expect(refused.json()).toMatchObject({ status: 503, code: 'ingest_busy' });
     expect(t.budget.inflightBytes).toBe(600);
+    expect(t.refused()).toBe(1);
 
     // A small one still fits beside the first.
     const small = t.post('/in', 300);
@@ -73,6 +75,7 @@ describe('in-flight body budget', () => {
     await t.until(1);
     expect(t.budget.inflightBytes).toBe(5_000);
     expect((await t.post('/in', 10)).statusCode).toBe(503);
+    expect(t.refused()).toBe(1);
     t.waiting.splice(0).forEach((go) => go());
     expect((await big).statusCode).toBe(200);
     expect(t.budget.inflightBytes).toBe(0);

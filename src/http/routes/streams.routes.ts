@@ -13,13 +13,15 @@ const STREAM_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 export interface StreamsRouteOptions {
   /** Bytes of batch bodies held at once (`STREAM_INFLIGHT_LIMIT_BYTES`); past it 503 + Retry-After. */
   inflightLimitBytes: number;
+  /** Told of each batch refused for the budget (`simfleet_streamer_batches_total{outcome="busy"}`). */
+  onBusy?: (() => void) | undefined;
 }
 
 /** /api/v1/streams: the 1NCE Data Streamer's HTTP ("REST API") destination. */
 export function streamsRoutes(streamer: StreamerService, options: StreamsRouteOptions): FastifyPluginAsyncTypebox {
   return async (app) => {
     // Batches are the largest bodies the platform takes: bound what one process holds at once.
-    installBodyBudget(app, { limitBytes: options.inflightLimitBytes, unannouncedBytes: STREAM_BODY_LIMIT_BYTES });
+    installBodyBudget(app, { limitBytes: options.inflightLimitBytes, unannouncedBytes: STREAM_BODY_LIMIT_BYTES, onRefused: options.onBusy });
     // This plugin's own JSON parser (encapsulated: other routes keep Fastify's): the same parsing and
     // prototype-poisoning rules, but the text is kept, so each batch is stored exactly as 1NCE sent it.
     const bodyText = new WeakMap<object, string>();
