@@ -24,7 +24,6 @@ export interface BodyBudgetOptions {
   limitBytes: number;
   /** Reserved for a request that announces no Content-Length (chunked): its route's body limit. */
   unannouncedBytes: number;
-  retryAfterSeconds?: number;
   /** Told of each request refused for the budget (a metric). */
   onRefused?: (() => void) | undefined;
 }
@@ -44,7 +43,7 @@ export function installBodyBudget(app: FastifyInstance, options: BodyBudgetOptio
     const bytes = Number.isSafeInteger(announced) && announced >= 0 ? announced : options.unannouncedBytes;
     if (inflight > 0 && inflight + bytes > options.limitBytes) {
       options.onRefused?.();
-      done(new ServiceUnavailable('Too many batches are being processed; send this one again shortly', 'ingest_busy', options.retryAfterSeconds ?? 1));
+      done(new ServiceUnavailable('Too many batches are being processed; send this one again shortly', 'ingest_busy', 1));
       return;
     }
     inflight += bytes;

@@ -52,10 +52,11 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps): Promise<
   await app.register(alertsRoutes(deps.alerts), { prefix: '/api/v1/alerts' });
   await app.register(alertRulesRoutes(deps.alerts), { prefix: '/api/v1/alert-rules' });
   await app.register(webhooksRoutes(deps.webhooks), { prefix: '/api/v1/webhooks' });
-  await app.register(streamsRoutes(deps.streamer, {
-      inflightLimitBytes: deps.config.streamer.inflightLimitBytes,
-      onBusy: () => deps.metrics.background.streamer.batches.inc({ outcome: 'busy' }),
-    }), { prefix: '/api/v1/streams' });
+  const streamOptions = {
+    inflightLimitBytes: deps.config.streamer.inflightLimitBytes,
+    onBusy: () => deps.metrics.background.streamer.batches.inc({ outcome: 'busy' }),
+  };
+  await app.register(streamsRoutes(deps.streamer, streamOptions), { prefix: '/api/v1/streams' });
   await app.register(simsRoutes(deps.fleet.sims), { prefix: '/api/v1/sims' });
   await app.register(usageRoutes(deps.fleet.usage), { prefix: '/api/v1/sims' });
   await app.register(quotasRoutes(deps.fleet.quotas), { prefix: '/api/v1/sims' });

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { parseSimFilter, parseSort } from '../../modules/sims/sims.filter.js';
-import { PatchSimBody, SimFilterProperties } from '../../modules/sims/sims.schemas.js';
+import { ListCursor, PatchSimBody, SimFilterProperties } from '../../modules/sims/sims.schemas.js';
 import type { SimsService } from '../../modules/sims/sims.service.js';
 import { defineTool, type Tool } from '../tool.js';
 import { Args, IccidArg } from './schemas.js';
@@ -24,7 +24,7 @@ export function simTools(sims: SimsService): Tool[] {
         ...SimFilterProperties,
         page: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1 })),
         page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 20 })),
-        cursor: Type.Optional(Type.String({ maxLength: 4_096, pattern: '^[A-Za-z0-9_-]+$', description: 'next_cursor of the previous page' })),
+        cursor: Type.Optional(ListCursor('next_cursor of the previous page')),
       }),
       run: async ({ page = 1, page_size = 20, sort, cursor, ...filter }) => sims.list(parseSimFilter(filter), parseSort(sort), page, page_size, cursor),
     }),

@@ -31,17 +31,17 @@ export const SimFilterProperties = {
   sort: Type.Optional(Line({ maxLength: 40, description: `One of ${SORTABLE_FIELDS.join(', ')}; prefix with - for descending`, examples: ['-last_seen_at'] })),
 };
 
+/** A `next_cursor` passed back (base64url; it carries the last row's sort value, up to 1,000 characters of any script). */
+export const ListCursor = (description: string) => Type.String({ maxLength: 4_096, pattern: '^[A-Za-z0-9_-]+$', description });
+
 export const SimListQuery = Type.Object({
   ...SimFilterProperties,
   page: Type.Optional(Page()),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   cursor: Type.Optional(
-    Type.String({
-      // A cursor carries the last row's sort value (up to 1,000 characters of any script).
-      maxLength: 4_096,
-      pattern: '^[A-Za-z0-9_-]+$',
-      description: 'The `next_cursor` of the previous page: continues after it (same filters and sort; `page` is then taken from the cursor). Deep pages cost what the first one does.',
-    }),
+    ListCursor(
+      'The `next_cursor` of the previous page: continues after it (same filters and sort; `page` is then taken from the cursor). Deep pages cost what the first one does.',
+    ),
   ),
 });
 export type SimListQuery = Static<typeof SimListQuery>;

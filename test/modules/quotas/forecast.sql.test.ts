@@ -4,17 +4,8 @@ import { burnRate, forecastHistoryStart, type DailyConsumption } from '../../../
 import { dataBurnRates } from '../../../src/modules/quotas/forecast.sql.js';
 import { backends, createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 import { dayOffset, insertAccount, insertSims, insertUsage } from '../../helpers/factories.js';
-
-/** A small deterministic generator, so a failure names a history that can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+// The simulator's seeded generator: a failure names a history that can be replayed.
+import { mulberry32 as random } from '../../../src/simulator/prng.js';
 
 const AT = Date.parse('2026-03-20T09:30:00Z');
 const SIMS = 60;

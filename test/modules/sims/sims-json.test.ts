@@ -1,11 +1,11 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonObject } from '../../../src/db/schema.js';
-
-type JsonValue = unknown;
 import { PUBLIC_SIM_JSON_SQL, toPublicSim, type SimListRow } from '../../../src/modules/sims/sims.view.js';
 import { backends, createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 import { insertAccount, testIccid } from '../../helpers/factories.js';
+// The simulator's seeded generator: a failure names a reproducible row.
+import { mulberry32 as random } from '../../../src/simulator/prng.js';
 
 /**
  * The SQL rendering of a SIM (sims.view.ts PUBLIC_SIM_JSON_SQL, what list pages send) against
@@ -15,17 +15,6 @@ import { insertAccount, testIccid } from '../../helpers/factories.js';
  */
 
 const ROWS = 400;
-
-/** A small deterministic generator (mulberry32), so a failure names a reproducible row. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 // Everything JSON escapes or that differs between escapers (no NUL: PostgreSQL text cannot hold it).
 const PIECES = ['"', '\\', '/', '\n', '\r', '\t', '\b', '\f', '\u0001', '\u001f', '\u007f', '\u2028', '\u2029', 'é', 'Ω', '😀', '<', '&', "'", ' ', 'a', 'Z', '0', '{', '}', ',', ':', '"custom_fields":'];
@@ -55,7 +44,7 @@ function generator(seed: number, times: readonly string[]) {
   const pick = <T>(list: readonly T[]): T => list[int(list.length)]!;
   const text = (max: number) => Array.from({ length: int(max + 1) }, () => (next() < 0.5 ? pick(PIECES) : String.fromCharCode(32 + int(95)))).join('');
   const maybe = <T>(value: () => T): T | null => (next() < 0.3 ? null : value());
-  const json = (depth: number): JsonValue => {
+  const json = (depth: number): unknown => {
     const kind = int(depth > 2 ? 4 : 6);
     if (kind === 0) return text(6);
     if (kind === 1) return pick(NUMBERS);
